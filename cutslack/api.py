@@ -1,0 +1,217 @@
+"""``cutslack.solve``: one entry point over the :data:`SOLVERS` registry.
+
+A solver is a function ``fn(problem, *, rng, time_limit, callback, **options) -> Result``
+registered with :func:`register_solver`.  Inside, it uses a :class:`Run` for the clock,
+the callback and the random generator, and builds its answer with :func:`make_result`,
+which re-scores the solution with the problem's own ``evaluate``/``is_feasible``.
+
+Solver modules register themselves on import; :data:`SOLVER_MODULES` lists the built-in
+ones, imported on the first call of :func:`solve` (importing cutslack imports none of them,
+and none imports an optional extra at module level).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from cutslack.errors import SolverError
+from cutslack.result import Result, SampleSet, Status, relative_gap
+
+__all__ = ["solve", "SOLVERS", "SOLVER_MODULES", "register_solver", "available_methods", "Run", "make_result",
+           "SolverSpec"]
+
+#: modules that register the built-in solvers (later issues append to this list)
+SOLVER_MODULES = [
+    "cutslack.solvers.classical.milp",
+    "cutslack.solvers.classical.dp",
+]
+
+
+@dataclass(frozen=True)
+class SolverSpec:
+    """A registered method: its function, the input types it takes and a one-line description."""
+
+    name: str
+    function: Callable
+    accepts: tuple
+    description: str
+
+    @property
+    def options(self) -> set:
+        sig = inspect.signature(self.function)
+        if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+            return {"*"}
+        return {k for k, p in list(sig.parameters.items())[1:] if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+
+
+#: method name (lower case) -> SolverSpec
+SOLVERS: dict[str, SolverSpec] = {}
+_loaded = False
+
+
+def register_solver(name: str, *, accepts: tuple, description: str = ""):
+    """Decorator registering ``fn`` as ``method=name`` for problems of the types in ``accepts``.
+
+    ``fn`` must take ``(problem, *, rng=None, time_limit=None, callback=None, **its options)``.
+    """
+
+    def deco(fn):
+        key = name.lower()
+        SOLVERS[key] = SolverSpec(key, fn, tuple(accepts), description or (fn.__doc__ or "").strip().split("\n")[0])
+        return fn
+
+    return deco
+
+
+def _load_builtin() -> None:
+    global _loaded
+    if not _loaded:
+        for mod in SOLVER_MODULES:
+            importlib.import_module(mod)
+        _loaded = True
+
+
+def available_methods() -> list[str]:
+    """Return the sorted list of registered method names."""
+    _load_builtin()
+    return sorted(SOLVERS)
+
+
+def solve(problem, method: str = "milp", *, rng=None, time_limit: float | None = None,
+          callback: Callable | None = None, **options) -> Result:
+    """Solve ``problem`` with ``method`` and return a :class:`~cutslack.result.Result`.
+
+    Parameters
+    ----------
+    problem : Problem, BinaryProgram or QUBO
+        What the method takes (each method lists the types it accepts).
+    method : str
+        Case-insensitive name of a registered method; see :func:`available_methods`.
+    rng : None, int, or numpy.random.Generator
+        The only source of randomness; the same seed gives the same result.
+    time_limit : float, optional
+        Seconds; the method returns the best solution found so far with ``Status.TIME_LIMIT``.
+    callback : callable, optional
+        Called as ``callback(intermediate: Result)`` once per outer iteration; raising
+        ``StopIteration`` ends the run with ``Status.STOPPED``.
+    **options
+        Method-specific options; an unknown one raises ``TypeError`` naming it.
+
+    Examples
+    --------
+    >>> import cutslack
+    >>> from cutslack.problems import random_mdkp
+    >>> res = cutslack.solve(random_mdkp(20, 3, rng=1), method="milp")
+    >>> res.feasible
+    True
+    """
+    _load_builtin()
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a string, got {type(method).__name__}")
+    spec = SOLVERS.get(method.lower())
+    if spec is None:
+        raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(sorted(SOLVERS))}")
+    if not isinstance(problem, spec.accepts):
+        kinds = ", ".join(t.__name__ for t in spec.accepts)
+        raise SolverError(f"method {spec.name!r} cannot take a {type(problem).__name__}: it accepts {kinds}")
+    allowed = spec.options
+    if "*" not in allowed:
+        for key in options:
+            if key not in allowed:
+                valid = sorted(allowed - {"rng", "time_limit", "callback"})
+                raise TypeError(f"method {spec.name!r} got an unknown option {key!r}; its options are: "
+                                f"{', '.join(valid) or '(none)'}")
+    if time_limit is not None and not (time_limit > 0):
+        raise ValueError(f"time_limit must be positive seconds, got {time_limit!r}")
+    return spec.function(problem, rng=rng, time_limit=time_limit, callback=callback, **options)
+
+
+class Run:
+    """Book-keeping shared by solvers: clock, deadline, callback and random generator.
+
+    >>> run = Run(time_limit=1.0)
+    >>> run.expired()
+    False
+    """
+
+    def __init__(self, *, rng=None, time_limit: float | None = None, callback: Callable | None = None):
+        self.start = time.perf_counter()
+        self.time_limit = time_limit
+        self.deadline = None if time_limit is None else self.start + float(time_limit)
+        self.callback = callback
+        self.rng = np.random.default_rng(rng)
+        self.stopped = False
+        self.timed_out = False
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def time_left(self) -> float:
+        """Seconds left before the deadline (``inf`` without a time limit, never negative)."""
+        if self.deadline is None:
+            return float("inf")
+        return max(0.0, self.deadline - time.perf_counter())
+
+    def expired(self) -> bool:
+        """True once the deadline has passed (and remembers it for :meth:`status`)."""
+        if self.deadline is not None and time.perf_counter() >= self.deadline:
+            self.timed_out = True
+        return self.timed_out
+
+    def report(self, intermediate: Result) -> bool:
+        """Call the callback; return True (and remember it) when it raised ``StopIteration``."""
+        if self.callback is None:
+            return False
+        try:
+            self.callback(intermediate)
+        except StopIteration:
+            self.stopped = True
+        return self.stopped
+
+    def status(self, default: Status) -> Status:
+        """The final status: STOPPED or TIME_LIMIT when those ended the run, else ``default``."""
+        if self.stopped:
+            return Status.STOPPED
+        if self.timed_out:
+            return Status.TIME_LIMIT
+        return default
+
+
+def make_result(problem, x, *, method: str, run: Run | None = None, status: Status | None = None,
+                bound: float | None = None, n_vars: int | None = None, n_qubits: int | None = None,
+                nit: int = 0, history: list | None = None, samples: SampleSet | None = None,
+                info: dict | None = None, wall_time: float | None = None) -> Result:
+    """Build a :class:`Result`, re-scoring ``x`` with the problem's own ``evaluate`` and ``is_feasible``.
+
+    ``status`` defaults to FEASIBLE (or INFEASIBLE when ``x`` is missing or infeasible), then
+    STOPPED/TIME_LIMIT take precedence when the ``run`` ended that way.  ``gap`` is relative
+    to ``bound`` when given, else to the problem's ``known_optimum``.
+    """
+    sense = getattr(problem, "sense", "min")
+    if x is None:
+        objective, feasible = None, False
+    else:
+        objective = float(problem.evaluate(x))
+        feasible = bool(problem.is_feasible(x, atol=1e-6))
+    if status is None:
+        status = Status.FEASIBLE if feasible else Status.INFEASIBLE
+    if run is not None and status not in (Status.ERROR,):
+        status = run.status(status) if status is not Status.OPTIMAL or run.stopped else status
+    if status is Status.OPTIMAL and not feasible:
+        status = Status.INFEASIBLE
+    known = getattr(problem, "known_optimum", None)
+    ref = bound if bound is not None else (known.value if known is not None else None)
+    gap = relative_gap(objective, ref, sense) if feasible else None
+    if gap is not None and abs(gap) < 1e-12:
+        gap = 0.0
+    elapsed = wall_time if wall_time is not None else (run.elapsed() if run is not None else 0.0)
+    return Result(x=x, objective=objective, feasible=feasible, status=status, method=method,
+                  wall_time=float(elapsed), bound=None if bound is None else float(bound), gap=gap,
+                  n_vars=n_vars, n_qubits=n_qubits, nit=int(nit), history=list(history or []),
+                  samples=samples, info=dict(info or {}))

@@ -1,0 +1,20 @@
+"""Problem families, generators and library readers.
+
+Each family is one module: :mod:`~cutslack.problems.knapsack`, :mod:`~cutslack.problems.mis`,
+:mod:`~cutslack.problems.qap`, :mod:`~cutslack.problems.tsp`; readers for benchmark
+libraries live in :mod:`cutslack.problems.library`.
+"""
+
+from cutslack.problems.base import KnownOptimum, Problem
+from cutslack.problems.knapsack import Knapsack, random_knapsack, random_mdkp
+from cutslack.problems.mis import MaximumIndependentSet, random_mis, random_regular_mis, random_unit_disk_mis
+from cutslack.problems.qap import QuadraticAssignment, random_qap
+from cutslack.problems.tsp import TravelingSalesman, random_tsp
+
+__all__ = [
+    "Problem", "KnownOptimum",
+    "Knapsack", "random_knapsack", "random_mdkp",
+    "MaximumIndependentSet", "random_mis", "random_regular_mis", "random_unit_disk_mis",
+    "QuadraticAssignment", "random_qap",
+    "TravelingSalesman", "random_tsp",
+]

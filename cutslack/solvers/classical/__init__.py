@@ -1,0 +1,1 @@
+"""Classical solvers: exact MILP models (Pyomo + HiGHS) and dynamic programming."""
