@@ -1,0 +1,102 @@
+"""The fast statevector simulator: diagonal, kernels, memory refusal, and equality with Qiskit Aer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cutslack.errors import ProblemTooLargeError
+from cutslack.gpu.backend import cupy_available
+from cutslack.quantum import statevector as sv
+from cutslack.quantum.statevector import StatevectorSimulator, check_statevector_size
+
+from .conftest import all_bits
+
+
+@pytest.mark.parametrize("fixture", ["dense_qubo", "sparse_qubo"])
+def test_diagonal_plus_offset_is_the_qubo_energy(fixture, request):
+    qubo = request.getfixturevalue(fixture)
+    sim = StatevectorSimulator(qubo)
+    assert np.allclose(sim.diagonal + sim.offset, qubo.energy(all_bits(qubo.n)), atol=1e-12)
+
+
+def test_qaoa_state_is_normalised_and_zero_angles_give_the_uniform_mean(dense_qubo):
+    sim = StatevectorSimulator(dense_qubo)
+    psi = sim.qaoa_state([0.0, 0.0], [0.0, 0.0])
+    assert sim.expectation(psi) == pytest.approx(dense_qubo.energy(all_bits(6)).mean(), abs=1e-12)
+    psi = sim.qaoa_state([0.4, -0.7], [0.3, 0.9])
+    assert np.linalg.norm(psi) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_cx_and_gates_match_dense_matrices():
+    rng = np.random.default_rng(3)
+
+    psi = rng.normal(size=8) + 1j * rng.normal(size=8)
+    ref = psi.copy()
+    sv.apply_cx(psi, 0, 2)
+    # CX(control 0, target 2) swaps amplitudes k and k ^ 4 when bit 0 of k is set
+    perm = np.array([k ^ 4 if k & 1 else k for k in range(8)])
+    assert np.allclose(psi, ref[perm])
+    U = sv.ry_matrix(0.7) @ sv.rz_matrix(-0.3)
+    sv.apply_single_qubit_gates(psi, [1], U[None])
+    full = np.kron(np.eye(2), np.kron(U, np.eye(2)))  # qubit 1 in the middle (little-endian)
+    assert np.allclose(psi, full @ ref[perm])
+
+
+def test_sampling_is_seeded_and_follows_the_probabilities(dense_qubo):
+    sim = StatevectorSimulator(dense_qubo)
+    psi = sim.qaoa_state([0.5], [0.4])
+    a, b = sim.sample(psi, 4000, rng=5), sim.sample(psi, 4000, rng=5)
+    assert np.array_equal(a.X, b.X) and np.array_equal(a.counts, b.counts)
+    freq = np.zeros(64)
+    from cutslack.quantum.ising import indices_from_bits
+
+    freq[indices_from_bits(a.X)] = a.counts / 4000
+    assert np.abs(freq - sv.probabilities(psi)).max() < 0.03
+    assert np.allclose(a.energies, dense_qubo.energy(a.X))
+
+
+def test_too_many_qubits_are_refused_before_allocation():
+    with pytest.raises(ProblemTooLargeError, match=r"2\^38 amplitudes.*exceeds the limit"):
+        check_statevector_size(38)
+    with pytest.raises(ProblemTooLargeError, match="41 qubits"):
+        check_statevector_size(41)
+    assert check_statevector_size(10) == sv.BYTES_PER_AMPLITUDE * 1024
+
+
+@pytest.mark.quantum
+@pytest.mark.parametrize("variant", ["standard", "multi_angle", "warm_start"])
+@pytest.mark.parametrize("fixture", ["dense_qubo", "sparse_qubo"])
+def test_qaoa_expectation_equals_qiskit_aer(variant, fixture, request):
+    from cutslack.quantum.circuits import AerEvaluator, qaoa_circuit
+    from cutslack.quantum.ising import qubo_to_pauli
+
+    qubo = request.getfixturevalue(fixture)
+    rng = np.random.default_rng(2)
+    p = 2
+    thetas = rng.uniform(0.3, 2.8, qubo.n) if variant == "warm_start" else None
+    circ, params = qaoa_circuit(qubo, p, multi_angle=variant == "multi_angle", thetas=thetas)
+    aer = AerEvaluator(circ, params, qubo_to_pauli(qubo)[0], offset=qubo_to_pauli(qubo)[1])
+    sim = StatevectorSimulator(qubo)
+    x = rng.uniform(-1.5, 1.5, len(params))
+    if variant == "multi_angle":
+        gammas, betas = x[:p * sim.n_terms].reshape(p, -1), x[p * sim.n_terms:].reshape(p, -1)
+    else:
+        gammas, betas = x[:p], x[p:]
+    ours = sim.expectation(sim.qaoa_state(gammas, betas, thetas=thetas))
+    assert abs(ours - aer.expectation(x)) < 1e-8
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not cupy_available(), reason="CuPy with a CUDA device is not available")
+def test_cupy_twin_matches_numba(dense_qubo):
+    import cupy as cp
+
+    cpu, gpu = StatevectorSimulator(dense_qubo, backend="numpy"), StatevectorSimulator(dense_qubo, backend="cupy")
+    assert np.allclose(cp.asnumpy(gpu.diagonal), cpu.diagonal)
+    args = ([0.3, 0.8], [0.5, -0.2])
+    assert gpu.expectation(gpu.qaoa_state(*args)) == pytest.approx(cpu.expectation(cpu.qaoa_state(*args)), abs=1e-10)
+    psi_c, psi_g = cpu.product_state(), gpu.product_state()
+    sv.apply_cx(psi_c, 1, 4)
+    sv.apply_cx(psi_g, 1, 4)
+    assert np.allclose(cp.asnumpy(psi_g), psi_c)
