@@ -30,6 +30,7 @@ __all__ = ["solve", "SOLVERS", "SOLVER_MODULES", "register_solver", "available_m
 SOLVER_MODULES = [
     "cutslack.solvers.classical.milp",
     "cutslack.solvers.classical.dp",
+    "cutslack.solvers.lagrangian",
 ]
 
 
