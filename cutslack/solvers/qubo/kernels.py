@@ -1,0 +1,275 @@
+"""Numba kernels of the QUBO samplers (hand-written: these are the hot loops).
+
+Why by hand: the samplers spend all their time in single-bit moves with incrementally
+maintained local fields — an O(1) test per attempted flip and an O(n) contiguous row
+update per accepted one.  No library offers that on a dense coupling matrix with
+``numba.prange`` parallelism over reads and a per-read random stream, and a NumPy version
+would pay Python overhead per flip.
+
+Conventions shared by every kernel:
+
+* ``W`` is the symmetric coupling matrix with zero diagonal and ``h`` the linear part, so
+  ``E(x) = h'x + x'Wx / 2`` (plus the QUBO offset) and the local field of bit ``i`` is
+  ``f_i = h_i + (W x)_i``; flipping ``i`` changes the energy by ``(1 - 2 x_i) f_i``.
+* Each read (replica, restart) owns a SplitMix64 random stream seeded from the caller's
+  ``numpy.random.Generator``, so results do not depend on thread scheduling.
+* Kernels advance state arrays in place, so a caller can run them in chunks and check the
+  clock in between (Numba cannot read the clock cheaply).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["anneal_reads", "tempering_sweeps", "tabu_reads", "gray_code_search", "local_fields",
+           "EXP_CUTOFF"]
+
+#: Metropolis moves with ``beta * dE`` above this are rejected without drawing (p < 1e-17)
+EXP_CUTOFF = 40.0
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+_INV53 = 1.0 / 9007199254740992.0
+
+
+@njit(cache=True, inline="always")
+def _next_uniform(state):
+    """Return ``(new_state, u)`` with ``u`` uniform in [0, 1) (SplitMix64)."""
+    state = state + _GOLDEN
+    z = state
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    z = z ^ (z >> _S31)
+    return state, float(z >> _S11) * _INV53
+
+
+@njit(cache=True, inline="always")
+def _flip(W, x, f, i):
+    """Flip bit ``i`` and update every local field (O(n), contiguous row of ``W``)."""
+    row = W[i]
+    if x[i] == 0:
+        x[i] = 1
+        for j in range(f.shape[0]):
+            f[j] += row[j]
+    else:
+        x[i] = 0
+        for j in range(f.shape[0]):
+            f[j] -= row[j]
+
+
+@njit(cache=True)
+def _metropolis_sweep(W, x, f, beta, state):
+    """One sequential Metropolis sweep; return ``(state, energy change)``."""
+    n = x.shape[0]
+    delta = 0.0
+    for i in range(n):
+        de = f[i] if x[i] == 0 else -f[i]
+        if de > 0.0:
+            t = de * beta
+            if t > EXP_CUTOFF:
+                continue
+            state, u = _next_uniform(state)
+            if u >= math.exp(-t):
+                continue
+        _flip(W, x, f, i)
+        delta += de
+    return state, delta
+
+
+@njit(cache=True)
+def local_fields(W, h, x, f):
+    """Fill ``f`` with ``h + W x`` for one bit vector ``x``."""
+    n = x.shape[0]
+    for j in range(n):
+        f[j] = h[j]
+    for i in range(n):
+        if x[i]:
+            row = W[i]
+            for j in range(n):
+                f[j] += row[j]
+
+
+@njit(cache=True, parallel=True)
+def anneal_reads(W, X, F, betas, states):
+    """Run every read (row of ``X``) through the sweep schedule ``betas``, in parallel over reads."""
+    for r in prange(X.shape[0]):
+        s = states[r]
+        x = X[r]
+        f = F[r]
+        for k in range(betas.shape[0]):
+            s, _ = _metropolis_sweep(W, x, f, betas[k], s)
+        states[r] = s
+
+
+@njit(cache=True)
+def _swap_rows(A, a, b):
+    for j in range(A.shape[1]):
+        t = A[a, j]
+        A[a, j] = A[b, j]
+        A[b, j] = t
+
+
+@njit(cache=True, parallel=True)
+def tempering_sweeps(W, X, F, E, betas, states, chain_states, num_sweeps, sweep_offset, best_X, best_E):
+    """Advance parallel tempering by ``num_sweeps`` sweeps.
+
+    ``X`` holds ``n_chains * K`` replicas, chain ``c`` owning rows ``c*K .. c*K + K - 1`` at
+    inverse temperatures ``betas[0..K-1]`` (row ``c*K + k`` always sits at ``betas[k]``: swaps
+    exchange states, not temperatures).  After each sweep neighbours ``(k, k+1)`` with
+    ``k`` of the sweep's parity try a swap with probability
+    ``min(1, exp((beta_k - beta_{k+1}) (E_k - E_{k+1})))``.  ``best_X``/``best_E`` keep each
+    chain's lowest-energy state seen.
+    """
+    K = betas.shape[0]
+    R = X.shape[0]
+    n_chains = R // K
+    for sweep in range(num_sweeps):
+        for r in prange(R):
+            s, d = _metropolis_sweep(W, X[r], F[r], betas[r % K], states[r])
+            states[r] = s
+            E[r] += d
+        parity = (sweep_offset + sweep) % 2
+        for c in prange(n_chains):
+            base = c * K
+            cs = chain_states[c]
+            for k in range(parity, K - 1, 2):
+                a = base + k
+                b = a + 1
+                arg = (betas[k] - betas[k + 1]) * (E[a] - E[b])
+                accept = arg >= 0.0
+                if not accept:
+                    cs, u = _next_uniform(cs)
+                    accept = u < math.exp(arg)
+                if accept:
+                    _swap_rows(X, a, b)
+                    _swap_rows(F, a, b)
+                    t = E[a]
+                    E[a] = E[b]
+                    E[b] = t
+            chain_states[c] = cs
+            for k in range(K):
+                if E[base + k] < best_E[c]:
+                    best_E[c] = E[base + k]
+                    best_X[c, :] = X[base + k, :]
+
+
+@njit(cache=True, parallel=True)
+def tabu_reads(W, X, F, E, best_X, best_E, tabu_until, stall, states, iteration_offset, num_iterations,
+               tenure, tenure_spread, stall_limit, perturb):
+    """Advance one-flip tabu search on every read by ``num_iterations`` moves, in parallel over reads.
+
+    Each move flips the bit with the lowest energy change among the non-tabu bits, or a
+    tabu bit whose flip reaches a new best energy (aspiration); ties are broken at random.
+    A flipped bit stays tabu for ``tenure + randint(0, tenure_spread)`` moves.  After
+    ``stall_limit`` moves without a new best, the read restarts from its best state with
+    ``perturb`` random bits flipped.
+    """
+    n = X.shape[1]
+    for r in prange(X.shape[0]):
+        s = states[r]
+        x = X[r]
+        f = F[r]
+        e = E[r]
+        tb = tabu_until[r]
+        for step in range(num_iterations):
+            it = iteration_offset + step
+            best_i = -1
+            best_d = np.inf
+            ties = 0
+            for i in range(n):
+                d = f[i] if x[i] == 0 else -f[i]
+                if tb[i] > it and not (e + d < best_E[r] - 1e-12):
+                    continue
+                if d < best_d - 1e-12:
+                    best_d = d
+                    best_i = i
+                    ties = 1
+                elif d <= best_d + 1e-12:
+                    ties += 1
+                    s, u = _next_uniform(s)
+                    if u * ties < 1.0:
+                        best_i = i
+            if best_i < 0:
+                continue
+            _flip(W, x, f, best_i)
+            e += best_d
+            s, u = _next_uniform(s)
+            tb[best_i] = it + tenure + int(u * (tenure_spread + 1))
+            if e < best_E[r] - 1e-12:
+                best_E[r] = e
+                best_X[r, :] = x
+                stall[r] = 0
+            else:
+                stall[r] += 1
+            if stall[r] >= stall_limit:
+                for j in range(n):
+                    if x[j] != best_X[r, j]:
+                        _flip(W, x, f, j)
+                e = best_E[r]
+                for _ in range(perturb):
+                    s, u = _next_uniform(s)
+                    j = int(u * n)
+                    e += f[j] if x[j] == 0 else -f[j]
+                    _flip(W, x, f, j)
+                for j in range(n):
+                    tb[j] = 0
+                stall[r] = 0
+        E[r] = e
+        states[r] = s
+
+
+@njit(cache=True)
+def _insert_lowest(top_E, top_code, e, code):
+    """Insert ``(e, code)`` into the ascending arrays ``top_E``/``top_code`` if it ranks."""
+    K = top_E.shape[0]
+    if e >= top_E[K - 1]:
+        return
+    k = K - 1
+    while k > 0 and top_E[k - 1] > e:
+        top_E[k] = top_E[k - 1]
+        top_code[k] = top_code[k - 1]
+        k -= 1
+    top_E[k] = e
+    top_code[k] = code
+
+
+@njit(cache=True, parallel=True)
+def gray_code_search(W, h, prefixes, low_bits, top_E, top_code):
+    """Enumerate ``2^low_bits`` states under each prefix in Gray-code order, in parallel over prefixes.
+
+    Prefix ``p`` fixes bits ``low_bits..n-1`` to the binary digits of ``p``; the low bits run
+    through the reflected Gray code, one flip (and one O(n) field update) per state.  Row
+    ``q`` of ``top_E``/``top_code`` (pre-filled with ``inf``) receives the lowest energies
+    under prefix ``q`` and their states as integers (bit ``i`` of the code is ``x_i``).
+    """
+    n = h.shape[0]
+    count = np.int64(1) << np.int64(low_bits)
+    for q in prange(prefixes.shape[0]):
+        x = np.zeros(n, dtype=np.uint8)
+        f = np.empty(n, dtype=W.dtype)
+        p = prefixes[q]
+        for i in range(low_bits, n):
+            x[i] = (p >> np.int64(i - low_bits)) & np.int64(1)
+        local_fields(W, h, x, f)
+        e = 0.0
+        for i in range(n):
+            if x[i]:
+                e += h[i] + 0.5 * (f[i] - h[i])
+        code = p << np.int64(low_bits)
+        _insert_lowest(top_E[q], top_code[q], e, code)
+        for t in range(1, count):
+            b = 0
+            while ((t >> np.int64(b)) & np.int64(1)) == 0:
+                b += 1
+            e += f[b] if x[b] == 0 else -f[b]
+            _flip(W, x, f, b)
+            code ^= np.int64(1) << np.int64(b)
+            _insert_lowest(top_E[q], top_code[q], e, code)

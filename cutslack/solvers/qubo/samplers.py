@@ -1,0 +1,400 @@
+"""QUBO samplers: exhaustive enumeration, simulated annealing, parallel tempering and tabu search.
+
+Every sampler has the same calling convention::
+
+    sampler(qubo, *, num_reads=..., rng=None, time_limit=None, initial_states=None,
+            callback=None, **its options) -> SampleSet
+
+and returns a :class:`~cutslack.result.SampleSet` over the QUBO's variables whose
+``energies`` are the QUBO's own energies (recomputed from the returned bits).  ``rng`` is
+the only source of randomness (each read gets a seed drawn from it, so the same seed gives
+the same SampleSet whatever the thread count); ``time_limit`` is checked between chunks of
+work and a run that hits it returns its current states with ``info["timed_out"] = True``;
+``callback(intermediate: SampleSet)`` is called after each chunk and may raise
+``StopIteration`` to end the run (``info["stopped"] = True``).  ``initial_states`` — one bit
+vector or a ``(k, n)`` batch, cycled over the reads — warm-starts the run.
+
+``info`` records the sampler's name, its sweep or iteration count, the wall time and the
+number of single-bit flip attempts (what :mod:`benchmarks.sampler_speed` counts).
+
+The samplers work on the dense coupling matrix (a sparse QUBO is densified, refused with
+:class:`~cutslack.errors.ProblemTooLargeError` above :data:`MAX_DENSE_BYTES`); the loops
+are the Numba kernels of :mod:`cutslack.solvers.qubo.kernels`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable
+
+import numpy as np
+
+from cutslack.api import Run
+from cutslack.binary import QUBO
+from cutslack.errors import InvalidInstanceError, ProblemTooLargeError
+from cutslack.result import SampleSet
+from cutslack.solvers.qubo import kernels
+
+__all__ = ["SAMPLERS", "sample_qubo", "exhaustive_sampler", "anneal_sampler", "tempering_sampler", "tabu_sampler",
+           "default_beta_range", "MAX_EXHAUSTIVE_BITS", "MAX_DENSE_BYTES"]
+
+#: exhaustive enumeration refuses QUBOs with more variables than this
+MAX_EXHAUSTIVE_BITS = 30
+#: largest dense coupling matrix the samplers allocate
+MAX_DENSE_BYTES = 4 * 2**30
+#: largest number of lowest states exhaustive enumeration keeps
+MAX_BEST = 4096
+
+
+# --- shared preparation ----------------------------------------------------------------------------
+
+def _couplings(qubo: QUBO, dtype=np.float64):
+    """Return ``(W, h)``: symmetric zero-diagonal couplings and linear part, C-contiguous."""
+    if not isinstance(qubo, QUBO):
+        raise TypeError(f"samplers take a cutslack QUBO, got {type(qubo).__name__}")
+    n = qubo.n
+    if n * n * np.dtype(dtype).itemsize > MAX_DENSE_BYTES:
+        raise ProblemTooLargeError("dense QUBO coupling matrix (bytes)", n * n * np.dtype(dtype).itemsize,
+                                   MAX_DENSE_BYTES)
+    W = np.ascontiguousarray(qubo.symmetric(), dtype=dtype)
+    h = np.ascontiguousarray(qubo.linear, dtype=dtype)
+    return W, h
+
+
+def _seeds(rng: np.random.Generator, k: int) -> np.ndarray:
+    """Return ``k`` independent 64-bit seeds drawn from ``rng``."""
+    return rng.integers(0, 2**63 - 1, size=k, dtype=np.int64).astype(np.uint64)
+
+
+def _start_states(rng: np.random.Generator, initial_states, k: int, n: int) -> np.ndarray:
+    """Return ``(k, n)`` uint8 starting states: the given ones cycled over the reads, else random."""
+    if initial_states is None:
+        return rng.integers(0, 2, size=(k, n), dtype=np.uint8)
+    S = np.asarray(initial_states)
+    S = S.reshape(1, -1) if S.ndim == 1 else S
+    if S.ndim != 2 or S.shape[1] != n or S.shape[0] == 0:
+        raise InvalidInstanceError("initial_states", f"expected a bit vector of length {n} or a (k, {n}) batch, "
+                                                     f"got shape {np.shape(initial_states)}")
+    if np.any((S != 0) & (S != 1)):
+        raise InvalidInstanceError("initial_states", "entries must be 0 or 1")
+    return np.ascontiguousarray(S[np.arange(k) % S.shape[0]], dtype=np.uint8)
+
+
+def _fields(W, h, X) -> np.ndarray:
+    """Return the local fields ``h + W x`` of every row of ``X``."""
+    return np.ascontiguousarray(h + X.astype(W.dtype) @ W)
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or int(value) != value or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def default_beta_range(qubo: QUBO) -> tuple[float, float]:
+    """Return the ``(beta_hot, beta_cold)`` the annealers use by default.
+
+    The rule of dwave-neal / dwave-samplers, on QUBO energy changes: ``beta_hot =
+    log(2) / max_i (|h_i| + sum_j |W_ij|)`` (the largest possible flip is accepted with
+    probability 1/2) and ``beta_cold = log(100) / (smallest nonzero |coefficient|)`` (the
+    smallest possible uphill flip is accepted with probability 1/100).
+    """
+    W, h = _couplings(qubo)
+    absW = np.abs(W)
+    max_delta = float((np.abs(h) + absW.sum(axis=1)).max()) if qubo.n else 0.0
+    nonzero = np.concatenate([absW[absW > 0], np.abs(h)[h != 0]])
+    if max_delta == 0.0 or nonzero.size == 0:
+        return 0.1, 1.0
+    min_delta = float(nonzero.min())
+    hot = math.log(2.0) / max_delta
+    cold = max(math.log(100.0) / min_delta, hot)
+    return hot, cold
+
+
+def _beta_range(qubo, beta_range):
+    if beta_range is None:
+        return default_beta_range(qubo)
+    try:
+        hot, cold = (float(b) for b in beta_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"beta_range must be a pair (beta_hot, beta_cold), got {beta_range!r}") from None
+    if not (0 < hot <= cold < math.inf):
+        raise ValueError(f"beta_range must satisfy 0 < beta_hot <= beta_cold < inf, got {beta_range!r}")
+    return hot, cold
+
+
+class _Chunks:
+    """Splits ``total`` units of work into chunks sized to meet a deadline and feed a callback.
+
+    Without a time limit or callback, one chunk; otherwise about ``target`` seconds of work per
+    chunk (estimated from the chunks already run), at least one unit, at most a tenth of the
+    total when a callback wants regular reports.
+    """
+
+    def __init__(self, total: int, run: Run, *, target: float = 0.05):
+        self.total = total
+        self.done = 0
+        self.run = run
+        self.target = target
+        self.seconds_per_unit = None
+        self.wants_chunks = run.deadline is not None or run.callback is not None
+
+    def next_size(self) -> int:
+        left = self.total - self.done
+        if not self.wants_chunks:
+            return left
+        cap = max(1, self.total // 10) if self.run.callback is not None else left
+        if self.seconds_per_unit is None:
+            return 1
+        budget = self.target
+        if self.run.deadline is not None:
+            budget = min(budget, max(self.run.time_left(), 1e-3))
+        return int(max(1, min(left, cap, budget / max(self.seconds_per_unit, 1e-9))))
+
+    def record(self, units: int, seconds: float) -> None:
+        self.done += units
+        per_unit = seconds / max(units, 1)
+        self.seconds_per_unit = per_unit if self.seconds_per_unit is None else max(per_unit, 0.5 * self.seconds_per_unit)
+
+    @property
+    def finished(self) -> bool:
+        return self.done >= self.total
+
+    def run_all(self, step: Callable[[int, int], None], snapshot: Callable[[], SampleSet]) -> None:
+        """Call ``step(start, size)`` chunk by chunk until done, the deadline passes or the callback stops."""
+        while not self.finished:
+            size = self.next_size()
+            t0 = time.perf_counter()
+            step(self.done, size)
+            self.record(size, time.perf_counter() - t0)
+            if self.finished:
+                break
+            if self.run.callback is not None and self.run.report(snapshot()):
+                break
+            if self.run.expired():
+                break
+
+
+def _sample_set(qubo: QUBO, X, name: str, run: Run, info: dict) -> SampleSet:
+    """Return the SampleSet of ``X`` with exact QUBO energies and the sampler's bookkeeping."""
+    X = np.ascontiguousarray(X, dtype=np.uint8)
+    energies = qubo.energy(X) if X.shape[0] else np.zeros(0)
+    meta = {"sampler": name, "wall_time": run.elapsed(), "timed_out": run.timed_out, "stopped": run.stopped}
+    meta.update(info)
+    return SampleSet(X, energies, info=meta)
+
+
+# --- exhaustive --------------------------------------------------------------------------------------
+
+def exhaustive_sampler(qubo: QUBO, *, num_best: int | None = None, rng=None, time_limit=None, initial_states=None,
+                       callback=None, prefix_bits: int = 8, tolerance: float = 1e-9) -> SampleSet:
+    """Return the lowest-energy states of ``qubo`` found by enumerating all ``2^n`` bit vectors.
+
+    Gray-code enumeration (one bit flip and one O(n) field update per state), parallel over
+    ``2^prefix_bits`` blocks of states.  With ``num_best=None`` the SampleSet holds every
+    state tied with the minimum (within ``tolerance`` relative to the energy scale, at most
+    :data:`MAX_BEST`); otherwise the ``num_best`` lowest states.  ``info["complete"]`` says
+    whether the whole space was searched (False only when ``time_limit`` cut it short, and
+    then the minimum is only over the blocks searched).  ``rng`` and ``initial_states`` are
+    accepted for a uniform interface and unused: the result is deterministic.
+
+    Raises
+    ------
+    ProblemTooLargeError
+        When ``n > MAX_EXHAUSTIVE_BITS`` (30), before allocating anything.
+    """
+    if qubo.n > MAX_EXHAUSTIVE_BITS:
+        raise ProblemTooLargeError("exhaustive enumeration (variables)", qubo.n, MAX_EXHAUSTIVE_BITS)
+    if num_best is not None:
+        num_best = _positive_int(num_best, "num_best")
+    run = Run(rng=rng, time_limit=time_limit, callback=callback)
+    n = qubo.n
+    if n == 0:
+        return _sample_set(qubo, np.zeros((1, 0)), "exhaustive", run, {"complete": True, "states": 1})
+    W, h = _couplings(qubo)
+    high = min(n, max(0, int(prefix_bits)))
+    low = n - high
+    K = min(MAX_BEST, num_best if num_best is not None else 64, 1 << n)
+    prefixes = np.arange(1 << high, dtype=np.int64)
+    top_E = np.full((prefixes.size, K), np.inf)
+    top_code = np.full((prefixes.size, K), -1, dtype=np.int64)
+
+    def collect() -> np.ndarray:
+        codes = top_code[np.isfinite(top_E)]
+        order = np.argsort(top_E[np.isfinite(top_E)], kind="stable")
+        codes = codes[order]
+        return ((codes[:, None] >> np.arange(n, dtype=np.int64)) & 1).astype(np.uint8)
+
+    def step(start, size):
+        sl = slice(start, start + size)
+        kernels.gray_code_search(W, h, prefixes[sl], low, top_E[sl], top_code[sl])
+
+    def snapshot():
+        return _sample_set(qubo, collect()[:K], "exhaustive", run, {"complete": False})
+
+    chunks = _Chunks(prefixes.size, run)
+    chunks.run_all(step, snapshot)
+    X = collect()
+    energies = qubo.energy(X)
+    order = np.argsort(energies, kind="stable")
+    X, energies = X[order], energies[order]
+    if num_best is None:
+        scale = max(1.0, float(np.abs(energies).max()))
+        X = X[energies <= energies[0] + tolerance * scale]
+    else:
+        X = X[:num_best]
+    searched = int(chunks.done) << low
+    return _sample_set(qubo, X, "exhaustive", run, {"complete": chunks.finished, "states": searched,
+                                                    "spin_flip_attempts": searched})
+
+
+# --- simulated annealing -----------------------------------------------------------------------------
+
+def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, beta_range=None,
+                   beta_schedule: str = "geometric", rng=None, time_limit=None, initial_states=None,
+                   callback=None, dtype=np.float64) -> SampleSet:
+    """Return ``num_reads`` final states of independent simulated-annealing runs on ``qubo``.
+
+    Each read does ``num_sweeps`` sequential Metropolis sweeps, one per inverse temperature of
+    a geometric (or ``"linear"``) schedule over ``beta_range`` (default
+    :func:`default_beta_range`), with local fields updated incrementally on each accepted
+    flip.  Reads run in parallel (``numba.prange``).  For a warm start from good states,
+    pass ``initial_states`` and a cold ``beta_range`` so the anneal does not melt them.
+    ``dtype=np.float32`` halves the memory traffic of the field updates (energies are still
+    recomputed in float64 at the end).
+    """
+    num_reads = _positive_int(num_reads, "num_reads")
+    num_sweeps = _positive_int(num_sweeps, "num_sweeps")
+    run = Run(rng=rng, time_limit=time_limit, callback=callback)
+    hot, cold = _beta_range(qubo, beta_range)
+    if beta_schedule == "geometric":
+        betas = np.geomspace(hot, cold, num_sweeps)
+    elif beta_schedule == "linear":
+        betas = np.linspace(hot, cold, num_sweeps)
+    else:
+        raise ValueError(f"beta_schedule must be 'geometric' or 'linear', got {beta_schedule!r}")
+    W, h = _couplings(qubo, dtype)
+    X = _start_states(run.rng, initial_states, num_reads, qubo.n)
+    states = _seeds(run.rng, num_reads)
+    F = _fields(W, h, X)
+    betas = betas.astype(W.dtype)
+
+    def step(start, size):
+        kernels.anneal_reads(W, X, F, betas[start:start + size], states)
+
+    chunks = _Chunks(num_sweeps, run)
+    chunks.run_all(step, lambda: _sample_set(qubo, X, "anneal", run, {"num_sweeps": chunks.done}))
+    return _sample_set(qubo, X, "anneal", run, {
+        "num_reads": num_reads, "num_sweeps": chunks.done, "beta_range": (hot, cold),
+        "spin_flip_attempts": int(num_reads) * int(chunks.done) * qubo.n})
+
+
+# --- parallel tempering --------------------------------------------------------------------------------
+
+def tempering_sampler(qubo: QUBO, *, num_reads: int = 4, num_replicas: int = 16, num_sweeps: int = 1000,
+                      beta_range=None, rng=None, time_limit=None, initial_states=None, callback=None) -> SampleSet:
+    """Return the best state of each of ``num_reads`` independent parallel-tempering chains.
+
+    Each chain holds ``num_replicas`` replicas at inverse temperatures geometrically spaced
+    over ``beta_range`` (default :func:`default_beta_range`); after every Metropolis sweep of
+    all replicas (in parallel), neighbouring temperatures try to exchange their states
+    (even pairs on even sweeps, odd pairs on odd ones).  A chain reports the lowest-energy
+    state any of its replicas visited.
+    """
+    num_reads = _positive_int(num_reads, "num_reads")
+    K = _positive_int(num_replicas, "num_replicas")
+    num_sweeps = _positive_int(num_sweeps, "num_sweeps")
+    run = Run(rng=rng, time_limit=time_limit, callback=callback)
+    hot, cold = _beta_range(qubo, beta_range)
+    betas = np.geomspace(hot, cold, K) if K > 1 else np.array([cold])
+    W, h = _couplings(qubo)
+    R = num_reads * K
+    X = _start_states(run.rng, initial_states, R, qubo.n)
+    F = _fields(W, h, X)
+    E = qubo.energy(X) - qubo.offset
+    states = _seeds(run.rng, R)
+    chain_states = _seeds(run.rng, num_reads)
+    best_E = E.reshape(num_reads, K).min(axis=1).copy()
+    best_X = X[np.arange(num_reads) * K + E.reshape(num_reads, K).argmin(axis=1)].copy()
+
+    def step(start, size):
+        kernels.tempering_sweeps(W, X, F, E, betas, states, chain_states, size, start, best_X, best_E)
+
+    chunks = _Chunks(num_sweeps, run)
+    chunks.run_all(step, lambda: _sample_set(qubo, best_X, "tempering", run, {"num_sweeps": chunks.done}))
+    return _sample_set(qubo, best_X, "tempering", run, {
+        "num_reads": num_reads, "num_replicas": K, "num_sweeps": chunks.done, "betas": betas.tolist(),
+        "spin_flip_attempts": int(R) * int(chunks.done) * qubo.n})
+
+
+# --- tabu search ---------------------------------------------------------------------------------------
+
+def tabu_sampler(qubo: QUBO, *, num_reads: int = 8, num_iterations: int | None = None, tenure: int | None = None,
+                 tenure_spread: int | None = None, stall_limit: int | None = None, perturb: int | None = None,
+                 rng=None, time_limit=None, initial_states=None, callback=None) -> SampleSet:
+    """Return the best state of each of ``num_reads`` independent one-flip tabu searches.
+
+    Each move evaluates all ``n`` flips from the incrementally kept local fields and takes
+    the best non-tabu one (or a tabu one that reaches a new best: aspiration); the flipped
+    bit stays tabu for ``tenure + randint(0, tenure_spread)`` moves.  After ``stall_limit``
+    moves without improvement a read restarts from its best state with ``perturb`` random
+    flips.  Defaults: ``num_iterations = 100 n``, ``tenure = max(1, min(20, n // 4))``,
+    ``tenure_spread = tenure // 2``, ``stall_limit = 10 n``, ``perturb = max(2, n // 10)``.
+    """
+    n = qubo.n
+    num_reads = _positive_int(num_reads, "num_reads")
+    num_iterations = _positive_int(num_iterations if num_iterations is not None else 100 * max(n, 1), "num_iterations")
+    tenure = max(1, min(20, n // 4)) if tenure is None else int(tenure)
+    tenure_spread = tenure // 2 if tenure_spread is None else int(tenure_spread)
+    stall_limit = _positive_int(stall_limit if stall_limit is not None else 10 * max(n, 1), "stall_limit")
+    perturb = max(2, n // 10) if perturb is None else int(perturb)
+    if tenure < 0 or tenure_spread < 0 or perturb < 0:
+        raise ValueError("tenure, tenure_spread and perturb must be non-negative")
+    run = Run(rng=rng, time_limit=time_limit, callback=callback)
+    W, h = _couplings(qubo)
+    X = _start_states(run.rng, initial_states, num_reads, n)
+    F = _fields(W, h, X)
+    E = qubo.energy(X) - qubo.offset if n else np.zeros(num_reads)
+    best_X, best_E = X.copy(), E.copy()
+    tabu_until = np.zeros((num_reads, n), dtype=np.int64)
+    stall = np.zeros(num_reads, dtype=np.int64)
+    states = _seeds(run.rng, num_reads)
+
+    def step(start, size):
+        kernels.tabu_reads(W, X, F, E, best_X, best_E, tabu_until, stall, states, start, size,
+                           tenure, tenure_spread, stall_limit, perturb)
+
+    chunks = _Chunks(num_iterations, run)
+    chunks.run_all(step, lambda: _sample_set(qubo, best_X, "tabu", run, {"num_iterations": chunks.done}))
+    return _sample_set(qubo, best_X, "tabu", run, {
+        "num_reads": num_reads, "num_iterations": chunks.done, "tenure": tenure,
+        "spin_flip_attempts": int(num_reads) * int(chunks.done) * n})
+
+
+# --- dispatch -----------------------------------------------------------------------------------------
+
+#: sampler name -> function
+SAMPLERS: dict[str, Callable] = {
+    "exhaustive": exhaustive_sampler,
+    "anneal": anneal_sampler,
+    "tempering": tempering_sampler,
+    "tabu": tabu_sampler,
+}
+
+
+def sample_qubo(qubo: QUBO, sampler: str | Callable = "anneal", **options) -> SampleSet:
+    """Return the SampleSet of ``qubo`` drawn by ``sampler`` (a name in :data:`SAMPLERS` or a callable).
+
+    Names resolve case-insensitively; an unknown one raises ``ValueError`` listing the valid names.
+
+    >>> import numpy as np
+    >>> from cutslack.binary import QUBO
+    >>> sample_qubo(QUBO(np.array([[1.0, -3.0], [0.0, 1.0]])), "exhaustive").best.tolist()
+    [1, 1]
+    """
+    if callable(sampler):
+        return sampler(qubo, **options)
+    if not isinstance(sampler, str) or sampler.lower() not in SAMPLERS:
+        raise ValueError(f"unknown sampler {sampler!r}; valid samplers: {', '.join(sorted(SAMPLERS))}")
+    return SAMPLERS[sampler.lower()](qubo, **options)
