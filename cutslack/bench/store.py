@@ -1,0 +1,179 @@
+"""The run store: one SQLite file (standard :mod:`sqlite3`, WAL mode) with a table of runs
+and a table of per-iteration histories.
+
+Each finished run is written in its own transaction together with its history, so an
+interrupted suite loses nothing that finished; ``run_key`` is unique, so a resumed suite
+can neither lose nor duplicate a run.  The schema version lives in ``PRAGMA user_version``;
+a database written by a newer cutslack is refused with a clear message before anything
+is written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from pathlib import Path
+
+from cutslack.errors import CutslackError
+
+__all__ = ["Store", "StoreError", "SCHEMA_VERSION", "RUN_COLUMNS"]
+
+SCHEMA_VERSION = 1
+
+#: column name -> SQL type of the ``runs`` table (besides ``id``)
+RUN_COLUMNS = {
+    "run_key": "TEXT NOT NULL UNIQUE",
+    "suite": "TEXT NOT NULL",
+    "instance_id": "TEXT NOT NULL",
+    "instance_hash": "TEXT",
+    "family": "TEXT",
+    "size": "INTEGER",
+    "size_json": "TEXT",
+    "source": "TEXT",
+    "sense": "TEXT",
+    "solver": "TEXT NOT NULL",
+    "method": "TEXT NOT NULL",
+    "options": "TEXT",
+    "seed": "INTEGER",
+    "time_limit": "REAL",
+    "status": "TEXT NOT NULL",
+    "objective": "REAL",
+    "feasible": "INTEGER",
+    "bound": "REAL",
+    "gap": "REAL",
+    "known_optimum": "REAL",
+    "known_proven": "INTEGER",
+    "n_vars": "INTEGER",
+    "n_qubits": "INTEGER",
+    "nit": "INTEGER",
+    "solver_time": "REAL",
+    "wall_time": "REAL",
+    "message": "TEXT",
+    "cutslack_version": "TEXT",
+    "versions": "TEXT",
+    "host": "TEXT",
+    "timestamp": "TEXT",
+}
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    {", ".join(f"{k} {v}" for k, v in RUN_COLUMNS.items())}
+);
+CREATE INDEX IF NOT EXISTS runs_suite ON runs (suite);
+CREATE TABLE IF NOT EXISTS history (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    iteration INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (run_id, iteration)
+);
+"""
+
+
+class StoreError(CutslackError, ValueError):
+    """The database cannot be used (newer schema, not a cutslack store, unreadable)."""
+
+
+def _clean(value):
+    """Return a value SQLite stores: NaN/inf floats become NULL."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class Store:
+    """A cutslack run store in one SQLite file.
+
+    >>> import tempfile, os
+    >>> with Store(os.path.join(tempfile.mkdtemp(), "runs.db")) as store:
+    ...     store.count()
+    0
+    """
+
+    def __init__(self, path, *, readonly: bool = False):
+        self.path = Path(path)
+        if readonly and not self.path.exists():
+            raise StoreError(f"{self.path}: no such database")
+        try:
+            self.conn = sqlite3.connect(str(self.path), timeout=30.0)
+            self.conn.row_factory = sqlite3.Row
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a readable SQLite database ({exc})") from None
+        if version > SCHEMA_VERSION:
+            self.conn.close()
+            raise StoreError(f"{self.path}: database schema version {version} is newer than this cutslack's "
+                             f"({SCHEMA_VERSION}); upgrade cutslack or use another --db")
+        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version == 0 and tables - {"runs", "history", "sqlite_sequence"}:
+            self.conn.close()
+            raise StoreError(f"{self.path}: an SQLite database that is not a cutslack run store")
+        if not readonly:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            with self.conn:
+                self.conn.executescript(_SCHEMA)
+                self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def done_keys(self, suite: str | None = None) -> set[str]:
+        """Return the run keys already stored (of one suite, or all)."""
+        if suite is None:
+            rows = self.conn.execute("SELECT run_key FROM runs")
+        else:
+            rows = self.conn.execute("SELECT run_key FROM runs WHERE suite = ?", (suite,))
+        return {r[0] for r in rows}
+
+    def write_run(self, record: dict, history: list | None = None) -> int:
+        """Store one run and its history in one transaction (replacing a run of the same key); return its id."""
+        cols = [c for c in RUN_COLUMNS if c in record]
+        values = [_clean(record[c]) for c in cols]
+        with self.conn:
+            self.conn.execute("DELETE FROM history WHERE run_id IN (SELECT id FROM runs WHERE run_key = ?)",
+                              (record["run_key"],))
+            self.conn.execute("DELETE FROM runs WHERE run_key = ?", (record["run_key"],))
+            cur = self.conn.execute(f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                                    values)
+            run_id = cur.lastrowid
+            if history:
+                self.conn.executemany("INSERT INTO history (run_id, iteration, data) VALUES (?, ?, ?)",
+                                      [(run_id, i, json.dumps(h)) for i, h in enumerate(history)])
+        return run_id
+
+    def runs(self, suite: str | None = None, *, where: str = "", params=()) -> list[dict]:
+        """Return the stored runs as dicts (of one suite, or all), in insertion order."""
+        sql, args = "SELECT * FROM runs", list(params)
+        clauses = []
+        if suite is not None:
+            clauses.append("suite = ?")
+            args.insert(0, suite)
+        if where:
+            clauses.append(f"({where})")
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        return [dict(r) for r in self.conn.execute(sql + " ORDER BY id", args)]
+
+    def history(self, run_id: int) -> list[dict]:
+        """Return the per-iteration records of one run."""
+        rows = self.conn.execute("SELECT data FROM history WHERE run_id = ? ORDER BY iteration", (run_id,))
+        return [json.loads(r[0]) for r in rows]
+
+    def suites(self) -> list[str]:
+        """Return the names of the suites in the store."""
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT suite FROM runs ORDER BY suite")]
+
+    def count(self, suite: str | None = None) -> int:
+        """Return the number of stored runs (of one suite, or all)."""
+        if suite is None:
+            return self.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        return self.conn.execute("SELECT COUNT(*) FROM runs WHERE suite = ?", (suite,)).fetchone()[0]
