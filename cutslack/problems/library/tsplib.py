@@ -149,7 +149,7 @@ def tsplib_distances(coordinates, edge_weight_type: str) -> np.ndarray:
 
     Examples
     --------
-    >>> tsplib_distances([[0, 0], [3, 4.4]], "EUC_2D")[0, 1]
+    >>> float(tsplib_distances([[0, 0], [3, 4.4]], "EUC_2D")[0, 1])
     5.0
     """
     C = np.asarray(coordinates, dtype=float)
