@@ -31,6 +31,7 @@ SOLVER_MODULES = [
     "cutslack.solvers.classical.milp",
     "cutslack.solvers.classical.dp",
     "cutslack.solvers.lagrangian",
+    "cutslack.solvers.qubo.methods",
 ]
 
 

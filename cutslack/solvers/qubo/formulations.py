@@ -55,7 +55,7 @@ import scipy.sparse as sp
 from cutslack.binary import QUBO, BinaryProgram, as_bit_matrix
 from cutslack.errors import InvalidInstanceError
 
-__all__ = ["FormulationInverse", "penalty_qubo", "unbalanced_qubo", "slack_coefficients", "PENALTY_RULES",
+__all__ = ["FormulationInverse", "penalty_qubo", "unbalanced_qubo", "unbalanced_lambdas", "slack_coefficients", "PENALTY_RULES",
            "UNBALANCED_PAPER_LAMBDAS"]
 
 #: names accepted by ``penalty_qubo(rule=...)``

@@ -119,28 +119,28 @@ def _swap_rows(A, a, b):
 
 @njit(cache=True, parallel=True)
 def tempering_sweeps(W, X, F, E, betas, states, chain_states, num_sweeps, sweep_offset, best_X, best_E):
-    """Advance parallel tempering by ``num_sweeps`` sweeps.
+    """Advance every parallel-tempering chain by ``num_sweeps`` sweeps, in parallel over chains.
 
     ``X`` holds ``n_chains * K`` replicas, chain ``c`` owning rows ``c*K .. c*K + K - 1`` at
     inverse temperatures ``betas[0..K-1]`` (row ``c*K + k`` always sits at ``betas[k]``: swaps
-    exchange states, not temperatures).  After each sweep neighbours ``(k, k+1)`` with
-    ``k`` of the sweep's parity try a swap with probability
+    exchange states, not temperatures).  After each sweep of its replicas, a chain lets
+    neighbours ``(k, k+1)`` with ``k`` of the sweep's parity swap with probability
     ``min(1, exp((beta_k - beta_{k+1}) (E_k - E_{k+1})))``.  ``best_X``/``best_E`` keep each
-    chain's lowest-energy state seen.
+    chain's lowest-energy state seen.  One thread runs a whole chain, so a single parallel
+    region covers the chunk.
     """
     K = betas.shape[0]
-    R = X.shape[0]
-    n_chains = R // K
-    for sweep in range(num_sweeps):
-        for r in prange(R):
-            s, d = _metropolis_sweep(W, X[r], F[r], betas[r % K], states[r])
-            states[r] = s
-            E[r] += d
-        parity = (sweep_offset + sweep) % 2
-        for c in prange(n_chains):
-            base = c * K
-            cs = chain_states[c]
-            for k in range(parity, K - 1, 2):
+    n_chains = X.shape[0] // K
+    for c in prange(n_chains):
+        base = c * K
+        cs = chain_states[c]
+        for sweep in range(num_sweeps):
+            for k in range(K):
+                r = base + k
+                s, d = _metropolis_sweep(W, X[r], F[r], betas[k], states[r])
+                states[r] = s
+                E[r] += d
+            for k in range((sweep_offset + sweep) % 2, K - 1, 2):
                 a = base + k
                 b = a + 1
                 arg = (betas[k] - betas[k + 1]) * (E[a] - E[b])
@@ -154,11 +154,11 @@ def tempering_sweeps(W, X, F, E, betas, states, chain_states, num_sweeps, sweep_
                     t = E[a]
                     E[a] = E[b]
                     E[b] = t
-            chain_states[c] = cs
             for k in range(K):
                 if E[base + k] < best_E[c]:
                     best_E[c] = E[base + k]
                     best_X[c, :] = X[base + k, :]
+        chain_states[c] = cs
 
 
 @njit(cache=True, parallel=True)

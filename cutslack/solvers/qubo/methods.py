@@ -1,0 +1,108 @@
+"""The QUBO samplers as ``cutslack.solve`` methods: ``exhaustive``, ``anneal``, ``tempering``, ``tabu``.
+
+Each takes a :class:`~cutslack.binary.QUBO` and returns a :class:`~cutslack.result.Result`
+whose ``x`` is the lowest-energy bit vector drawn and whose ``samples`` is the sampler's
+SampleSet.  ``make_result`` re-scores ``x`` through :class:`QUBOProblem`, a thin adapter giving
+a QUBO the problem interface (``sense="min"``, ``evaluate`` = energy, every vector feasible).
+Constrained programs go through the formulation methods (``penalty``, ``unbalanced``,
+``lagrangian``) instead.
+
+>>> import numpy as np, cutslack
+>>> from cutslack.binary import QUBO
+>>> res = cutslack.solve(QUBO(np.array([[1.0, -3.0], [0.0, 1.0]])), method="exhaustive")
+>>> res.objective, res.status.value
+(-1.0, 'optimal')
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+import numpy as np
+
+from cutslack.api import Run, make_result, register_solver
+from cutslack.binary import QUBO
+from cutslack.result import Result, SampleSet, Status
+from cutslack.solvers.qubo.samplers import SAMPLERS
+
+__all__ = ["QUBOProblem", "solve_with_sampler"]
+
+
+@dataclass(frozen=True, eq=False)
+class QUBOProblem:
+    """A QUBO seen as an unconstrained minimisation problem (what ``make_result`` re-scores with)."""
+
+    qubo: QUBO
+    sense = "min"
+    family = "qubo"
+    known_optimum = None
+
+    @property
+    def name(self) -> str:
+        return f"qubo{self.qubo.n}"
+
+    def evaluate(self, solution):
+        """Return the QUBO energy of a bit vector (or of each row of a batch)."""
+        return self.qubo.energy(np.asarray(solution))
+
+    def violation(self, solution) -> np.ndarray:
+        """Return an empty violation vector: a QUBO has no constraints."""
+        X = np.asarray(solution)
+        return np.zeros(X.shape[:-1] + (0,))
+
+    def is_feasible(self, solution, atol: float = 1e-9):
+        """Return True (for each row of a batch): every bit vector is feasible."""
+        X = np.asarray(solution)
+        return True if X.ndim == 1 else np.ones(X.shape[0], dtype=bool)
+
+
+def solve_with_sampler(qubo: QUBO, *, sampler: str, rng=None, time_limit=None, callback=None, **options) -> Result:
+    """Return the Result of sampling ``qubo`` with the sampler named ``sampler``.
+
+    The sampler's per-chunk reports reach ``callback`` as intermediate Results (best sample so
+    far); a ``StopIteration`` there ends the run with ``Status.STOPPED``.  Exhaustive
+    enumeration that covered the whole space returns ``Status.OPTIMAL`` with ``bound`` equal
+    to the minimum energy.
+    """
+    problem = QUBOProblem(qubo)
+    run = Run(rng=rng, time_limit=time_limit, callback=callback)
+    reports = 0
+
+    def relay(samples: SampleSet) -> None:
+        nonlocal reports
+        reports += 1
+        intermediate = make_result(problem, samples.best, method=sampler, run=run, samples=samples,
+                                   n_vars=qubo.n, nit=reports)
+        if run.report(intermediate):
+            raise StopIteration
+
+    samples = SAMPLERS[sampler](qubo, rng=run.rng, time_limit=time_limit, callback=relay, **options)
+    run.timed_out = run.timed_out or bool(samples.info.get("timed_out"))
+    run.stopped = run.stopped or bool(samples.info.get("stopped"))
+    status, bound = None, None
+    if sampler == "exhaustive" and samples.info.get("complete"):
+        status, bound = Status.OPTIMAL, samples.best_energy
+    return make_result(problem, samples.best, method=sampler, run=run, status=status, bound=bound,
+                       n_vars=qubo.n, nit=reports + 1, samples=samples, info=dict(samples.info))
+
+
+def _method(name: str):
+    """Return ``solve_with_sampler`` bound to one sampler, with that sampler's options in its signature."""
+
+    def method(problem, **kwargs):
+        return solve_with_sampler(problem, sampler=name, **kwargs)
+
+    own = inspect.signature(SAMPLERS[name]).parameters
+    params = [inspect.Parameter("problem", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    params += [p for key, p in own.items() if key != "qubo" and key != "callback"]
+    params.append(inspect.Parameter("callback", inspect.Parameter.KEYWORD_ONLY, default=None))
+    method.__signature__ = inspect.Signature(params)
+    method.__name__ = f"solve_{name}"
+    method.__doc__ = f"Return the Result of the {name!r} sampler on a QUBO (see :func:`solve_with_sampler`)."
+    return method
+
+
+for _name, _sampler in SAMPLERS.items():
+    _first_line = (_sampler.__doc__ or "").strip().split("\n")[0]
+    register_solver(_name, accepts=(QUBO,), description=f"QUBO sampler: {_first_line}")(_method(_name))
