@@ -12,9 +12,9 @@ import pytest
 from cutslack.errors import ParseError, ProblemTooLargeError
 from cutslack.problems import Knapsack, MaximumIndependentSet, QuadraticAssignment, TravelingSalesman
 from cutslack.problems.library import (SHIPPED, default_benchmark_dir, invert_permutation, load_instance,
-                                       load_shipped, manifest, manifest_entries, read_dimacs, read_mknap1, read_mknap2, read_qaplib, read_qaplib_solution,
-                                       read_tsplib, read_tsplib_tour, shipped_names, shipped_path,
-                                       tsplib_distances)
+                                       load_shipped, manifest, manifest_entries, read_dimacs, read_mknap1,
+                                       read_mknap2, read_qaplib, read_qaplib_solution, read_tsplib,
+                                       read_tsplib_tour, shipped_names, shipped_path, tsplib_distances)
 from cutslack.problems.library.tsplib import MAX_CITIES
 
 # parametrisation needs the file names at collection time; the tests themselves take the

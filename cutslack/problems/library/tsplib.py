@@ -103,7 +103,7 @@ def _parse(text: str, file: str) -> tuple[dict, dict, dict]:
     return header, sections, header_lines
 
 
-def _dimension(header: dict, header_lines: dict, file: str) -> int:
+def _dimension(header: dict, header_lines: dict, file: str, *, dense: bool = True) -> int:
     if "DIMENSION" not in header:
         raise ParseError("expected a 'DIMENSION: n' line in the header", file=file, line=1)
     line = header_lines["DIMENSION"]
@@ -114,7 +114,7 @@ def _dimension(header: dict, header_lines: dict, file: str) -> int:
                          line=line) from None
     if n < 1:
         raise ParseError(f"expected a positive DIMENSION, got {n}", file=file, line=line)
-    if n > MAX_CITIES:
+    if dense and n > MAX_CITIES:
         raise ProblemTooLargeError("TSPLIB dense distance matrix (cities)", n, MAX_CITIES)
     return n
 
@@ -285,7 +285,7 @@ def read_tsplib_tour(path_or_text) -> np.ndarray:
     ids = stream.numbers(stream.remaining, "node ids", integer=True).astype(np.int64)
     stops = np.flatnonzero(ids == -1)
     tour = ids[: stops[0]] if stops.size else ids
-    n = _dimension(header, header_lines, file) if "DIMENSION" in header else tour.shape[0]
+    n = _dimension(header, header_lines, file, dense=False) if "DIMENSION" in header else tour.shape[0]
     if tour.shape[0] != n or not np.array_equal(np.sort(tour), np.arange(1, n + 1)):
         raise ParseError(f"expected the TOUR_SECTION to list node ids 1..{n} once each, got {tour.shape[0]} ids",
                          file=file, line=header_lines["TOUR_SECTION"])
