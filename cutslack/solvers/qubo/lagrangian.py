@@ -108,8 +108,9 @@ def lagrangian_energy(program: BinaryProgram, X, multipliers: Multipliers, *, rh
                       rho_inequality: float = 0.0):
     """Return the documented Lagrangian expression evaluated directly (not through a QUBO).
 
-    ``s·f(x) + λ'g_le + ν'g_eq + μ'g_conf + ρ/2 ‖g_eq‖² + ρ_le/2 ‖g_le‖²`` with the residuals
-    ``g`` of :func:`constraint_residuals`; one float, or one value per row of a batch.
+    ``s·f(x) + λ'g_le + ν'g_eq + μ'g_conf + ρ/2 ‖g_eq‖² + Σ_i ρ_le,i/2 g_le,i²`` with the
+    residuals ``g`` of :func:`constraint_residuals` (``rho_inequality`` a scalar or one weight
+    per inequality); one float, or one value per row of a batch.
     """
     X2, single = as_bit_matrix(X, program.n)
     sign = -1.0 if program.sense == "max" else 1.0
@@ -117,7 +118,7 @@ def lagrangian_energy(program: BinaryProgram, X, multipliers: Multipliers, *, rh
     m_le, m_eq = program.m_le, program.m_eq
     g_le, g_eq = G[:, :m_le], G[:, m_le:m_le + m_eq]
     val = (sign * np.atleast_1d(program.objective(X2)) + G @ multipliers.flat()
-           + 0.5 * rho * (g_eq ** 2).sum(axis=1) + 0.5 * rho_inequality * (g_le ** 2).sum(axis=1))
+           + 0.5 * rho * (g_eq ** 2).sum(axis=1) + 0.5 * (g_le ** 2) @ np.broadcast_to(np.asarray(rho_inequality, float), (m_le,)))
     return float(val[0]) if single else val
 
 
@@ -130,11 +131,12 @@ class LagrangianForm:
     """
 
     def __init__(self, program: BinaryProgram, *, rho: float = 0.0, rho_inequality: float = 0.0):
-        if not (np.isfinite(rho) and rho >= 0) or not (np.isfinite(rho_inequality) and rho_inequality >= 0):
+        rho_le = np.broadcast_to(np.asarray(rho_inequality, dtype=float), (program.m_le,))
+        if not (np.isfinite(rho) and rho >= 0) or not np.all(np.isfinite(rho_le) & (rho_le >= 0)):
             raise InvalidInstanceError("rho", "penalty weights must be finite and non-negative")
         self.program = program
         self.rho = float(rho)
-        self.rho_inequality = float(rho_inequality)
+        self.rho_inequality = rho_le.copy()
         bp = program
         n = bp.n
         sign = -1.0 if bp.sense == "max" else 1.0
@@ -142,11 +144,13 @@ class LagrangianForm:
         quad = sp.csr_matrix((n, n)) if bp.Q is None else _sparse(bp.Q) * sign
         linear = sign * bp.c
         offset = sign * bp.const
-        for weight, A, b in ((self.rho, A_eq, bp.b_eq), (self.rho_inequality, A_le, bp.b_le)):
-            if weight > 0 and A.shape[0]:
-                quad = quad + 0.5 * weight * (A.T @ A)
-                linear = linear - weight * np.asarray(A.T @ b).reshape(-1)
-                offset += 0.5 * weight * float(b @ b)
+        rho_eq = np.full(bp.m_eq, self.rho)
+        for weight, A, b in ((rho_eq, A_eq, bp.b_eq), (self.rho_inequality, A_le, bp.b_le)):
+            if A.shape[0] and np.any(weight > 0):
+                # sum_i w_i/2 (a_i'x - b_i)^2 = x'(A'WA/2)x - (A'Wb)'x + b'Wb/2
+                quad = quad + 0.5 * (A.T @ sp.diags(weight) @ A)
+                linear = linear - np.asarray(A.T @ (weight * b)).reshape(-1)
+                offset += 0.5 * float(b @ (weight * b))
         conf = bp.conflicts
         self._conflict_pattern = sp.csr_matrix((np.ones(len(conf)), (conf[:, 0], conf[:, 1])), shape=(n, n))
         self._A_le, self._A_eq = A_le, A_eq
@@ -181,6 +185,26 @@ class LagrangianForm:
         x = (d < 0).astype(np.uint8)
         return x, float(d[d < 0].sum() + q.offset)
 
+    def sample_separable(self, multipliers: Multipliers, num_reads: int, rng, *, temperature: float | None = None):
+        """Return ``(X, energies)``: the exact minimiser then ``num_reads - 1`` exact Boltzmann samples.
+
+        A separable QUBO's Boltzmann distribution is a product of independent bits,
+        ``P(x_i = 1) = 1 / (1 + exp(d_i / T))``, so it is sampled exactly; the default
+        temperature ``T`` is half the median ``|d_i|``.  The spread gives repair varied
+        starting points near the Lagrangian minimiser.
+        """
+        x, _ = self.minimise_separable(multipliers)
+        q = self.qubo(multipliers)
+        d = q.linear
+        g = np.random.default_rng(rng)
+        if temperature is None:
+            nz = np.abs(d[d != 0])
+            temperature = 0.5 * float(np.median(nz)) if nz.size else 1.0
+        prob = 0.5 * (1.0 - np.tanh(d / (2.0 * max(temperature, 1e-300))))
+        X = (g.random((max(int(num_reads), 1) - 1, d.shape[0])) < prob).astype(np.uint8)
+        X = np.vstack([x[None, :], X])
+        return X, X @ d + q.offset
+
 
 def lagrangian_qubo(program: BinaryProgram, multipliers: Multipliers | None = None, *, rho: float = 0.0,
                     augment_inequalities: bool | float = False):
@@ -193,8 +217,9 @@ def lagrangian_qubo(program: BinaryProgram, multipliers: Multipliers | None = No
         Default zero.  A flat array is read with :meth:`Multipliers.from_flat`.
     rho : float
         Weight of the augmented term ``ρ/2 ‖A_eq x − b_eq‖²`` (no slack needed).
-    augment_inequalities : bool or float
-        ``True`` adds ``ρ/2 ‖A_le x − b_le‖²`` too; a float gives that term its own weight.
+    augment_inequalities : bool, float or (m_le,) array
+        ``True`` adds ``ρ/2 ‖A_le x − b_le‖²`` too; a float (or one per row) gives that term
+        its own weight.
         This also penalises unused capacity (see the module docstring): it is unbalanced
         penalization with the multipliers as its linear coefficients.
 
@@ -214,9 +239,14 @@ def lagrangian_qubo(program: BinaryProgram, multipliers: Multipliers | None = No
         multipliers = Multipliers.zeros(program)
     elif not isinstance(multipliers, Multipliers):
         multipliers = Multipliers.from_flat(program, multipliers)
-    rho_le = (rho if augment_inequalities is True else float(augment_inequalities or 0.0))
+    if augment_inequalities is True:
+        rho_le = rho
+    elif augment_inequalities is False or augment_inequalities is None:
+        rho_le = 0.0
+    else:
+        rho_le = augment_inequalities
     form = LagrangianForm(program, rho=rho, rho_inequality=rho_le)
-    info = {"formulation": "lagrangian", "rho": float(rho), "rho_inequality": float(rho_le),
+    info = {"formulation": "lagrangian", "rho": float(rho), "rho_inequality": form.rho_inequality.tolist(),
             "separable": form.separable, "multipliers": multipliers.flat().tolist()}
     inverse = FormulationInverse(n_original=program.n, n_qubo=program.n, slack_slices=(), info=info)
     return form.qubo(multipliers), inverse

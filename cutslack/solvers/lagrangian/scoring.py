@@ -1,0 +1,135 @@
+"""What the Lagrangian driver and the penalty baselines share: the program of a problem, sampling
+a QUBO, scoring and repairing samples, and the incumbent.
+
+:class:`ProgramProblem` lets a bare :class:`~cutslack.binary.BinaryProgram` be scored like a
+Problem (``evaluate``/``is_feasible``), so :func:`~cutslack.api.make_result` re-scores its
+solutions; such programs get no repair, only feasibility filtering.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cutslack.binary import BinaryProgram
+from cutslack.errors import SolverError
+from cutslack.solvers.repair import REPAIRABLE_FAMILIES, repair
+
+__all__ = ["ProgramProblem", "program_of", "SampleScorer", "sample_subproblem", "SAMPLER_NAMES"]
+
+#: sampler names understood by :func:`cutslack.solvers.qubo.sample_qubo`
+SAMPLER_NAMES = ("anneal", "tabu", "tempering", "exhaustive")
+
+
+class ProgramProblem:
+    """A BinaryProgram seen as a Problem: native solutions are its bit vectors."""
+
+    family = "binary"
+    known_optimum = None
+
+    def __init__(self, program: BinaryProgram):
+        self.program = program
+        self.sense = program.sense
+        self.name = "binary-program"
+
+    def evaluate(self, solution):
+        return self.program.objective(np.asarray(solution))
+
+    def violation(self, solution):
+        return self.program.violation(np.asarray(solution))
+
+    def is_feasible(self, solution, atol: float = 1e-9):
+        return self.program.is_feasible(np.asarray(solution), atol=atol)
+
+
+def program_of(problem):
+    """Return ``(scored_problem, program)``: what results are scored by, and the BinaryProgram to relax.
+
+    Raises :class:`SolverError` when the problem has no binary form (or TSP is asked for the
+    edge encoding, whose degree constraints admit subtours).
+    """
+    if isinstance(problem, BinaryProgram):
+        return ProgramProblem(problem), problem
+    to_binary = getattr(problem, "to_binary", None)
+    if to_binary is None:
+        raise SolverError(f"a {type(problem).__name__} has no binary form (to_binary) to build a QUBO from")
+    try:
+        program = to_binary()
+    except NotImplementedError as exc:
+        raise SolverError(f"a {type(problem).__name__} has no binary form: {exc}") from None
+    return problem, program
+
+
+def sample_subproblem(qubo, sampler, *, num_reads: int, rng, time_limit, options: dict):
+    """Return ``(SampleSet, exact)``: ``qubo`` sampled by ``sampler`` (a name or a callable).
+
+    ``exact`` is True when the lowest energy is the QUBO's minimum: an exhaustive search
+    that covered the whole space.  The exhaustive sampler keeps the ``num_reads`` lowest states.
+    """
+    from cutslack.solvers.qubo import sample_qubo
+
+    if isinstance(sampler, str) and sampler.lower() not in SAMPLER_NAMES:
+        raise ValueError(f"unknown sampler {sampler!r}; valid: {', '.join(SAMPLER_NAMES)} or a callable")
+    if isinstance(sampler, str) and sampler.lower() == "exhaustive":
+        ss = sample_qubo(qubo, sampler, num_best=num_reads, rng=rng, time_limit=time_limit, **options)
+        return ss, bool(ss.info.get("complete", False))
+    return sample_qubo(qubo, sampler, num_reads=num_reads, rng=rng, time_limit=time_limit, **options), False
+
+
+class SampleScorer:
+    """Scores batches of program bit vectors: raw feasibility, repair, and the best feasible one.
+
+    ``objective_min`` values are in minimisation form (``-f`` for a max problem).
+    """
+
+    def __init__(self, problem, program: BinaryProgram, *, use_repair: bool = True):
+        self.problem = problem
+        self.program = program
+        self.sign = -1.0 if program.sense == "max" else 1.0
+        self.repairable = use_repair and getattr(problem, "family", None) in REPAIRABLE_FAMILIES
+        self.best_bits = None
+        self.best_min = np.inf
+        self.raw_draws = 0
+        self.raw_feasible = 0
+
+    def score(self, X, *, rng, counts=None, **repair_options) -> dict:
+        """Score one batch; return ``{"feasible_fraction", "best_min", "improved"}``.
+
+        ``feasible_fraction`` is over the raw samples (weighted by ``counts``), before repair.
+        """
+        X = np.asarray(X, dtype=np.uint8)
+        counts = np.ones(len(X), dtype=np.int64) if counts is None else np.asarray(counts)
+        raw = np.atleast_1d(self.program.is_feasible(X, atol=1e-6))
+        self.raw_draws += int(counts.sum())
+        self.raw_feasible += int(counts[raw].sum())
+        if self.repairable:
+            candidates = repair(self.problem, X, rng=rng, **repair_options)
+        else:
+            candidates = X[raw]
+        improved = False
+        if len(candidates):
+            ok = np.atleast_1d(self.program.is_feasible(candidates, atol=1e-6))
+            if ok.any():
+                cand = candidates[ok]
+                values = self.sign * np.atleast_1d(self.program.objective(cand))
+                i = int(np.argmin(values))
+                if values[i] < self.best_min - 1e-12 * max(1.0, abs(values[i])):
+                    self.best_min, self.best_bits, improved = float(values[i]), cand[i].copy(), True
+        fraction = float(counts[raw].sum() / max(counts.sum(), 1))
+        return {"feasible_fraction": fraction, "best_min": self.best_min, "improved": improved}
+
+    @property
+    def overall_feasible_fraction(self) -> float | None:
+        """Feasible fraction of all raw draws scored so far."""
+        return self.raw_feasible / self.raw_draws if self.raw_draws else None
+
+    def best_primal(self) -> float | None:
+        """The best feasible objective in the problem's own sense (None before the first)."""
+        return None if self.best_bits is None else self.sign * self.best_min
+
+    def native_best(self):
+        """The native solution of the best bit vector (None when none is feasible)."""
+        if self.best_bits is None:
+            return None
+        if isinstance(self.problem, ProgramProblem):
+            return self.best_bits.astype(np.int64)
+        return self.program.decode_bits(self.best_bits)
