@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cutslack.errors import InvalidInstanceError
+from cutslack.errors import InvalidInstanceError, SolverError
 
 __all__ = ["Problem", "KnownOptimum", "as_rng", "check_array", "check_square"]
 
@@ -97,8 +97,11 @@ class Problem(abc.ABC):
         return np.all(V <= atol, axis=1)
 
     def to_binary(self, **options):
-        """Return the :class:`~cutslack.binary.BinaryProgram` of this instance."""
-        raise NotImplementedError(f"{type(self).__name__} has no binary form")  # pragma: no cover
+        """Return the :class:`~cutslack.binary.BinaryProgram` of this instance.
+
+        Families without a binary form (continuous, two-stage) keep this default, which says so.
+        """
+        raise SolverError(f"{type(self).__name__} has no binary form (to_binary is defined for the combinatorial families)")
 
     def better(self, a: float, b: float) -> bool:
         """Return True when objective ``a`` is strictly better than ``b`` under ``sense``."""

@@ -129,9 +129,20 @@ def test_tsplib_parse_error_names_the_path(tmp_path):
         read_tsplib(tmp_path / "missing.tsp")
 
 
-def test_tsplib_refuses_a_huge_dimension_before_allocating():
+def test_tsplib_refuses_a_huge_explicit_matrix_before_allocating():
+    explicit = ("NAME: x\nTYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EXPLICIT\nEDGE_WEIGHT_FORMAT: UPPER_ROW\n"
+                "EDGE_WEIGHT_SECTION\n1 2 3\nEOF\n")
+    assert read_tsplib(explicit).distance[0, 2] == 2
     with pytest.raises(ProblemTooLargeError):
-        read_tsplib(_GOOD_EUC.replace("DIMENSION: 3", f"DIMENSION: {MAX_CITIES + 1}"))
+        read_tsplib(explicit.replace("DIMENSION: 3", f"DIMENSION: {MAX_CITIES + 1}"))
+
+
+def test_tsplib_large_coordinate_instance_keeps_no_matrix():
+    n = MAX_CITIES + 1
+    coords = "\n".join(f"{i + 1} {i % 97} {i // 97}" for i in range(n))
+    p = read_tsplib(_GOOD_EUC.replace("DIMENSION: 3", f"DIMENSION: {n}").replace("1 0 0\n2 3 0\n3 0 4", coords))
+    assert p.size == {"n": n} and p.distance is None and p.metric == "EUC_2D"
+    assert p.evaluate(np.arange(n)) > 0
 
 
 def test_tour_reader_checks_the_permutation():

@@ -32,7 +32,7 @@ import numpy as np
 
 from cutslack.errors import ParseError, ProblemTooLargeError
 from cutslack.problems.library._text import TokenStream, read_source, source_name, source_stem
-from cutslack.problems.tsp import TravelingSalesman
+from cutslack.problems.tsp import METRICS, TravelingSalesman, coordinate_distance
 
 __all__ = ["read_tsplib", "read_tsplib_tour", "tsplib_distances", "EDGE_WEIGHT_TYPES", "EDGE_WEIGHT_FORMATS",
            "MAX_CITIES"]
@@ -53,18 +53,11 @@ EDGE_WEIGHT_FORMATS = {
     "LOWER_DIAG_COL": ("upper", True),
 }
 
-#: Dense distance matrices are refused above this many cities (a float64 n×n matrix and
+#: EXPLICIT (dense) matrices are refused above this many cities (a float64 n×n matrix and
 #: its temporaries would need several gigabytes).
 MAX_CITIES = 12_000
 
 _KEYWORD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*(:?)\s*(.*)$")
-_GEO_PI = 3.141592
-_GEO_RADIUS = 6378.388
-
-
-def _nint(x: np.ndarray) -> np.ndarray:
-    # TSPLIB's nint is (int)(x + 0.5) on non-negative x
-    return np.floor(x + 0.5)
 
 
 def _parse(text: str, file: str) -> tuple[dict, dict, dict]:
@@ -153,30 +146,10 @@ def tsplib_distances(coordinates, edge_weight_type: str) -> np.ndarray:
     5.0
     """
     C = np.asarray(coordinates, dtype=float)
-    if edge_weight_type == "GEO":
-        degrees = np.trunc(C)
-        radians = _GEO_PI * (degrees + 5.0 * (C - degrees) / 3.0) / 180.0
-        lat, lon = radians[:, 0], radians[:, 1]
-        q1 = np.cos(lon[:, None] - lon[None, :])
-        q2 = np.cos(lat[:, None] - lat[None, :])
-        q3 = np.cos(lat[:, None] + lat[None, :])
-        cosine = np.clip(0.5 * ((1.0 + q1) * q2 - (1.0 - q1) * q3), -1.0, 1.0)
-        D = np.trunc(_GEO_RADIUS * np.arccos(cosine) + 1.0)
-    else:
-        dx = C[:, None, 0] - C[None, :, 0]
-        dy = C[:, None, 1] - C[None, :, 1]
-        squared = dx * dx + dy * dy
-        if edge_weight_type == "EUC_2D":
-            D = _nint(np.sqrt(squared))
-        elif edge_weight_type == "CEIL_2D":
-            D = np.ceil(np.sqrt(squared))
-        elif edge_weight_type == "ATT":
-            r = np.sqrt(squared / 10.0)
-            t = _nint(r)
-            D = np.where(t < r, t + 1.0, t)
-        else:
-            raise ValueError(f"unknown coordinate EDGE_WEIGHT_TYPE {edge_weight_type!r}; "
-                             f"expected one of {EDGE_WEIGHT_TYPES[:-1]}")
+    if edge_weight_type not in METRICS[1:]:
+        raise ValueError(f"unknown coordinate EDGE_WEIGHT_TYPE {edge_weight_type!r}; "
+                         f"expected one of {EDGE_WEIGHT_TYPES[:-1]}")
+    D = coordinate_distance(C[:, None, :], C[None, :, :], edge_weight_type)
     np.fill_diagonal(D, 0.0)
     return D
 
@@ -218,7 +191,8 @@ def read_tsplib(path_or_text) -> TravelingSalesman:
         unknown EDGE_WEIGHT_TYPE or EDGE_WEIGHT_FORMAT, too few or too many numbers,
         non-numeric tokens, node ids that are not 1..n.
     ProblemTooLargeError
-        When DIMENSION exceeds :data:`MAX_CITIES`.
+        When an EXPLICIT matrix has more than :data:`MAX_CITIES` cities (coordinate instances
+        of any size are read; their matrix is built lazily by the problem).
 
     Examples
     --------
@@ -233,8 +207,8 @@ def read_tsplib(path_or_text) -> TravelingSalesman:
     if kind not in ("TSP", "ATSP"):
         raise ParseError(f"expected TYPE TSP or ATSP, got {header['TYPE']!r}", file=file,
                          line=header_lines.get("TYPE"))
-    n = _dimension(header, header_lines, file)
     weight_type = header.get("EDGE_WEIGHT_TYPE", "").upper()
+    n = _dimension(header, header_lines, file, dense=weight_type == "EXPLICIT")
     if weight_type not in EDGE_WEIGHT_TYPES:
         raise ParseError(f"unknown EDGE_WEIGHT_TYPE {header.get('EDGE_WEIGHT_TYPE', '')!r}; "
                          f"expected one of {', '.join(EDGE_WEIGHT_TYPES)}", file=file,
@@ -257,7 +231,7 @@ def read_tsplib(path_or_text) -> TravelingSalesman:
     else:
         if "NODE_COORD_SECTION" not in sections:
             raise ParseError(f"expected a NODE_COORD_SECTION (EDGE_WEIGHT_TYPE is {weight_type})", file=file)
-        distance = tsplib_distances(coordinates, weight_type)
+        distance = None  # the problem computes TSPLIB distances from the coordinates (lazily when large)
     meta = {"type": kind, "edge_weight_type": weight_type, "edge_weight_format": weight_format,
             "source": source_name(file),
             "comment": header.get("COMMENT", "")}
@@ -265,7 +239,8 @@ def read_tsplib(path_or_text) -> TravelingSalesman:
         meta["coordinates_from"] = coordinates_from
     # a few files write the file name into NAME (ulysses16.tsp); the instance is its stem
     name = re.sub(r"\.tsp$", "", header.get("NAME", ""), flags=re.IGNORECASE) or source_stem(file, "tsplib")
-    return TravelingSalesman(distance, coordinates, name=name, meta=meta)
+    metric = None if weight_type == "EXPLICIT" else weight_type
+    return TravelingSalesman(distance, coordinates, name=name, meta=meta, metric=metric)
 
 
 def read_tsplib_tour(path_or_text) -> np.ndarray:
