@@ -1,0 +1,190 @@
+"""What every quantum algorithm shares: parameter optimisation that ends with a status,
+intermediate reports, and turning samples of a formulation back into a problem's Result.
+
+* :func:`minimize_parameters` runs a SciPy optimiser (COBYLA by default) on a circuit
+  objective, keeps the best point seen, stops at the run's deadline or when the callback
+  asks, and converts any optimiser failure into a message instead of an exception.
+* :class:`QUBOProblem` lets :func:`cutslack.api.make_result` score a bare QUBO.
+* :func:`solve_with_sampler` is the body of every registered quantum method: formulate a
+  constrained problem as a QUBO (``"penalty"``, ``"unbalanced"`` or ``"lagrangian"``), sample
+  it, map samples back to the problem's bits, repair them, and return the best.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize
+
+from cutslack.api import Run, make_result
+from cutslack.binary import QUBO
+from cutslack.errors import SolverError
+from cutslack.result import SampleSet, Status
+
+__all__ = ["QUBOProblem", "ParameterSearch", "minimize_parameters", "formulate", "solve_with_sampler",
+           "FORMULATIONS", "report_progress"]
+
+#: formulations a constrained problem can be sampled through
+FORMULATIONS = ("penalty", "unbalanced", "lagrangian")
+
+
+class QUBOProblem:
+    """A QUBO seen as a problem: minimise its energy over bit vectors; every vector is feasible."""
+
+    sense = "min"
+    family = "qubo"
+    known_optimum = None
+
+    def __init__(self, qubo: QUBO):
+        self.qubo = qubo
+
+    def evaluate(self, x) -> float:
+        """Return the QUBO energy of ``x``."""
+        return float(self.qubo.energy(np.asarray(x)))
+
+    def is_feasible(self, x, atol: float = 1e-9) -> bool:
+        """Return True when ``x`` is a bit vector of the right length."""
+        x = np.asarray(x).reshape(-1)
+        return x.shape[0] == self.qubo.n and bool(np.all((x == 0) | (x == 1)))
+
+
+class _Interrupted(Exception):
+    """Raised inside an objective to leave the optimiser at the deadline or on a callback stop."""
+
+
+class ParameterSearch:
+    """Book-keeping of one optimisation: the best point, evaluation count, and how it ended."""
+
+    def __init__(self):
+        self.best_x = None
+        self.best_value = np.inf
+        self.nfev = 0
+        self.message = ""
+        self.ok = True
+
+
+def minimize_parameters(objective, x0, *, run: Run, method: str = "COBYLA", maxiter: int = 200,
+                        search: ParameterSearch | None = None) -> ParameterSearch:
+    """Return a :class:`ParameterSearch` holding the best parameters of ``objective`` from ``x0``.
+
+    Stops early (keeping the best point so far) when ``run`` expires or was stopped; an exception
+    inside SciPy ends the search with ``ok=False`` and the reason in ``message``, never propagates.
+    """
+    search = search or ParameterSearch()
+    x0 = np.asarray(x0, dtype=float)
+
+    def wrapped(x):
+        if run.expired() or run.stopped:
+            raise _Interrupted
+        value = float(objective(x))
+        search.nfev += 1
+        if not np.isfinite(value):
+            return 1e300
+        if value < search.best_value:
+            search.best_value, search.best_x = value, np.array(x, dtype=float)
+        return value
+
+    try:
+        if x0.size == 0:
+            wrapped(x0)
+            search.message = "no parameters to optimise"
+        else:
+            res = minimize(wrapped, x0, method=method, options={"maxiter": max(int(maxiter), x0.size + 2)})
+            search.message = str(res.message)
+    except _Interrupted:
+        search.message = "stopped" if run.stopped else "time limit reached during the parameter search"
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError) as exc:
+        search.ok = False
+        search.message = f"optimizer {method} failed: {exc}"
+    if search.best_x is None:
+        search.best_x = x0
+    return search
+
+
+def report_progress(run: Run, qubo: QUBO, x, *, method: str, nit: int, info: dict | None = None) -> bool:
+    """Send the run's callback an intermediate Result for bit vector ``x``; return True to stop."""
+    if run.callback is None:
+        return False
+    return run.report(make_result(QUBOProblem(qubo), np.asarray(x), method=method, run=run, nit=nit,
+                                  n_qubits=qubo.n, info=info))
+
+
+def formulate(problem, formulation: str = "penalty", **options):
+    """Return ``(qubo, inverse, program)`` for a problem with ``to_binary()``.
+
+    ``"penalty"`` is the slack-bit baseline, ``"unbalanced"`` unbalanced penalization, and
+    ``"lagrangian"`` the slack-free augmented Lagrangian at zero multipliers with penalty
+    weight ``rho`` (default: the largest objective coefficient); options go to the formulation.
+    """
+    from cutslack.solvers.qubo.formulations import penalty_qubo, unbalanced_qubo
+
+    program = problem.to_binary()
+    key = str(formulation).lower()
+    if key == "penalty":
+        qubo, inverse = penalty_qubo(program, **options)
+    elif key == "unbalanced":
+        qubo, inverse = unbalanced_qubo(program, **options)
+    elif key == "lagrangian":
+        from cutslack.solvers.qubo.lagrangian import lagrangian_qubo
+
+        scale = float(np.abs(program.c).max()) if program.n else 1.0
+        if program.Q is not None:
+            Qd = program.Q.toarray() if hasattr(program.Q, "toarray") else np.asarray(program.Q)
+            scale = max(scale, float(np.abs(Qd).max()))
+        options.setdefault("rho", max(scale, 1.0))
+        options.setdefault("augment_inequalities", True)
+        qubo, inverse = lagrangian_qubo(program, **options)
+    else:
+        raise ValueError(f"unknown formulation {formulation!r}; expected one of {', '.join(FORMULATIONS)}")
+    return qubo, inverse, program
+
+
+def solve_with_sampler(problem, sampler, *, method: str, rng=None, time_limit=None, callback=None,
+                       formulation: str = "penalty", formulation_options: dict | None = None, **sampler_options):
+    """Return the Result of sampling ``problem`` (a QUBO or a Problem with ``to_binary``) with ``sampler``.
+
+    A constrained problem is formulated, sampled, mapped back (slack bits dropped), repaired
+    and decoded; the best repaired sample (by the problem's own objective) is returned.
+    ``info`` records the formulation, qubits, the feasible fraction of raw samples and the
+    sampler's own information.
+    """
+    run = Run(rng=rng, time_limit=time_limit, callback=callback)
+    if isinstance(problem, QUBO):
+        samples = sampler(problem, rng=run.rng, time_limit=run.time_left() if time_limit else None,
+                          run=run, **sampler_options)
+        return make_result(QUBOProblem(problem), samples.best, method=method, run=run, samples=samples,
+                           n_vars=problem.n, n_qubits=samples.info.get("n_qubits", problem.n),
+                           nit=samples.info.get("nit", 0), info=_sampler_info(samples),
+                           status=_status(samples))
+    if not hasattr(problem, "to_binary"):
+        raise SolverError(f"method {method!r} needs a QUBO or a problem with to_binary(); got {type(problem).__name__}")
+    from cutslack.solvers.repair import repair
+
+    qubo, inverse, program = formulate(problem, formulation, **(formulation_options or {}))
+    samples = sampler(qubo, rng=run.rng, time_limit=run.time_left() if time_limit else None, run=run,
+                      **sampler_options)
+    bits = inverse.original_bits(samples.X)
+    raw_feasible = np.asarray(program.is_feasible(bits), dtype=bool).reshape(-1)
+    samples = samples.with_feasibility(raw_feasible)
+    repaired = np.atleast_2d(repair(problem, bits, rng=run.rng))
+    solutions = [program.decode_bits(b) for b in repaired]
+    values = np.array([problem.evaluate(s) for s in solutions], dtype=float)
+    feasible = np.array([problem.is_feasible(s, atol=1e-6) for s in solutions], dtype=bool)
+    sign = -1.0 if problem.sense == "max" else 1.0
+    score = np.where(feasible, sign * values, np.inf)
+    best = int(np.argmin(score)) if np.isfinite(score).any() else int(np.argmin(sign * values))
+    info = _sampler_info(samples)
+    info.update(formulation=formulation, n_slack=int(inverse.n_qubo - inverse.n_original),
+                feasible_fraction=samples.feasible_fraction(),
+                repaired_feasible_fraction=float((samples.counts * feasible).sum() / samples.num_reads))
+    return make_result(problem, solutions[best], method=method, run=run, samples=samples, n_vars=qubo.n,
+                       n_qubits=samples.info.get("n_qubits", qubo.n), nit=samples.info.get("nit", 0),
+                       info=info, status=None if _status(samples) is None else _status(samples))
+
+
+def _sampler_info(samples: SampleSet) -> dict:
+    return {k: v for k, v in samples.info.items() if k not in ("nit",)}
+
+
+def _status(samples: SampleSet):
+    """ERROR when the sampler's optimiser failed, else None (make_result decides)."""
+    return Status.ERROR if samples.info.get("optimizer_ok") is False else None

@@ -1,0 +1,17 @@
+"""Registers the quantum methods with :func:`cutslack.solve` by importing their modules.
+
+``qaoa``, ``ma-qaoa``, ``ws-qaoa`` (:mod:`cutslack.quantum.qaoa`), ``vqe``, ``cvar-vqe``
+(:mod:`cutslack.quantum.vqe`), ``pce``, ``qrao`` (:mod:`cutslack.quantum.compression`) and
+``shrink`` (:mod:`cutslack.quantum.shrink`).  None of them imports qiskit at import time.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__all__ = ["QUANTUM_METHOD_MODULES"]
+
+QUANTUM_METHOD_MODULES = ("cutslack.quantum.qaoa", "cutslack.quantum.vqe")
+
+for _module in QUANTUM_METHOD_MODULES:
+    importlib.import_module(_module)
