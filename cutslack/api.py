@@ -32,6 +32,7 @@ SOLVER_MODULES = [
     "cutslack.solvers.classical.dp",
     "cutslack.solvers.lagrangian",
     "cutslack.solvers.qubo.methods",
+    "cutslack.quantum.methods",
 ]
 
 
