@@ -155,6 +155,10 @@ def solve_lagrangian(problem, *, rng=None, time_limit=None, callback=None, dual:
     if str(dual).lower() == "augmented":
         options.setdefault("rho", float(rho) if rho > 0 else scale)
     method = make_dual_method(dual, lower, upper, scale, **options)
+    if str(dual).lower() == "augmented" and m_eq == 0 and augment_inequalities is False:
+        # no augmented term in the QUBO: rho is only the step size (growing it would make
+        # the multipliers oscillate instead of adding curvature)
+        method.curvature = False
     if str(dual).lower() != "augmented":
         method.rho = float(rho)
     scorer = SampleScorer(scored, program, use_repair=use_repair)

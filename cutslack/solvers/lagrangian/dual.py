@@ -20,7 +20,9 @@ and hands back ``(λ, d(λ), g)``, ``g`` the constraint residuals of the subprob
   ``m``-fraction of the predicted ascent, otherwise a null step adds the cut only.
 * :class:`AugmentedLagrangianMethod` — method of multipliers ``λ ← Π(λ + ρ g)`` on the
   augmented Lagrangian; ``ρ`` grows by ``growth`` when the violation did not fall below
-  ``decrease`` times the last one.  The driver reads :attr:`DualMethod.rho` every iteration.
+  ``decrease`` times the last one (without an augmented term in the QUBO, ``rho`` is just
+  a step and shrinks by ``growth`` when the subgradient turns back).  The driver reads
+  :attr:`DualMethod.rho` every iteration.
 """
 
 from __future__ import annotations
@@ -235,13 +237,22 @@ class AugmentedLagrangianMethod(DualMethod):
         self.decrease = float(decrease)
         self.rho_max = float(rho_max) if rho_max is not None else 1e3 * max(rho, 1e-12)
         self._last_violation = np.inf
+        self._last_g = None
+
+    #: False when the QUBO has no augmented term (inequality-only programs): rho is then only
+    #: a step size, so it shrinks when the subgradient turns back instead of growing
+    curvature = True
 
     def _step(self, lam, value, g, target):
         viol = float(np.linalg.norm(np.where(self.lower == 0, np.maximum(g, 0), g)))
         new = lam + self.rho * g
-        if viol > self.decrease * self._last_violation:
+        if not self.curvature:
+            if self._last_g is not None and float(g @ self._last_g) < 0:
+                self.rho /= self.growth
+        elif viol > self.decrease * self._last_violation:
             self.rho = min(self.rho * self.growth, self.rho_max)
         self._last_violation = viol
+        self._last_g = g.copy()
         return new
 
 
