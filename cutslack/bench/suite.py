@@ -45,7 +45,6 @@ import importlib.util
 import inspect
 import itertools
 import json
-import os
 import re
 import sys
 import tomllib
@@ -57,7 +56,7 @@ import numpy as np
 from cutslack.errors import CutslackError, ParseError
 
 __all__ = ["Suite", "InstanceSpec", "SolverConfig", "RunTask", "SuiteError", "load_suite", "shipped_suites",
-           "suite_path", "GENERATORS", "instance_hash", "import_extra_modules", "default_benchmark_dir"]
+           "suite_path", "GENERATORS", "instance_hash", "import_extra_modules"]
 
 #: generator name -> (module attribute in cutslack.problems, family label stored with each run)
 GENERATORS = {
@@ -183,16 +182,6 @@ def instance_hash(problem) -> str:
         elif value is None or isinstance(value, (str, int, float, bool, tuple, list)):
             h.update(repr(value).encode())
     return h.hexdigest()[:16]
-
-
-def default_benchmark_dir() -> Path | None:
-    """Return the benchmark library folder: ``$CUTSLACK_BENCHMARKS``, else ``shared/benchmarks``
-    beside the repository checkout, else None."""
-    env = os.environ.get("CUTSLACK_BENCHMARKS")
-    if env:
-        return Path(env)
-    beside = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
-    return beside if (beside / "MANIFEST.tsv").exists() else None
 
 
 def shipped_suites() -> dict[str, Path]:
@@ -358,7 +347,7 @@ def _parse_instances(entries, file, benchmark_dir, suite_dir) -> list[InstanceSp
             out.extend(_generated(entry, place, file))
         else:
             bdir = entry.get("benchmark_dir")
-            bdir = (suite_dir / bdir) if bdir is not None else (benchmark_dir or default_benchmark_dir())
+            bdir = (suite_dir / bdir) if bdir is not None else benchmark_dir
             out.extend(_library(entry, place, file, bdir))
     return out
 
@@ -404,10 +393,13 @@ def _library(entry, place, file, bdir) -> list[InstanceSpec]:
     from cutslack.problems import library
 
     family = entry["library"]
-    if bdir is None or not (Path(bdir) / "MANIFEST.tsv").exists():
+    if bdir is None:
+        bdir = library.default_benchmark_dir()
+    if not (Path(bdir) / "MANIFEST.tsv").exists():
         raise SuiteError(f"benchmark library not found (no MANIFEST.tsv in {bdir}); pass --benchmarks DIR or set "
                          "CUTSLACK_BENCHMARKS", file=file, place=f"{place}.library")
-    known = [name for (fam, name) in library.manifest(bdir) if fam == family]
+    entries = library.manifest_entries(bdir)
+    known = [name for (fam, name) in entries if fam == family]
     if not known:
         raise SuiteError(f"no instance of family {family!r} in {bdir}/MANIFEST.tsv", file=file,
                          place=f"{place}.library")
@@ -420,12 +412,12 @@ def _library(entry, place, file, bdir) -> list[InstanceSpec]:
         if not matched:
             raise SuiteError(f"no {family} instance matches {pattern!r}", file=file, place=f"{place}.names")
         for name in matched:
+            n = entries[(family, name)].n
+            if n > entry.get("max_n", float("inf")) or n < entry.get("min_n", 0):
+                continue
             try:
                 problem = library.load_instance(family, name, bdir)
             except CutslackError as exc:
                 raise SuiteError(f"cannot load {family}/{name}: {exc}", file=file, place=f"{place}.names") from None
-            n = problem.size.get("n", 0)
-            if n > entry.get("max_n", float("inf")) or n < entry.get("min_n", 0):
-                continue
             out.append(InstanceSpec(f"{family}/{name}", family, f"library:{family}", problem, instance_hash(problem)))
     return out
