@@ -47,7 +47,8 @@ def multiplier_scale(program: BinaryProgram) -> tuple[float, float]:
     A_le, _, A_eq, _ = program.dense_constraints()
     use = np.abs(A_le).sum(axis=0) + np.abs(A_eq).sum(axis=0)
     conf = program.conflicts
-    use = use + np.bincount(conf.reshape(-1), minlength=program.n)
+    # a conflict multiplier prices one pair: a variable in any conflict counts one unit
+    use = use + (np.bincount(conf.reshape(-1), minlength=program.n) > 0)
     price = obj[use > 0] / use[use > 0]
     if price.size == 0 or not np.any(price > 0):
         return 1.0, 50.0

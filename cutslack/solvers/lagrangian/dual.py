@@ -6,18 +6,19 @@ over a box ``lower ≤ λ ≤ upper`` (lower is 0 for inequality and conflict mu
 and hands back ``(λ, d(λ), g)``, ``g`` the constraint residuals of the subproblem's minimiser
 (a subgradient of ``d`` at ``λ``); :meth:`DualMethod.next_point` returns the next point.
 
-* :class:`SubgradientMethod` — projected steps ``λ + t g``, with ``t = s/√k`` on the unit
-  direction (``steps="sqrt"``) or Polyak's ``t = θ (target − d) / ‖g‖²`` (``steps="polyak"``),
+* :class:`SubgradientMethod` — projected steps ``λ + t g``, with ``t = s/√k`` on the
+  direction scaled to a unit root-mean-square entry (``steps="sqrt"``) or Polyak's ``t = θ (target − d) / ‖g‖²`` (``steps="polyak"``),
   the target being the best feasible primal value found so far; θ halves after ``patience``
   iterations without dual progress.
 * :class:`DualAveraging` — Nesterov's simple dual averaging: ``λ = Π(λ₀ + s/√k Σ ĝ_i)``
-  over normalised subgradients.
+  over subgradients scaled to a unit root-mean-square entry.
 * :class:`CuttingPlaneMethod` — Kelley: maximise the cutting-plane model
   ``min_i d_i + g_i'(λ − λ_i)`` over the box, an LP solved by HiGHS
   (:func:`scipy.optimize.linprog`, ``method="highs"``).
 * :class:`BundleMethod` — proximal bundle: maximise the model minus ``(u/2)‖λ − λ̂‖²`` (a QP
   through cvxpy), a serious step moves the centre ``λ̂`` when the new value achieves an
-  ``m``-fraction of the predicted ascent, otherwise a null step adds the cut only.
+  ``m``-fraction of the predicted ascent, otherwise a null step adds the cut only; the first
+  ``u`` makes the first step move each multiplier by about the multiplier scale.
 * :class:`AugmentedLagrangianMethod` — method of multipliers ``λ ← Π(λ + ρ g)`` on the
   augmented Lagrangian; ``ρ`` grows by ``growth`` when the violation did not fall below
   ``decrease`` times the last one (without an augmented term in the QUBO, ``rho`` is just
@@ -33,6 +34,13 @@ from cutslack.errors import SolverError
 
 __all__ = ["DualMethod", "SubgradientMethod", "DualAveraging", "CuttingPlaneMethod", "BundleMethod",
            "AugmentedLagrangianMethod", "DUAL_METHODS", "make_dual_method"]
+
+
+def _unit_rms(g) -> np.ndarray:
+    """``g`` divided by its root-mean-square entry: a direction whose typical entry is 1, so a step
+    of ``scale`` moves each multiplier by about ``scale`` however many constraints there are."""
+    rms = float(np.sqrt(np.mean(g ** 2))) if g.size else 0.0
+    return g / rms if rms > 0 else np.zeros_like(g)
 
 
 class DualMethod:
@@ -94,7 +102,7 @@ class SubgradientMethod(DualMethod):
         if norm == 0:
             return lam
         if self.steps == "sqrt" or target is None or not np.isfinite(target):
-            return lam + (self.scale / np.sqrt(self.k)) * g / norm
+            return lam + (self.scale / np.sqrt(self.k)) * _unit_rms(g)
         if value > self._best + 1e-12 * max(1.0, abs(self._best)):
             self._best, self._since = value, 0
         else:
@@ -119,9 +127,7 @@ class DualAveraging(DualMethod):
     def _step(self, lam, value, g, target):
         if self._origin is None:
             self._origin, self._sum = lam.copy(), np.zeros_like(lam)
-        norm = float(np.linalg.norm(g))
-        if norm > 0:
-            self._sum += g / norm
+        self._sum += _unit_rms(g)
         return self._origin + self.scale / np.sqrt(self.k) * self._sum
 
 
@@ -200,7 +206,7 @@ class BundleMethod(_CutModel):
             self._centre, self._centre_value = lam.copy(), value
             if self.u is None:
                 # first proximal weight: a step of about `scale` along g
-                self.u = max(float(np.linalg.norm(g)), 1e-9) / max(self.scale, 1e-12)
+                self.u = max(float(np.linalg.norm(g)), 1e-9) / max(self.scale * np.sqrt(g.size), 1e-12)
         elif value >= self._centre_value + self.m * (self._predicted - self._centre_value):
             self._centre, self._centre_value = lam.copy(), value
             self.serious_steps += 1
