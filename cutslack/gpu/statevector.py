@@ -11,7 +11,7 @@ import numpy as np
 
 from cutslack.gpu.backend import _cupy
 
-__all__ = ["cupy_module", "device_free_memory", "apply_phase", "apply_single_qubit_gates", "apply_cx",
+__all__ = ["cupy_module", "device_free_memory", "apply_phase", "apply_single_qubit_gates", "apply_mixer_layer", "apply_cx",
            "expectation_diagonal"]
 
 
@@ -48,6 +48,13 @@ def apply_single_qubit_gates(psi, qubits, mats) -> None:
         a += complex(u[0, 1]) * b
         b *= complex(u[1, 1])
         b += complex(u[1, 0]) * a0
+
+
+def apply_mixer_layer(psi, mats, phase=None) -> None:
+    """Multiply by ``phase`` (when given) then apply ``mats[q]`` on every qubit ``q``, in place."""
+    if phase is not None:
+        psi *= phase
+    apply_single_qubit_gates(psi, np.arange(len(mats)), mats)
 
 
 def apply_cx(psi, control: int, target: int) -> None:

@@ -86,11 +86,14 @@ class AerEvaluator:
     shots : None for exact expectations; else the Estimator precision is ``1/sqrt(shots)``.
     noise_model : optional :class:`qiskit_aer.noise.NoiseModel`.
     seed : integer seed for Aer's simulator and sampler.
+    method : Aer simulation method (``"automatic"``, ``"statevector"``, ``"density_matrix"``...).
     """
 
     def __init__(self, circuit, parameters, observable, *, offset: float = 0.0, shots: int | None = None,
-                 noise_model=None, seed: int = 0):
-        backend_options = {} if noise_model is None else {"noise_model": noise_model}
+                 noise_model=None, seed: int = 0, method: str = "automatic"):
+        backend_options = {"method": method}
+        if noise_model is not None:
+            backend_options["noise_model"] = noise_model
         pm = generate_preset_pass_manager(optimization_level=1, backend=AerSimulator(**backend_options))
         self.isa = pm.run(circuit)
         observables = observable if isinstance(observable, list) else [observable]

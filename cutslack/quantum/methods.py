@@ -1,8 +1,7 @@
 """Registers the quantum methods with :func:`cutslack.solve` by importing their modules.
 
-``qaoa``, ``ma-qaoa``, ``ws-qaoa`` (:mod:`cutslack.quantum.qaoa`), ``vqe``, ``cvar-vqe``
-(:mod:`cutslack.quantum.vqe`), ``pce``, ``qrao`` (:mod:`cutslack.quantum.compression`) and
-``shrink`` (:mod:`cutslack.quantum.shrink`).  None of them imports qiskit at import time.
+``qaoa``, ``ma-qaoa``, ``ws-qaoa`` (:mod:`cutslack.quantum.qaoa`), ``vqe`` and ``cvar-vqe``
+(:mod:`cutslack.quantum.vqe`).  None of them imports qiskit at import time.
 """
 
 from __future__ import annotations

@@ -10,10 +10,11 @@ CuPy twins with the same signatures live in :mod:`cutslack.gpu.statevector`.
 Bit order is Qiskit's (see :mod:`cutslack.quantum.ising`): amplitude ``k`` has qubit ``q``
 in state ``(k >> q) & 1`` and qubit ``q`` carries variable ``q``.
 
-The cost diagonal is built by doubling: the diagonal over the first ``k`` qubits is copied
+The cost diagonal and each layer's phase ``exp(-i gamma diag)`` are built by doubling: the diagonal over the first ``k`` qubits is copied
 into the half with qubit ``k`` set and both halves are shifted by ``±(h_k + f_k)``, where
 the field ``f_k`` (couplings to lower qubits) is itself built by doubling.  That is
-``O(2^n)`` work per qubit at most, fully vectorised, and the same code runs on CuPy.
+``O(2^n)`` work in all, fully vectorised, and the same code runs on CuPy.  For the phase the
+shifts are products with scalar exponentials, so no sine or cosine is taken per amplitude.
 """
 
 from __future__ import annotations
@@ -29,14 +30,14 @@ from cutslack.gpu.backend import asnumpy, get_array_module, resolve_backend
 from cutslack.quantum.ising import bits_from_indices, ising_terms
 from cutslack.result import SampleSet
 
-__all__ = ["StatevectorSimulator", "ising_diagonal", "check_statevector_size", "apply_phase",
-           "apply_single_qubit_gates", "apply_cx", "expectation_diagonal", "probabilities",
+__all__ = ["StatevectorSimulator", "ising_diagonal", "ising_phase", "check_statevector_size", "apply_phase",
+           "apply_single_qubit_gates", "apply_mixer_layer", "apply_cx", "expectation_diagonal", "probabilities",
            "x_mixer_matrices", "ry_matrix", "rz_matrix", "MAX_QUBITS"]
 
 #: hard cap on qubits, whatever the memory (index arithmetic stays in int64 far below this)
 MAX_QUBITS = 40
-#: bytes the simulator holds per amplitude: complex128 state + float64 diagonal + temporaries
-BYTES_PER_AMPLITUDE = 16 + 8 + 16
+#: bytes per amplitude: complex128 state + float64 diagonal + complex128 phase + half-size field
+BYTES_PER_AMPLITUDE = 16 + 8 + 16 + 8
 
 
 def _available_memory(backend: str) -> int:
@@ -67,28 +68,82 @@ def check_statevector_size(n: int, *, backend: str = "numpy", memory_fraction: f
     return need
 
 
+def _by_doubling(h, rows, cols, J, n: int, xp, gamma=None):
+    """Diagonal (``gamma`` None) or phase ``exp(-i gamma diag)`` of an Ising operator, by doubling.
+
+    The phase is built multiplicatively from ``O(n^2)`` scalar exponentials, so no sine or
+    cosine is evaluated per amplitude.
+    """
+    h = np.asarray(h, dtype=float)
+    Jd = np.zeros((n, n))
+    np.add.at(Jd, (np.minimum(rows, cols), np.maximum(rows, cols)), J)
+    if gamma is None:
+        dtype, unit, coef = xp.float64, 0.0, (lambda c: c)
+        plus, minus = xp.add, xp.subtract
+    else:
+        dtype, unit, coef = xp.complex128, 1.0, (lambda c: complex(np.exp(-1j * gamma * c)))
+        plus = xp.multiply
+
+        def minus(a, c, out):
+            return xp.multiply(a, np.conj(c), out=out)
+    out = xp.empty(1 << n, dtype=dtype)
+    out[0] = unit
+    field = xp.empty(1 << max(n - 1, 0), dtype=dtype)
+    for k in range(n):
+        size = 1 << k
+        f = field[:size]
+        f[0] = coef(h[k])
+        for j in range(k):  # field of qubit k from the lower qubits, doubled over j
+            half = 1 << j
+            c = coef(Jd[j, k])
+            minus(f[:half], c, out=f[half:2 * half])
+            plus(f[:half], c, out=f[:half])
+        minus(out[:size], f, out=out[size:2 * size])
+        plus(out[:size], f, out=out[:size])
+    return out
+
+
 def ising_diagonal(h, rows, cols, J, n: int, xp=np):
     """Return the ``2^n`` diagonal of ``sum_i h_i Z_i + sum_t J_t Z_{rows_t} Z_{cols_t}`` (float64).
 
     Entry ``k`` is the value at ``z_q = 1 - 2 ((k >> q) & 1)``; built by doubling (module docstring).
     """
-    h = np.asarray(h, dtype=float)
+    return _by_doubling(h, rows, cols, J, n, xp)
+
+
+def ising_phase(h, rows, cols, J, n: int, gamma: float, xp=np):
+    """Return ``exp(-i gamma diag)`` for the diagonal of :func:`ising_diagonal` (complex128)."""
+    if xp is not np:
+        return _by_doubling(h, rows, cols, J, n, xp, gamma=float(gamma))
     Jd = np.zeros((n, n))
     np.add.at(Jd, (np.minimum(rows, cols), np.maximum(rows, cols)), J)
-    out = xp.zeros(1 << n, dtype=xp.float64)
-    field = xp.empty(1 << max(n - 1, 0), dtype=xp.float64)
+    out = np.empty(1 << n, dtype=np.complex128)
+    _phase_doubling_kernel(np.exp(-1j * gamma * np.asarray(h, dtype=float)), np.exp(-1j * gamma * Jd), out,
+                           np.empty(1 << max(n - 1, 0), dtype=np.complex128))
+    return out
+
+
+@numba.njit(cache=True)
+def _phase_doubling_kernel(h_exp, J_exp, out, field):
+    # the multiplicative doubling of _by_doubling as plain loops (NumPy pays per-call overhead on small slices)
+    n = h_exp.shape[0]
+    out[0] = 1.0
     for k in range(n):
         size = 1 << k
-        f = field[:size]
-        f[0] = 0.0
-        for j in range(k):  # field of qubit k from lower qubits, by doubling over j
+        field[0] = h_exp[k]
+        for j in range(k):
             half = 1 << j
-            f[half:2 * half] = f[:half] - Jd[j, k]
-            f[:half] += Jd[j, k]
-        f += h[k]
-        out[size:2 * size] = out[:size] - f
-        out[:size] += f
-    return out
+            c = J_exp[j, k]
+            cc = np.conj(c)
+            for i in range(half):
+                f = field[i]
+                field[half + i] = f * cc
+                field[i] = f * c
+        for i in range(size):
+            o = out[i]
+            f = field[i]
+            out[size + i] = o * np.conj(f)
+            out[i] = o * f
 
 
 # --- Numba kernels (the NumPy twins of cutslack.gpu.statevector) ---------------------------
@@ -115,6 +170,46 @@ def _gates_kernel(psi, qubits, mats):
             b = psi[i1]
             psi[i0] = u00 * a + u01 * b
             psi[i1] = u10 * a + u11 * b
+
+
+@numba.njit(parallel=True, cache=True)
+def _block_kernel(psi, phase, with_phase, mats, block_bits):
+    # phase, then the mixers of qubits 0..block_bits-1, block by block while the block is in cache
+    size = 1 << block_bits
+    for blk in numba.prange(psi.shape[0] >> block_bits):
+        base = blk << block_bits
+        if with_phase:
+            for i in range(base, base + size):
+                psi[i] *= phase[i]
+        for q in range(block_bits):
+            u00, u01, u10, u11 = mats[q, 0, 0], mats[q, 0, 1], mats[q, 1, 0], mats[q, 1, 1]
+            step = 1 << q
+            for start in range(base, base + size, 2 * step):
+                for i0 in range(start, start + step):  # contiguous, so Numba vectorises it
+                    a0 = psi[i0]
+                    b0 = psi[i0 + step]
+                    psi[i0] = u00 * a0 + u01 * b0
+                    psi[i0 + step] = u10 * a0 + u11 * b0
+
+
+@numba.njit(parallel=True, cache=True)
+def _pair_kernel(psi, q1, q2, m1, m2):
+    # the mixers of two high qubits q1 < q2 in one pass over the state (groups of 4 amplitudes)
+    s1, s2 = 1 << q1, 1 << q2
+    low1 = s1 - 1
+    for k in numba.prange(psi.shape[0] >> 2):
+        t = ((k >> q1) << (q1 + 1)) | (k & low1)
+        i00 = ((t >> q2) << (q2 + 1)) | (t & ((1 << q2) - 1))
+        i10 = i00 | s1
+        i01 = i00 | s2
+        i11 = i01 | s1
+        a, b, c, d = psi[i00], psi[i10], psi[i01], psi[i11]
+        a, b = m1[0, 0] * a + m1[0, 1] * b, m1[1, 0] * a + m1[1, 1] * b
+        c, d = m1[0, 0] * c + m1[0, 1] * d, m1[1, 0] * c + m1[1, 1] * d
+        psi[i00] = m2[0, 0] * a + m2[0, 1] * c
+        psi[i01] = m2[1, 0] * a + m2[1, 1] * c
+        psi[i10] = m2[0, 0] * b + m2[0, 1] * d
+        psi[i11] = m2[1, 0] * b + m2[1, 1] * d
 
 
 @numba.njit(parallel=True, cache=True)
@@ -158,6 +253,32 @@ def apply_single_qubit_gates(psi, qubits, mats) -> None:
     if get_array_module(psi) is not np:
         return _gpu().apply_single_qubit_gates(psi, qubits, mats)
     _gates_kernel(psi, np.ascontiguousarray(qubits, dtype=np.int64), np.ascontiguousarray(mats, dtype=np.complex128))
+
+
+#: qubits whose mixers are applied inside one cache-sized block (2^13 amplitudes = 128 KiB)
+BLOCK_QUBITS = 13
+
+
+def apply_mixer_layer(psi, mats, phase=None) -> None:
+    """Multiply by ``phase`` (when given) then apply ``mats[q]`` on every qubit ``q``, in place.
+
+    One pass applies the phase and the mixers of the low qubits block by block; the high
+    qubits follow two per pass, so a layer streams the state ``1 + ceil((n - 13) / 2)`` times
+    instead of ``n + 1``.
+    """
+    if get_array_module(psi) is not np:
+        return _gpu().apply_mixer_layer(psi, mats, phase)
+    mats = np.ascontiguousarray(mats, dtype=np.complex128)
+    n = mats.shape[0]
+    block = min(BLOCK_QUBITS, n)
+    _block_kernel(psi, phase if phase is not None else np.ones(1, dtype=np.complex128), phase is not None,
+                  mats, block)
+    q = block
+    while q + 1 < n:
+        _pair_kernel(psi, q, q + 1, mats[q], mats[q + 1])
+        q += 2
+    if q < n:
+        _gates_kernel(psi, np.array([q], dtype=np.int64), mats[q:q + 1])
 
 
 def apply_cx(psi, control: int, target: int) -> None:
@@ -264,15 +385,14 @@ class StatevectorSimulator:
         gammas = np.asarray(gammas, dtype=float)
         betas = np.asarray(betas, dtype=float)
         psi = self.product_state(thetas)
-        qubits = np.arange(self.n)
         for layer in range(gammas.shape[0]):
             g = gammas[layer]
+            mats = x_mixer_matrices(betas[layer], self.n, thetas)
             if g.ndim == 0:
-                apply_phase(psi, self.diagonal, float(g))
+                phase = ising_phase(self.h, self.rows, self.cols, self.J, self.n, float(g), self.xp)
             else:
-                diag = ising_diagonal(g[:self.n] * self.h, self.rows, self.cols, g[self.n:] * self.J, self.n, self.xp)
-                apply_phase(psi, diag, 1.0)
-            apply_single_qubit_gates(psi, qubits, x_mixer_matrices(betas[layer], self.n, thetas))
+                phase = ising_phase(g[:self.n] * self.h, self.rows, self.cols, g[self.n:] * self.J, self.n, 1.0, self.xp)
+            apply_mixer_layer(psi, mats, phase)
         return psi
 
     def expectation(self, psi) -> float:

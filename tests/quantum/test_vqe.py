@@ -65,3 +65,10 @@ def test_importing_cutslack_quantum_does_not_import_qiskit():
     code = ("import sys, cutslack, cutslack.quantum, cutslack.quantum.qaoa, cutslack.quantum.vqe; "
             "assert 'qiskit' not in sys.modules, 'qiskit imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_samplers_dict_lists_every_quantum_sampler():
+    from cutslack.quantum import SAMPLERS
+
+    assert set(SAMPLERS) == {"qaoa", "ma-qaoa", "ws-qaoa", "vqe", "cvar-vqe"}
+    assert all(callable(f) for f in SAMPLERS.values())
