@@ -1,7 +1,12 @@
-"""The main job (``make demo``): solve generated and library instances of every family exactly
-and print one table (instance, size, objective, known optimum, gap, feasible, time).
+"""The main job (``make demo``).
 
-Run as ``python -m cutslack.demo``.
+1. Solve generated and library instances of every family exactly and print one table
+   (instance, size, objective, known optimum, gap, feasible, time).
+2. Run the ``quick`` benchmark suite (exact methods next to slack-free and slack-bit QUBO
+   methods) into a local SQLite store, write its markdown report with plots, and print
+   where the report is.  Rerunning resumes: runs already stored are skipped.
+
+Run as ``python -m cutslack.demo [--skip-suite] [--out reports]``.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import time
 import cutslack
 from cutslack.problems import random_knapsack, random_mdkp, random_mis, random_qap, random_tsp
 
-__all__ = ["demo_instances", "run_demo", "main"]
+__all__ = ["demo_instances", "run_demo", "run_quick_suite", "main"]
 
 
 def demo_instances():
@@ -58,12 +63,37 @@ def run_demo(time_limit: float = 60.0, out=sys.stdout) -> list:
     return results
 
 
+def run_quick_suite(out_dir: str = "reports", workers: int = 2) -> int:
+    """Run the shipped ``quick`` suite into ``out_dir/quick.db`` and write ``out_dir/quick/report.md``."""
+    from pathlib import Path
+
+    from cutslack.bench.cli import main as bench_main
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "quick.db"
+    print(f"\nquick suite -> {db}  (rerun resumes; add --rerun to `cutslack bench run` to force)", flush=True)
+    rc = bench_main(["run", "quick", "--db", str(db), "--workers", str(workers)])
+    if rc not in (0, 1):
+        return rc
+    rc_report = bench_main(["report", "--db", str(db), "--out", str(out / "quick")])
+    print(f"report: {(out / 'quick' / 'report.md').resolve()}")
+    return rc or rc_report
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="cutslack main job: exact solves of generated and library instances")
-    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance")
+    parser = argparse.ArgumentParser(description="cutslack main job: exact solves of generated and library instances, "
+                                                 "then the quick benchmark suite and its report")
+    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance in the table")
+    parser.add_argument("--skip-suite", action="store_true", help="print the table only")
+    parser.add_argument("--out", default="reports", help="folder for the suite's database and report")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes for the suite")
     args = parser.parse_args(argv)
     results = run_demo(args.time_limit)
-    return 0 if all(r.feasible for r in results) else 1
+    rc = 0 if all(r.feasible for r in results) else 1
+    if not args.skip_suite:
+        rc = max(rc, run_quick_suite(args.out, args.workers))
+    return rc
 
 
 if __name__ == "__main__":
