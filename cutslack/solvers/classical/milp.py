@@ -59,10 +59,12 @@ class HighsSession:
     threads, mip_rel_gap, mip_abs_gap, verbose : HiGHS settings (see :func:`solve_milp`).
     seed : int
         HiGHS's ``random_seed``.
+    options : dict, optional
+        Further HiGHS options (a formulation's own, such as the LP solver).
     """
 
     def __init__(self, model, *, threads: int, mip_rel_gap: float, mip_abs_gap: float | None,
-                 verbose: bool, seed: int):
+                 verbose: bool, seed: int, options: dict | None = None):
         from pyomo.contrib.appsi.solvers import Highs
 
         solver = Highs()
@@ -70,12 +72,24 @@ class HighsSession:
             raise BackendUnavailableError("the HiGHS solver (highspy)", "pip install highspy")
         solver.config.load_solution = False
         solver.config.stream_solver = bool(verbose)
-        options = {"threads": int(threads), "mip_rel_gap": float(mip_rel_gap), "random_seed": int(seed)}
+        options = {**(options or {}), "threads": int(threads), "mip_rel_gap": float(mip_rel_gap),
+                   "random_seed": int(seed)}
         if mip_abs_gap is not None:
             options["mip_abs_gap"] = float(mip_abs_gap)
         solver.highs_options = options
+        # only new constraints (cuts) change between solves; skipping the other checks saves
+        # a scan of the whole model per solve (0.2 s on a 200-city TSP)
+        updates = solver.update_config
+        for check in ("check_for_new_or_removed_vars", "check_for_new_or_removed_params", "check_for_new_objective",
+                      "update_constraints", "update_vars", "update_params", "update_named_expressions",
+                      "update_objective"):
+            setattr(updates, check, False)
+        solver.set_instance(model)  # load now, so that the time limit of each solve is HiGHS's own time
         self.solver = solver
         self.model = model
+        # seconds kept back from each time limit for passing the MIP start in and the solution
+        # back through Pyomo (about 7 microseconds per variable, measured on a 20 000-variable TSP)
+        self.reserve = 1e-5 * model.nvariables()
         self.version = ".".join(map(str, solver.version()))
 
     def solve(self, time_left: float, *, warm_start: bool) -> HighsOutcome:
@@ -83,7 +97,8 @@ class HighsSession:
         outcome has a solution, its values are loaded into the model's variables."""
         from pyomo.contrib.appsi.base import TerminationCondition
 
-        self.solver.config.time_limit = None if not np.isfinite(time_left) else max(float(time_left), 1e-3)
+        limit = time_left - self.reserve
+        self.solver.config.time_limit = None if not np.isfinite(limit) else max(float(limit), 1e-3)
         self.solver.config.warmstart = bool(warm_start)
         results = self.solver.solve(self.model)
         condition = results.termination_condition
@@ -189,7 +204,7 @@ def solve_milp(problem, *, rng=None, time_limit=None, callback=None, threads: in
                            bound=problem.evaluate(tour), n_vars=0, info={"solver": "none (trivial instance)"})
     built = build_model(problem, cliques=cliques)
     session = HighsSession(built.model, threads=threads, mip_rel_gap=mip_rel_gap, mip_abs_gap=mip_abs_gap,
-                           verbose=verbose, seed=int(run.rng.integers(0, 2**31 - 1)))
+                           verbose=verbose, seed=int(run.rng.integers(0, 2**31 - 1)), options=built.highs_options)
     incumbent = _better_start(scorer, built.initial, warm_start)
     if isinstance(built, TspModel):
         return _solve_tsp(problem, built, session, run, incumbent, mip_rel_gap, mip_abs_gap, max_cut_rounds)

@@ -70,6 +70,7 @@ class MilpModel:
     initial: Any
     formulation: str
     info: dict = field(default_factory=dict)
+    highs_options: dict = field(default_factory=dict)
 
     @property
     def n_vars(self) -> int:
@@ -255,7 +256,10 @@ def qap_model(problem: QuadraticAssignment) -> MilpModel:
 
     return MilpModel(model, read=read, start=start, initial=np.arange(n, dtype=np.int64),
                      formulation="QAP: Adams-Johnson RLT-1 linearisation",
-                     info={"n_pair_variables": len(pairs)})
+                     info={"n_pair_variables": len(pairs)},
+                     # the RLT LPs are highly degenerate: simplex took over 60 s on nug12's root LP,
+                     # the interior-point solver 5 s
+                     highs_options={"mip_lp_solver": "ipm"})
 
 
 # --- travelling salesman -------------------------------------------------------------------
