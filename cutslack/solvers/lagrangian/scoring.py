@@ -12,6 +12,7 @@ import numpy as np
 
 from cutslack.binary import BinaryProgram
 from cutslack.errors import SolverError
+from cutslack.problems.base import Problem
 from cutslack.solvers.repair import REPAIRABLE_FAMILIES, repair
 
 __all__ = ["ProgramProblem", "program_of", "SampleScorer", "sample_subproblem", "SAMPLER_NAMES"]
@@ -49,14 +50,10 @@ def program_of(problem):
     """
     if isinstance(problem, BinaryProgram):
         return ProgramProblem(problem), problem
-    to_binary = getattr(problem, "to_binary", None)
-    if to_binary is None:
+    to_binary = getattr(type(problem), "to_binary", None)
+    if to_binary is None or to_binary is Problem.to_binary:
         raise SolverError(f"a {type(problem).__name__} has no binary form (to_binary) to build a QUBO from")
-    try:
-        program = to_binary()
-    except NotImplementedError as exc:
-        raise SolverError(f"a {type(problem).__name__} has no binary form: {exc}") from None
-    return problem, program
+    return problem, problem.to_binary()
 
 
 def sample_subproblem(qubo, sampler, *, num_reads: int, rng, time_limit, options: dict):

@@ -35,6 +35,7 @@ import scipy.sparse as sp
 
 from cutslack.binary import QUBO, BinaryProgram, as_bit_matrix
 from cutslack.errors import InvalidInstanceError
+from cutslack.solvers.qubo.formulations import FormulationInverse
 
 __all__ = ["Multipliers", "LagrangianForm", "lagrangian_qubo", "lagrangian_energy", "constraint_residuals"]
 
@@ -117,8 +118,9 @@ def lagrangian_energy(program: BinaryProgram, X, multipliers: Multipliers, *, rh
     G = constraint_residuals(program, X2)
     m_le, m_eq = program.m_le, program.m_eq
     g_le, g_eq = G[:, :m_le], G[:, m_le:m_le + m_eq]
+    rho_le = np.broadcast_to(np.asarray(rho_inequality, dtype=float), (m_le,))
     val = (sign * np.atleast_1d(program.objective(X2)) + G @ multipliers.flat()
-           + 0.5 * rho * (g_eq ** 2).sum(axis=1) + 0.5 * (g_le ** 2) @ np.broadcast_to(np.asarray(rho_inequality, float), (m_le,)))
+           + 0.5 * rho * (g_eq ** 2).sum(axis=1) + 0.5 * (g_le ** 2) @ rho_le)
     return float(val[0]) if single else val
 
 
@@ -233,8 +235,6 @@ def lagrangian_qubo(program: BinaryProgram, multipliers: Multipliers | None = No
     >>> q.n, q.energy([1, 0, 0])  # -10 + 2 * (5 - 7)
     (3, -14.0)
     """
-    from cutslack.solvers.qubo import FormulationInverse  # the qubo package's own inverse record
-
     if multipliers is None:
         multipliers = Multipliers.zeros(program)
     elif not isinstance(multipliers, Multipliers):
