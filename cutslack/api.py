@@ -33,6 +33,7 @@ SOLVER_MODULES = [
     "cutslack.solvers.lagrangian",
     "cutslack.solvers.qubo.methods",
     "cutslack.quantum.methods",
+    "cutslack.solvers.classical.heuristics",
 ]
 
 

@@ -1,0 +1,255 @@
+"""Multi-dimensional knapsack heuristics: LP-guided greedy (``mdkp-greedy``) and tabu search
+over add / drop / swap moves (``mdkp-tabu``).
+
+The LP relaxation, solved by HiGHS (``scipy.optimize.linprog(method="highs")``), gives
+surrogate multipliers ``u`` (its duals) and a proven upper bound.  Items are ranked by the
+pseudo-utility ``p_j / (u' W_j)`` (Pirkul; Chu & Beasley); the greedy fills by that rank.
+The tabu search then keeps the constraint slacks incrementally and, at each iteration,
+takes the most profitable feasible add, else the best feasible drop-one/add-one swap, else
+drops the least useful item; items just added may not be dropped, and items just dropped
+may not be re-added, for a random tenure (aspiration by the best profit).  A stagnating
+search restarts from the best solution with a few random items dropped and refilled.
+
+With integer profits a solution whose profit reaches ``floor(LP bound)`` is proven optimal
+and the search stops there.  The search loop is Numba (``cache=True``): each iteration scans
+every (in, out) pair against every constraint, which Python would slow a hundredfold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from cutslack.api import Run, make_result, register_solver
+from cutslack.errors import InvalidInstanceError, SolverError
+from cutslack.problems.knapsack import Knapsack
+from cutslack.result import Status
+from cutslack.solvers.classical.heuristics._common import kernel_seed, run_chunks
+
+__all__ = ["mdkp_greedy", "mdkp_tabu", "lp_relaxation"]
+
+
+def lp_relaxation(problem: Knapsack):
+    """Return ``(bound, duals)``: the LP-relaxation value (an upper bound) and its constraint duals (>= 0)."""
+    from scipy.optimize import linprog
+
+    res = linprog(-problem.profits, A_ub=problem.weights, b_ub=problem.capacities, bounds=(0.0, 1.0),
+                  method="highs")
+    if res.status != 0:
+        raise SolverError(f"the LP relaxation of this knapsack failed in HiGHS ({res.message})")
+    return float(-res.fun), np.maximum(-np.asarray(res.ineqlin.marginals, dtype=float), 0.0)
+
+
+def _utility(problem: Knapsack, duals: np.ndarray) -> np.ndarray:
+    # pseudo-utility with the LP duals as surrogate multipliers; a small weight on every
+    # constraint (scaled by capacity) keeps items that only load non-binding rows ordered
+    scale = 1e-6 / np.maximum(problem.capacities, 1.0)
+    load = (duals + scale) @ problem.weights
+    return problem.profits / np.maximum(load, 1e-300)
+
+
+@njit(cache=True)
+def _fill(W, p, x, slack, order):
+    # add items in `order` while they fit
+    m = W.shape[0]
+    for j in order:
+        if x[j] == 0:
+            fits = True
+            for i in range(m):
+                if W[i, j] > slack[i] + 1e-9:
+                    fits = False
+                    break
+            if fits:
+                x[j] = 1
+                for i in range(m):
+                    slack[i] -= W[i, j]
+
+
+@njit(cache=True)
+def _set_slack(W, cap, x, slack):
+    m, n = W.shape
+    for i in range(m):
+        used = 0.0
+        for j in range(n):
+            used += W[i, j] * x[j]
+        slack[i] = cap[i] - used
+
+
+@njit(cache=True)
+def _tabu_chunk(W, p, cap, x, slack, order, utility, best, best_value, it, n_iter, tenure_min, tenure_max, restart_after,
+                stale, target, seed):
+    np.random.seed(seed)
+    m, n = W.shape
+    tabu = np.zeros(n, dtype=np.int64)
+    value = 0.0
+    for j in range(n):
+        value += p[j] * x[j]
+    for _ in range(n_iter):
+        it += 1
+        stale += 1
+        # 1. most profitable feasible add
+        add = -1
+        for j in range(n):
+            if x[j] == 0 and (tabu[j] < it or value + p[j] > best_value + 1e-9) and (add < 0 or p[j] > p[add]):
+                fits = True
+                for i in range(m):
+                    if W[i, j] > slack[i] + 1e-9:
+                        fits = False
+                        break
+                if fits:
+                    add = j
+        if add >= 0:
+            x[add] = 1
+            value += p[add]
+            for i in range(m):
+                slack[i] -= W[i, add]
+            tabu[add] = it + tenure_min + np.random.randint(tenure_max - tenure_min + 1)
+        else:
+            # 2. best feasible swap (drop a, add b)
+            sa, sb = -1, -1
+            sd = -np.inf
+            for a in range(n):
+                if x[a] == 1:
+                    for b in range(n):
+                        if x[b] == 0:
+                            d = p[b] - p[a]
+                            if d <= sd:
+                                continue
+                            if (tabu[a] >= it or tabu[b] >= it) and value + d <= best_value + 1e-9:
+                                continue
+                            fits = True
+                            for i in range(m):
+                                if W[i, b] - W[i, a] > slack[i] + 1e-9:
+                                    fits = False
+                                    break
+                            if fits:
+                                sa, sb, sd = a, b, d
+            # a worsening swap competes with a drop (which lets the adds refill differently)
+            if sa >= 0 and (sd >= 0.0 or np.random.random() < 0.75):
+                x[sa] = 0
+                x[sb] = 1
+                value += sd
+                for i in range(m):
+                    slack[i] += W[i, sa] - W[i, sb]
+                tabu[sa] = it + tenure_min + np.random.randint(tenure_max - tenure_min + 1)
+                tabu[sb] = it + tenure_min + np.random.randint(tenure_max - tenure_min + 1)
+            else:
+                # 3. drop a non-tabu item: the least useful one, or (half the time) a random one
+                start = n - 1 if np.random.random() < 0.5 else np.random.randint(n)
+                for k in range(n):
+                    a = order[(start - k + n) % n]
+                    if x[a] == 1 and tabu[a] < it:
+                        x[a] = 0
+                        value -= p[a]
+                        for i in range(m):
+                            slack[i] += W[i, a]
+                        tabu[a] = it + tenure_min + np.random.randint(tenure_max - tenure_min + 1)
+                        break
+        if value > best_value + 1e-9:
+            best_value = value
+            best[:] = x
+            stale = 0
+            if best_value >= target - 1e-9:
+                break
+        if stale >= restart_after:
+            # restart from the best with a few random items dropped, refilled by utility
+            stale = 0
+            x[:] = best
+            inside = np.flatnonzero(x)
+            n_drop = 2 + np.random.randint(max(2, inside.shape[0] // 3))
+            for _ in range(min(inside.shape[0], n_drop)):
+                a = inside[np.random.randint(inside.shape[0])]
+                x[a] = 0
+                tabu[a] = it + tenure_max
+            _set_slack(W, cap, x, slack)
+            # refill in a noisy utility order so restarts differ
+            noisy = np.empty(n)
+            for j in range(n):
+                noisy[j] = -utility[j] * np.exp(0.3 * np.random.standard_normal())
+            _fill(W, p, x, slack, np.argsort(noisy))
+            value = 0.0
+            for j in range(n):
+                value += p[j] * x[j]
+    return best_value, it, stale
+
+
+def _prepare(problem: Knapsack):
+    bound, duals = lp_relaxation(problem)
+    utility = _utility(problem, duals)
+    order = np.argsort(-utility, kind="stable").astype(np.int64)
+    W = np.ascontiguousarray(problem.weights, dtype=float)
+    x = np.zeros(problem.n, dtype=np.int64)
+    slack = np.array(problem.capacities, dtype=float)
+    _fill(W, np.asarray(problem.profits, dtype=float), x, slack, order)
+    return bound, order, W, x, slack, utility
+
+
+def _proven_target(problem: Knapsack, bound: float) -> float:
+    # with integer profits no solution beats floor(LP bound)
+    p = problem.profits
+    return float(np.floor(bound + 1e-6)) if np.all(p == np.round(p)) else np.inf
+
+
+@register_solver("mdkp-greedy", accepts=(Knapsack,), description="greedy by LP pseudo-utility")
+def mdkp_greedy(problem: Knapsack, *, rng=None, time_limit=None, callback=None):
+    """Return the greedy solution by pseudo-utility ``p_j / (u' W_j)`` (u: LP duals); the LP value is the bound."""
+    run = Run(rng=rng, time_limit=time_limit, callback=callback)
+    bound, _, _, x, _, _ = _prepare(problem)
+    status = Status.OPTIMAL if problem.evaluate(x) >= _proven_target(problem, bound) - 1e-9 else None
+    return make_result(problem, x, method="mdkp-greedy", run=run, status=status, bound=bound, n_vars=problem.n, nit=1)
+
+
+@register_solver("mdkp-tabu", accepts=(Knapsack,), description="tabu search over add/drop/swap moves")
+def mdkp_tabu(problem: Knapsack, *, rng=None, time_limit=None, callback=None, initial=None,
+              max_iter: int | None = None, restart_after: int | None = None, target: float | None = None):
+    """Return the best solution of an LP-guided tabu search over add, drop and swap moves.
+
+    Parameters
+    ----------
+    initial : 0/1 vector, optional
+        A feasible start (default: the LP pseudo-utility greedy).
+    max_iter : int, optional
+        Tabu iterations (default ``max(20000, 200 n)`` without a time limit, unlimited with one).
+    restart_after : int, optional
+        Iterations without a new best before restarting from a perturbed best (default ``50 + 5 n``).
+    target : float, optional
+        Stop once a solution of at least this profit is found.
+
+    ``bound`` is the LP-relaxation value; the status is OPTIMAL when integer profits reach
+    its floor, else FEASIBLE (or TIME_LIMIT / STOPPED).
+    """
+    run = Run(rng=rng, time_limit=time_limit, callback=callback)
+    n = problem.n
+    bound, order, W, x, slack, utility = _prepare(problem)
+    p = np.asarray(problem.profits, dtype=float)
+    cap = np.asarray(problem.capacities, dtype=float)
+    if initial is not None:
+        x0 = np.asarray(initial).reshape(-1)
+        if x0.shape != (n,) or np.any((x0 != 0) & (x0 != 1)) or not problem.is_feasible(x0):
+            raise InvalidInstanceError("initial", "must be a feasible 0/1 vector")
+        x[:] = x0
+        _set_slack(W, cap, x, slack)
+    proven = _proven_target(problem, bound)
+    stop_at = min(proven, np.inf if target is None else float(target))
+    if max_iter is None and time_limit is None:
+        max_iter = max(20_000, 200 * n)
+    restart_after = 50 + 5 * n if restart_after is None else int(restart_after)
+    chunk = max(100, 2_000_000 // max(1, n * n))
+    best = x.copy()
+    state = {"best": float(p @ x), "it": 0, "stale": 0}
+
+    def step() -> bool:
+        if state["best"] >= stop_at - 1e-9:
+            return False
+        state["best"], state["it"], state["stale"] = _tabu_chunk(
+            W, p, cap, x, slack, order, utility, best, state["best"], state["it"], chunk, 3, max(6, n // 10),
+            restart_after, state["stale"], stop_at, kernel_seed(run))
+        return state["best"] < stop_at - 1e-9 and (max_iter is None or state["it"] < max_iter)
+
+    def intermediate():
+        return make_result(problem, best.copy(), method="mdkp-tabu", run=run, bound=bound, nit=state["it"], n_vars=n)
+
+    run_chunks(run, step, intermediate)
+    status = Status.OPTIMAL if state["best"] >= proven - 1e-9 else None
+    return make_result(problem, best.copy(), method="mdkp-tabu", run=run, status=status, bound=bound,
+                       nit=state["it"], n_vars=n, info={"iterations": state["it"], "lp_bound": bound})
