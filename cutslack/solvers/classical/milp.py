@@ -138,9 +138,10 @@ def _proved_optimal(outcome: HighsOutcome, mip_rel_gap: float, mip_abs_gap: floa
     """True when HiGHS proved optimality to the requested absolute tolerance, not just a relative gap."""
     if not outcome.optimal:
         return False
-    if mip_rel_gap == 0 or outcome.bound is None:
-        return mip_rel_gap == 0
-    return abs(outcome.objective - outcome.bound) <= (1e-6 if mip_abs_gap is None else mip_abs_gap)
+    if mip_rel_gap == 0:
+        return True
+    tolerance = 1e-6 if mip_abs_gap is None else mip_abs_gap
+    return outcome.bound is not None and abs(outcome.objective - outcome.bound) <= tolerance
 
 
 @register_solver("milp", accepts=(Knapsack, MaximumIndependentSet, QuadraticAssignment, TravelingSalesman,
@@ -200,8 +201,8 @@ def solve_milp(problem, *, rng=None, time_limit=None, callback=None, threads: in
             raise ValueError("warm_start is not a feasible solution of this instance")
     if isinstance(problem, TravelingSalesman) and problem.size["n"] < 3:
         tour = np.arange(problem.size["n"], dtype=np.int64)  # every tour of 1 or 2 cities is the same
-        return make_result(problem, tour, method="milp", run=run, status=Status.OPTIMAL,
-                           bound=problem.evaluate(tour), n_vars=0, info={"solver": "none (trivial instance)"})
+        return _finish(problem, tour, run, Status.OPTIMAL, problem.evaluate(tour), 0, 0, [],
+                       {"solver": "none (trivial instance)"})
     built = build_model(problem, cliques=cliques)
     session = HighsSession(built.model, threads=threads, mip_rel_gap=mip_rel_gap, mip_abs_gap=mip_abs_gap,
                            verbose=verbose, seed=int(run.rng.integers(0, 2**31 - 1)), options=built.highs_options)
