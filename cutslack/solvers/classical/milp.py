@@ -190,6 +190,14 @@ def solve_milp(problem, *, rng=None, time_limit=None, callback=None, threads: in
         ``MAX_TSP_VARIABLES`` edges, before the model is built.
     ValueError
         A ``warm_start`` that is not a feasible solution of the instance, or a bad option value.
+
+    Examples
+    --------
+    >>> import cutslack
+    >>> from cutslack.problems import random_tsp
+    >>> res = cutslack.solve(random_tsp(12, rounding="nint", rng=1), method="milp", rng=0)
+    >>> res.status.value, res.objective == res.bound
+    ('optimal', True)
     """
     _check_options(threads, mip_rel_gap, mip_abs_gap, max_cut_rounds)
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
