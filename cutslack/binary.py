@@ -197,6 +197,11 @@ class BinaryProgram:
             val = val + _quad_form(self.Q, X2)
         return float(val[0]) if single else val
 
+    #: a BinaryProgram scores itself like a Problem, so ``make_result`` can re-score its solutions
+    evaluate = objective
+    known_optimum = None
+    family = "binary"
+
     def violation(self, X) -> np.ndarray:
         """Return the violation of every constraint (>= 0): inequalities, then equalities
         (absolute residual), then conflicts; shape ``(n_constraints,)`` or ``(k, n_constraints)``."""
