@@ -7,6 +7,10 @@ Methods (``cutslack.solve(problem, method=...)``):
   Hilbert space-filling-curve order (needs coordinates).
 * ``tsp-2opt`` — 2-opt to a local optimum; ``tsp-oropt`` — 2-opt plus Or-opt (moving a
   segment of 1–3 cities, either orientation, next to a neighbour: an Or-3opt move).
+Common options: ``neighbours`` (k of the candidate lists, default 10), ``distance_mode``
+(``"auto"``, ``"matrix"`` or ``"coordinates"``, see :func:`tsp_distances`); the improving
+methods also take ``initial`` (a tour) and ``start`` (``"greedy"``, ``"nn"`` or ``"sfc"``).
+
 * ``tsp-ils`` — the flagship: iterated local search, 2-opt + Or-opt descents between
   segment-local double-bridge kicks, accepting a kick when the tour is no longer.
 
@@ -396,9 +400,9 @@ class TspDistances:
 
 
 def _geo_radians(coords: np.ndarray) -> np.ndarray:
-    # TSPLIB95 GEO: DDD.MM degrees.minutes, truncated degrees as in Concorde
+    # TSPLIB95 GEO: DDD.MM degrees.minutes, truncated degrees as in Concorde, PI = 3.141592
     deg = np.trunc(coords[:, :2])
-    return np.pi * (deg + 5.0 * (coords[:, :2] - deg) / 3.0) / 180.0
+    return 3.141592 * (deg + 5.0 * (coords[:, :2] - deg) / 3.0) / 180.0
 
 
 def _coordinate_kind(problem: TravelingSalesman):
@@ -415,8 +419,8 @@ def _coordinate_kind(problem: TravelingSalesman):
     I, J = I[keep], J[keep]
     dummy = np.zeros((1, 1))
     for kind in candidates:
-        C = np.ascontiguousarray(_geo_radians(problem.coordinates) if kind == GEO else problem.coordinates[:, :2],
-                                 dtype=float)
+        # a writable copy: Numba compiles read-only arrays as a separate type
+        C = np.array(_geo_radians(problem.coordinates) if kind == GEO else problem.coordinates[:, :2], dtype=float)
         got = np.array([_dist(dummy, C, kind, i, j) for i, j in zip(I, J)])
         if np.allclose(got, problem.distance[I, J], rtol=1e-9, atol=1e-6):
             return kind, C
@@ -441,18 +445,24 @@ def _neighbours_from_matrix(D: np.ndarray, k: int) -> np.ndarray:
     return np.ascontiguousarray(np.take_along_axis(idx, order, axis=1).astype(np.int64))
 
 
-def tsp_distances(problem: TravelingSalesman, neighbours: int = 10) -> TspDistances:
+def tsp_distances(problem: TravelingSalesman, neighbours: int = 10, mode: str = "auto") -> TspDistances:
     """Return the distance source and k-nearest-neighbour lists the TSP kernels use.
 
-    Coordinates replace the matrix when their metric reproduces it and n is at least
-    :data:`COORDINATE_MODE_MIN_N`; neighbour lists come from a KD-tree whenever the metric is
-    a coordinate one (GEO cities are placed on the unit sphere for the tree).
+    ``mode="auto"``: coordinates replace the matrix when their metric reproduces it and n is
+    at least :data:`COORDINATE_MODE_MIN_N`; ``"matrix"`` or ``"coordinates"`` force one
+    (the latter raises SolverError without a consistent coordinate metric).  Neighbour lists
+    come from a KD-tree whenever the metric is a coordinate one (GEO cities are placed on the
+    unit sphere for the tree), else from the matrix rows.
     """
+    if mode not in ("auto", "matrix", "coordinates"):
+        raise ValueError(f"unknown distance mode {mode!r}; expected 'auto', 'matrix' or 'coordinates'")
     n = problem.n
     k = max(1, min(int(neighbours), n - 1))
-    found = _coordinate_kind(problem)
+    found = None if mode == "matrix" else _coordinate_kind(problem)
+    if found is None and mode == "coordinates":
+        raise SolverError("coordinate distances need coordinates whose metric reproduces the distance matrix")
     if found is None:
-        D = np.ascontiguousarray(problem.distance, dtype=float)
+        D = np.array(problem.distance, dtype=float)
         return TspDistances(D, np.zeros((1, 2)), MATRIX, _neighbours_from_matrix(D, k))
     kind, C = found
     if kind == GEO:
@@ -466,9 +476,9 @@ def tsp_distances(problem: TravelingSalesman, neighbours: int = 10) -> TspDistan
     dist = np.array([[_dist(dummy, C, kind, i, j) for j in row] for i, row in enumerate(neigh)]) if n < 5000 else None
     if dist is not None:
         neigh = np.ascontiguousarray(np.take_along_axis(neigh, np.argsort(dist, axis=1, kind="stable"), axis=1))
-    if n >= COORDINATE_MODE_MIN_N:
+    if mode == "coordinates" or n >= COORDINATE_MODE_MIN_N:
         return TspDistances(np.zeros((1, 1)), C, kind, neigh)
-    return TspDistances(np.ascontiguousarray(problem.distance, dtype=float), np.zeros((1, 2)), MATRIX, neigh)
+    return TspDistances(np.array(problem.distance, dtype=float), np.zeros((1, 2)), MATRIX, neigh)
 
 
 def _hilbert_order(points: np.ndarray, bits: int = 16) -> np.ndarray:
@@ -524,7 +534,7 @@ def _construct(problem, dist: TspDistances, how: str, run: Run) -> np.ndarray:
     raise ValueError(f"unknown construction {how!r}; expected 'greedy', 'nn' or 'sfc'")
 
 
-def _constructive(problem, method, how, rng, time_limit, callback, neighbours):
+def _constructive(problem, method, how, rng, time_limit, callback, neighbours, distance_mode):
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     n = problem.n
     if how != "nn":
@@ -533,14 +543,14 @@ def _constructive(problem, method, how, rng, time_limit, callback, neighbours):
         tour = np.arange(n, dtype=np.int64)
         info = {}
     else:
-        dist = tsp_distances(problem, neighbours)
+        dist = tsp_distances(problem, neighbours, distance_mode)
         tour = _construct(problem, dist, how, run)
         info = {"distance_mode": dist.mode}
     return make_result(problem, tour, method=method, run=run, n_vars=n, nit=1, info=info)
 
 
-def _improve(problem, method, *, rng, time_limit, callback, initial, start, neighbours, use_or, kicks,
-             max_kicks=None, max_no_improve=None):
+def _improve(problem, method, *, rng, time_limit, callback, initial, start, neighbours, distance_mode, use_or,
+             kicks, max_kicks=None, max_no_improve=None):
     """Shared driver of tsp-2opt / tsp-oropt (kicks=False) and tsp-ils (kicks=True)."""
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     n = problem.n
@@ -550,7 +560,7 @@ def _improve(problem, method, *, rng, time_limit, callback, initial, start, neig
     if n <= EXACT_MAX_N:
         return make_result(problem, _exact_tour(problem), method=method, run=run, status=Status.OPTIMAL,
                            n_vars=n, info={"exact": "enumeration"})
-    dist = tsp_distances(problem, neighbours)
+    dist = tsp_distances(problem, neighbours, distance_mode)
     D, C, kind = dist.args()
     tour = initial.copy() if initial is not None else _construct(problem, dist, start, run)
     pos = np.empty(n, dtype=np.int64)
@@ -588,49 +598,54 @@ def _improve(problem, method, *, rng, time_limit, callback, initial, start, neig
 
         run_chunks(run, kick, intermediate)
     return make_result(problem, tour.copy(), method=method, run=run, n_vars=n, nit=state["kicks"],
-                       info={"tracked_length": state["length"], "distance_mode": dist.mode, "kicks": state["kicks"], "start": "initial" if initial is not None else start})
+                       info={"tracked_length": state["length"], "distance_mode": dist.mode, "kicks": state["kicks"],
+                             "start": "initial" if initial is not None else start})
 
 
 @register_solver("tsp-nn", accepts=(TravelingSalesman,), description="nearest-neighbour tour construction")
-def tsp_nearest_neighbour(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, neighbours: int = 10):
+def tsp_nearest_neighbour(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, neighbours: int = 10,
+                          distance_mode: str = "auto"):
     """Return the nearest-neighbour tour from a random start city (asymmetric distances allowed)."""
-    return _constructive(problem, "tsp-nn", "nn", rng, time_limit, callback, neighbours)
+    return _constructive(problem, "tsp-nn", "nn", rng, time_limit, callback, neighbours, distance_mode)
 
 
 @register_solver("tsp-greedy", accepts=(TravelingSalesman,), description="greedy-edge tour construction")
-def tsp_greedy_edge(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, neighbours: int = 10):
+def tsp_greedy_edge(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, neighbours: int = 10,
+                    distance_mode: str = "auto"):
     """Return the greedy-edge tour (shortest candidate edges first, fragments joined greedily)."""
-    return _constructive(problem, "tsp-greedy", "greedy", rng, time_limit, callback, neighbours)
+    return _constructive(problem, "tsp-greedy", "greedy", rng, time_limit, callback, neighbours, distance_mode)
 
 
 @register_solver("tsp-sfc", accepts=(TravelingSalesman,), description="Hilbert space-filling-curve tour")
-def tsp_space_filling_curve(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, neighbours: int = 10):
+def tsp_space_filling_curve(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, neighbours: int = 10,
+                            distance_mode: str = "auto"):
     """Return the tour visiting cities in Hilbert-curve order of their coordinates (needs coordinates)."""
-    return _constructive(problem, "tsp-sfc", "sfc", rng, time_limit, callback, neighbours)
+    return _constructive(problem, "tsp-sfc", "sfc", rng, time_limit, callback, neighbours, distance_mode)
 
 
 @register_solver("tsp-2opt", accepts=(TravelingSalesman,), description="2-opt local search with neighbour lists")
 def tsp_two_opt(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, initial=None,
-                start: str = "greedy", neighbours: int = 10):
+                start: str = "greedy", neighbours: int = 10, distance_mode: str = "auto"):
     """Return a 2-opt local optimum (neighbour lists, don't-look bits) from ``initial`` or a construction.
 
     A local optimum, not a global one; instances with at most 8 cities are enumerated exactly.
     """
     return _improve(problem, "tsp-2opt", rng=rng, time_limit=time_limit, callback=callback, initial=initial,
-                    start=start, neighbours=neighbours, use_or=False, kicks=False)
+                    start=start, neighbours=neighbours, distance_mode=distance_mode, use_or=False, kicks=False)
 
 
 @register_solver("tsp-oropt", accepts=(TravelingSalesman,), description="2-opt + Or-opt local search")
 def tsp_or_opt(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, initial=None,
-               start: str = "greedy", neighbours: int = 10):
+               start: str = "greedy", neighbours: int = 10, distance_mode: str = "auto"):
     """Return a local optimum for 2-opt and Or-opt (segments of 1-3 cities, both orientations)."""
     return _improve(problem, "tsp-oropt", rng=rng, time_limit=time_limit, callback=callback, initial=initial,
-                    start=start, neighbours=neighbours, use_or=True, kicks=False)
+                    start=start, neighbours=neighbours, distance_mode=distance_mode, use_or=True, kicks=False)
 
 
 @register_solver("tsp-ils", accepts=(TravelingSalesman,), description="iterated 2-opt/Or-opt with double-bridge kicks")
 def tsp_iterated_local_search(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, initial=None,
-                              start: str = "greedy", neighbours: int = 10, max_kicks: int | None = None,
+                              start: str = "greedy", neighbours: int = 10, distance_mode: str = "auto",
+                              max_kicks: int | None = None,
                               max_no_improve: int | None = None):
     """Return the best tour of an iterated local search (2-opt + Or-opt, segment-local double bridges).
 
@@ -639,5 +654,5 @@ def tsp_iterated_local_search(problem: TravelingSalesman, *, rng=None, time_limi
     enumerated exactly.
     """
     return _improve(problem, "tsp-ils", rng=rng, time_limit=time_limit, callback=callback, initial=initial,
-                    start=start, neighbours=neighbours, use_or=True, kicks=True, max_kicks=max_kicks,
+                    start=start, neighbours=neighbours, distance_mode=distance_mode, use_or=True, kicks=True, max_kicks=max_kicks,
                     max_no_improve=max_no_improve)
