@@ -56,13 +56,15 @@ from cutslack.binary import QUBO, BinaryProgram, as_bit_matrix
 from cutslack.errors import InvalidInstanceError
 
 __all__ = ["FormulationInverse", "penalty_qubo", "unbalanced_qubo", "unbalanced_lambdas", "slack_coefficients", "PENALTY_RULES",
-           "UNBALANCED_PAPER_LAMBDAS"]
+           "UNBALANCED_PAPER_LAMBDAS", "UNBALANCED_DEFAULT_LAMBDAS"]
 
 #: names accepted by ``penalty_qubo(rule=...)``
 PENALTY_RULES = ("cutslack", "qiskit", "dimod")
 
-#: (lambda1, lambda2) tuned for knapsack in Montanez-Barrera et al. (2022), before scaling
+#: (lambda1, lambda2) tuned for knapsack in Montanez-Barrera et al. (2022)
 UNBALANCED_PAPER_LAMBDAS = (0.96, 0.0371)
+#: the normalised (lambda1, lambda2) :func:`unbalanced_lambdas` uses by default
+UNBALANCED_DEFAULT_LAMBDAS = (0.96, 0.96)
 
 #: above this many QUBO variables the formulation is assembled as a sparse matrix
 DENSE_LIMIT = 3000
@@ -82,7 +84,9 @@ class FormulationInverse:
         Per inequality row, the QUBO positions of its slack bits (``start == stop`` when
         the row has none).
     info : dict
-        Formulation details: ``formulation``, ``rule``, ``penalty``, slack coefficients per row...
+        Formulation details.  :func:`penalty_qubo` records ``formulation``, ``rule``, ``penalty``
+        and per inequality row its ``slack_coefficients``, ``row_kinds`` (``"slack"``,
+        ``"equality"``, ``"dropped"`` or a Qiskit pattern) and ``targets`` (``b~``, or None).
     """
 
     n_original: int
@@ -287,13 +291,13 @@ def penalty_qubo(bp: BinaryProgram, *, penalty: float | str = "auto", rule: str 
     squares, rhs_sq = [], []              # rows penalised as P (v'y - rhs)^2
     pairs, complement_pairs = [], []      # slack-free patterns (qiskit)
     linear_entries, linear_rhs = [], []   # P (v'y - rhs) terms (qiskit x <= y)
-    slices, coefficient_log, kinds = [], [], []
+    slices, coefficient_log, kinds, targets = [], [], [], []
     next_bit = n
     for i, (cols, vals) in enumerate(_rows(bp.A_le)):
         b = float(bp.b_le[i])
         lo = float(vals[vals < 0].sum())
         hi = float(vals[vals > 0].sum())
-        kind, coeffs = "slack", np.zeros(0, dtype=np.int64)
+        kind, coeffs, target_rhs = "slack", np.zeros(0, dtype=np.int64), None
         if rule == "qiskit" and (pattern := _qiskit_pattern(cols, vals, b)) is not None:
             kind = pattern
             if pattern == "x<=y":
@@ -336,6 +340,7 @@ def penalty_qubo(bp: BinaryProgram, *, penalty: float | str = "auto", rule: str 
         slices.append((next_bit, next_bit + coeffs.size))
         coefficient_log.append(tuple(int(c) for c in coeffs))
         kinds.append(kind)
+        targets.append(None if target_rhs is None else float(target_rhs))
         next_bit += coeffs.size
     n_qubo = next_bit
     builder = _QuboBuilder(bp, n_qubo)
@@ -351,7 +356,7 @@ def penalty_qubo(bp: BinaryProgram, *, penalty: float | str = "auto", rule: str 
     names = list(bp.names) + [f"slack_le{i}_{k}" for i, (s, t) in enumerate(slices) for k in range(t - s)]
     inverse = FormulationInverse(n, n_qubo, tuple(slices), {
         "formulation": "penalty", "rule": rule, "penalty": P, "slack_coefficients": tuple(coefficient_log),
-        "row_kinds": tuple(kinds)})
+        "row_kinds": tuple(kinds), "targets": tuple(targets)})
     return builder.build(names), inverse
 
 
@@ -376,23 +381,28 @@ def _per_row(value, m: int, name: str) -> np.ndarray:
     return arr
 
 
-def unbalanced_lambdas(bp: BinaryProgram) -> tuple[np.ndarray, np.ndarray]:
+def unbalanced_lambdas(bp: BinaryProgram, normalised=None) -> tuple[np.ndarray, np.ndarray]:
     """Return the default ``(lambda1, lambda2)`` per inequality row of :func:`unbalanced_qubo`.
 
-    The paper's knapsack values :data:`UNBALANCED_PAPER_LAMBDAS` ``(0.96, 0.0371)`` are for
-    an objective and constraint of the same units; here they are multiplied by
-    ``s_i = max_j |objective coefficient_j| / mean_j |a_ij|`` (nonzero ``a_ij``), the
-    objective value of one average unit of row ``i``'s resource.
+    The lambdas are set in normalised units — the objective divided by
+    ``c_max = max_j |objective coefficient_j|`` and row ``i``'s residual ``h_i`` divided by
+    ``w_i = mean |a_ij|`` over its nonzeros — and converted back:
+    ``lambda1_i = l1 c_max / w_i``, ``lambda2_i = l2 c_max / w_i^2``.  ``normalised = (l1, l2)``
+    defaults to :data:`UNBALANCED_DEFAULT_LAMBDAS` ``(0.96, 0.96)``: the paper's
+    ``lambda1 = 0.96`` and a ``lambda2`` that puts the penalty's minimum (the slack the form
+    prefers, ``l1 / (2 l2)``) at half an average coefficient.  The paper's own pair
+    :data:`UNBALANCED_PAPER_LAMBDAS` ``(0.96, 0.0371)`` prefers about 13 average coefficients
+    of unused capacity in these units, which leaves knapsacks far from full.
     """
+    l1, l2 = UNBALANCED_DEFAULT_LAMBDAS if normalised is None else normalised
     m = bp.m_le
     lin = np.abs(bp.objective_qubo().linear)
     top = float(lin.max()) if lin.size and lin.max() > 0 else 1.0
-    scale = np.ones(m)
+    unit = np.ones(m)
     for i, (_, vals) in enumerate(_rows(bp.A_le)):
-        mean_a = float(np.abs(vals).mean()) if vals.size else 1.0
-        scale[i] = top / mean_a if mean_a > 0 else top
-    l1, l2 = UNBALANCED_PAPER_LAMBDAS
-    return l1 * scale, l2 * scale
+        mean_a = float(np.abs(vals).mean()) if vals.size else 0.0
+        unit[i] = mean_a if mean_a > 0 else 1.0
+    return l1 * top / unit, l2 * top / unit**2
 
 
 def unbalanced_qubo(bp: BinaryProgram, *, lambdas="auto", lambda1=None, lambda2=None,

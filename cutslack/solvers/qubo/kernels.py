@@ -254,7 +254,7 @@ def gray_code_search(W, h, prefixes, low_bits, top_E, top_code):
     count = np.int64(1) << np.int64(low_bits)
     for q in prange(prefixes.shape[0]):
         x = np.zeros(n, dtype=np.uint8)
-        f = np.empty(n, dtype=W.dtype)
+        f = np.empty(n, dtype=np.float64)
         p = prefixes[q]
         for i in range(low_bits, n):
             x[i] = (p >> np.int64(i - low_bits)) & np.int64(1)
