@@ -113,7 +113,7 @@ def slack_coefficients(upper: int) -> np.ndarray:
     ``[0, upper]`` is a sum of a subset, and no subset exceeds ``upper``.  Empty for ``upper <= 0``.
 
     >>> slack_coefficients(10).tolist()
-    [1, 2, 4, 4]
+    [1, 2, 4, 3]
     """
     upper = int(upper)
     if upper <= 0:
