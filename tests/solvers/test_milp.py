@@ -150,7 +150,8 @@ def test_time_limit_returns_feasible_best_so_far(problem):
     start = time.perf_counter()
     result = cutslack.solve(problem, "milp", rng=0, time_limit=1.0)
     elapsed = time.perf_counter() - start
-    assert elapsed < 2.5
+    # the limit covers model building too; the margin absorbs a loaded 2-core CI machine
+    assert elapsed < 4.0
     assert result.status is Status.TIME_LIMIT
     check_result(problem, result)
 
