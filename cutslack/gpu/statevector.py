@@ -12,7 +12,7 @@ import numpy as np
 from cutslack.gpu.backend import _cupy
 
 __all__ = ["cupy_module", "device_free_memory", "apply_phase", "apply_single_qubit_gates", "apply_mixer_layer", "apply_cx",
-           "expectation_diagonal"]
+           "expectation_diagonal", "pauli_expectations_raw"]
 
 
 def cupy_module():
@@ -72,3 +72,22 @@ def apply_cx(psi, control: int, target: int) -> None:
 def expectation_diagonal(psi, diag) -> float:
     """Return ``sum_k |psi_k|^2 diag_k`` as a float."""
     return float(((psi.real ** 2 + psi.imag ** 2) * diag).sum())
+
+
+def pauli_expectations_raw(psi, xmasks, zmasks) -> np.ndarray:
+    """Return ``sum_k conj(psi[k ^ x]) psi[k] (-1)^{popcount(k & z)}`` per term (complex, on the host).
+
+    The twin of the Numba kernel behind :func:`cutslack.quantum.statevector.pauli_expectations`,
+    which applies the ``i^{#Y}`` factor.
+    """
+    cp = _cupy()
+    idx = cp.arange(psi.shape[0], dtype=cp.int64)
+    out = np.empty(len(xmasks), dtype=np.complex128)
+    for t, (xm, zm) in enumerate(zip(np.asarray(xmasks), np.asarray(zmasks))):
+        parity = cp.zeros(psi.shape[0], dtype=cp.int64)
+        for q in range(int(zm).bit_length()):
+            if (int(zm) >> q) & 1:
+                parity ^= (idx >> q) & 1
+        sign = 1 - 2 * parity
+        out[t] = complex((cp.conj(psi[idx ^ int(xm)]) * psi * sign).sum())
+    return out

@@ -1,5 +1,5 @@
 """Quantum variants: Ising operators, a fast statevector simulator, QAOA / MA-QAOA / WS-QAOA,
-and VQE / CVaR-VQE (PCE, QRAO and graph shrinking are not built yet).
+VQE / CVaR-VQE, the qubit-compressing encodings PCE and QRAO, and adaptive graph shrinking.
 
 :data:`SAMPLERS` maps sampler names to functions with the QUBO sampler signature
 ``sampler(qubo, *, num_reads=..., rng=None, time_limit=None, initial_states=None, backend=..., **options)
@@ -21,6 +21,8 @@ SAMPLER_LOCATIONS = {
     "ws-qaoa": ("cutslack.quantum.qaoa", "ws_qaoa_sampler"),
     "vqe": ("cutslack.quantum.vqe", "vqe_sampler"),
     "cvar-vqe": ("cutslack.quantum.vqe", "cvar_vqe_sampler"),
+    "pce": ("cutslack.quantum.pce", "pce_sampler"),
+    "qrao": ("cutslack.quantum.qrao", "qrao_sampler"),
 }
 
 

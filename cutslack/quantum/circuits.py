@@ -116,8 +116,9 @@ class AerEvaluator:
     def expectations(self, values) -> np.ndarray:
         """Return the expectation of every observable at parameter ``values`` (offset added to the first)."""
         vals = np.asarray(values, dtype=float)[self.order]
-        pubs = [(self.isa, obs, vals) for obs in self.observables]
-        evs = np.array([float(np.real(r.data.evs)) for r in self.estimator.run(pubs).result()])
+        # one pub whose observable array broadcasts against one parameter set: one simulation
+        evs = np.real(np.asarray(self.estimator.run([(self.isa, self.observables, vals)]).result()[0].data.evs,
+                                 dtype=complex)).reshape(-1)
         evs[0] += self.offset
         return evs
 
@@ -130,6 +131,12 @@ class AerEvaluator:
         vals = np.asarray(values, dtype=float)[self.order_measured]
         res = self.sampler.run([(self.isa_measured, vals)], shots=int(shots)).result()[0]
         return res.data.meas.get_counts()
+
+    def bitstrings_per_binding(self, values_batch) -> list:
+        """Return one measured bitstring per row of ``values_batch`` (one shot per parameter binding)."""
+        vals = np.atleast_2d(np.asarray(values_batch, dtype=float))[:, self.order_measured]
+        res = self.sampler.run([(self.isa_measured, vals)], shots=1).result()[0]
+        return res.data.meas.get_bitstrings()
 
     def sample(self, values, shots: int, qubo) -> SampleSet:
         """Return a SampleSet of ``shots`` measurements scored by ``qubo``."""

@@ -21,7 +21,7 @@ from cutslack.errors import SolverError
 from cutslack.result import SampleSet, Status
 
 __all__ = ["QUBOProblem", "ParameterSearch", "minimize_parameters", "formulate", "solve_with_sampler",
-           "FORMULATIONS", "report_progress"]
+           "FORMULATIONS", "report_progress", "one_flip_descent", "search_with_restarts"]
 
 #: formulations a constrained problem can be sampled through
 FORMULATIONS = ("penalty", "unbalanced", "lagrangian")
@@ -98,6 +98,58 @@ def minimize_parameters(objective, x0, *, run: Run, method: str = "COBYLA", maxi
     if search.best_x is None:
         search.best_x = x0
     return search
+
+
+def search_with_restarts(objective, n_params: int, *, run: Run, restarts: int = 1, optimizer: str = "COBYLA",
+                         maxiter: int = 200, spread: float = 0.1, first_start=None, on_restart=None):
+    """Return ``(best_x, best_value, nfev, ok, messages)`` of ``restarts`` parameter searches.
+
+    Restart ``r`` starts at ``first_start`` (``r = 0``, when given) or at angles drawn uniformly
+    from ``[-spread, spread]`` with ``run.rng``.  After each restart ``on_restart(search, best_x,
+    best_value, r)`` (``search``: that restart's :class:`ParameterSearch`) may return True to stop (a callback stop); the deadline and optimiser failures also end it.
+    """
+    best_x, best_val, nfev, ok, messages = None, np.inf, 0, True, []
+    for restart in range(max(1, int(restarts))):
+        x0 = run.rng.uniform(-spread, spread, n_params)
+        if restart == 0 and first_start is not None:
+            x0 = np.asarray(first_start, dtype=float)
+        search = minimize_parameters(objective, x0, run=run, method=optimizer, maxiter=maxiter)
+        nfev += search.nfev
+        ok &= search.ok
+        messages.append(search.message)
+        if best_x is None or search.best_value < best_val:
+            best_x, best_val = search.best_x, search.best_value
+        if run.expired() or run.stopped or not search.ok:
+            break
+        if on_restart is not None and on_restart(search, best_x, best_val, restart):
+            break
+    return best_x, float(best_val), nfev, bool(ok), messages
+
+
+def one_flip_descent(qubo: QUBO, X) -> np.ndarray:
+    """Return each row of ``X`` after greedy single-bit-flip descent on ``qubo`` (a local minimum).
+
+    Each step flips the bit whose flip lowers the energy most, until no flip does; used after
+    rounding the relaxed encodings (PCE, QRAO), as their papers do.
+    """
+    U = qubo.to_dense()
+    S = U + U.T
+    diag = np.diag(U).copy()
+    np.fill_diagonal(S, 0.0)
+    out = np.atleast_2d(np.asarray(X, dtype=np.uint8)).copy()
+    for row in out:
+        x = row.astype(float)
+        field = diag + S @ x
+        for _ in range(4 * qubo.n + 1):
+            delta = (1.0 - 2.0 * x) * field
+            i = int(np.argmin(delta))
+            if delta[i] >= -1e-12:
+                break
+            step = 1.0 - 2.0 * x[i]
+            x[i] += step
+            field += step * S[:, i]
+        row[:] = x.astype(np.uint8)
+    return out
 
 
 def report_progress(run: Run, qubo: QUBO, x, *, method: str, nit: int, info: dict | None = None) -> bool:

@@ -30,9 +30,9 @@ from cutslack.gpu.backend import asnumpy, get_array_module, resolve_backend
 from cutslack.quantum.ising import bits_from_indices, ising_terms
 from cutslack.result import SampleSet
 
-__all__ = ["StatevectorSimulator", "ising_diagonal", "ising_phase", "check_statevector_size", "apply_phase",
+__all__ = ["StatevectorSimulator", "array_module", "ising_diagonal", "ising_phase", "check_statevector_size", "apply_phase",
            "apply_single_qubit_gates", "apply_mixer_layer", "apply_cx", "expectation_diagonal", "probabilities",
-           "x_mixer_matrices", "ry_matrix", "rz_matrix", "MAX_QUBITS"]
+           "x_mixer_matrices", "ry_matrix", "rz_matrix", "MAX_QUBITS", "pauli_masks", "pauli_expectations"]
 
 #: hard cap on qubits, whatever the memory (index arithmetic stays in int64 far below this)
 MAX_QUBITS = 40
@@ -50,6 +50,13 @@ def _available_memory(backend: str) -> int:
         return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
         return 8 << 30
+
+
+def array_module(backend: str = "numpy"):
+    """Return the array module (NumPy, or CuPy on a device) a simulation on ``backend`` uses."""
+    if resolve_backend(backend) == "cupy":
+        return _gpu().cupy_module()
+    return np
 
 
 def check_statevector_size(n: int, *, backend: str = "numpy", memory_fraction: float = 0.5) -> int:
@@ -235,12 +242,62 @@ def _expectation_kernel(psi, diag):
     return total
 
 
+@numba.njit(cache=True)
+def _parity(v):
+    v ^= v >> 32
+    v ^= v >> 16
+    v ^= v >> 8
+    v ^= v >> 4
+    v ^= v >> 2
+    v ^= v >> 1
+    return v & 1
+
+
+@numba.njit(parallel=True, cache=True)
+def _pauli_expectation_kernel(psi, xmasks, zmasks, out):
+    # <psi|P|psi> for P = i^{#Y} X^x Z^z:  P|k> = i^{#Y} (-1)^{|k & z|} |k ^ x>
+    for t in numba.prange(xmasks.shape[0]):
+        xm, zm = xmasks[t], zmasks[t]
+        acc = 0.0 + 0.0j
+        for k in range(psi.shape[0]):
+            a = psi[k ^ xm].conjugate() * psi[k]
+            if _parity(k & zm):
+                acc -= a
+            else:
+                acc += a
+        out[t] = acc
+
+
+#: states with fewer amplitudes than this run the kernels on one thread: waking a thread team
+#: costs more than the work, and far more when the cores are shared (measured ~50x on 4 qubits)
+SERIAL_BELOW = 1 << 14
+
+
+def _serial_when_small(fn):
+    """Run ``fn(psi, ...)`` with one Numba thread when ``psi`` is small (see :data:`SERIAL_BELOW`)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(psi, *args, **kwargs):
+        if psi.shape[0] >= SERIAL_BELOW or get_array_module(psi) is not np:
+            return fn(psi, *args, **kwargs)
+        threads = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            return fn(psi, *args, **kwargs)
+        finally:
+            numba.set_num_threads(threads)
+
+    return wrapper
+
+
 def _gpu():
     from cutslack.gpu import statevector as gpu_statevector
 
     return gpu_statevector
 
 
+@_serial_when_small
 def apply_phase(psi, diag, gamma: float) -> None:
     """Multiply ``psi`` in place by ``exp(-i gamma diag)`` (returns nothing)."""
     if get_array_module(psi) is not np:
@@ -248,6 +305,7 @@ def apply_phase(psi, diag, gamma: float) -> None:
     _phase_kernel(psi, diag, float(gamma))
 
 
+@_serial_when_small
 def apply_single_qubit_gates(psi, qubits, mats) -> None:
     """Apply the 2×2 unitaries ``mats[g]`` to qubits ``qubits[g]`` in order, in place."""
     if get_array_module(psi) is not np:
@@ -259,6 +317,7 @@ def apply_single_qubit_gates(psi, qubits, mats) -> None:
 BLOCK_QUBITS = 13
 
 
+@_serial_when_small
 def apply_mixer_layer(psi, mats, phase=None) -> None:
     """Multiply by ``phase`` (when given) then apply ``mats[q]`` on every qubit ``q``, in place.
 
@@ -281,6 +340,45 @@ def apply_mixer_layer(psi, mats, phase=None) -> None:
         _gates_kernel(psi, np.array([q], dtype=np.int64), mats[q:q + 1])
 
 
+def pauli_masks(labels, n: int):
+    """Return ``(xmasks, zmasks)`` int64 arrays of Pauli strings given as ``{qubit: "X"|"Y"|"Z"}`` dicts.
+
+    Bit ``q`` of ``xmask`` is set for X or Y on qubit ``q``, of ``zmask`` for Z or Y
+    (the symplectic form; ``Y = i X Z``).
+    """
+    xm = np.zeros(len(labels), dtype=np.int64)
+    zm = np.zeros(len(labels), dtype=np.int64)
+    for t, term in enumerate(labels):
+        for q, ch in term.items():
+            if not 0 <= q < n or ch not in "XYZ":
+                raise ValueError(f"Pauli term {term!r}: qubits must lie in [0, {n}) and factors be X, Y or Z")
+            if ch in "XY":
+                xm[t] |= 1 << q
+            if ch in "YZ":
+                zm[t] |= 1 << q
+    return xm, zm
+
+
+@_serial_when_small
+def pauli_expectations(psi, xmasks, zmasks) -> np.ndarray:
+    """Return the real expectations ``<psi|P_t|psi>`` of the Pauli strings given by their masks.
+
+    ``P|k> = i^{#Y} (-1)^{popcount(k & z)} |k ^ x>``, so each term is one pass over the state
+    (no rotated copies); the ``i^{#Y}`` factor is applied here.
+    """
+    xm = np.ascontiguousarray(xmasks, dtype=np.int64)
+    zm = np.ascontiguousarray(zmasks, dtype=np.int64)
+    n_y = np.array([bin(int(v)).count("1") for v in xm & zm], dtype=np.int64)
+    phase = (1j) ** (n_y % 4)
+    if get_array_module(psi) is not np:
+        raw = _gpu().pauli_expectations_raw(psi, xm, zm)
+    else:
+        raw = np.empty(len(xm), dtype=np.complex128)
+        _pauli_expectation_kernel(psi, xm, zm, raw)
+    return np.real(phase * raw)
+
+
+@_serial_when_small
 def apply_cx(psi, control: int, target: int) -> None:
     """Apply a CNOT (``control`` → ``target``) to ``psi`` in place."""
     if get_array_module(psi) is not np:
@@ -288,6 +386,7 @@ def apply_cx(psi, control: int, target: int) -> None:
     _cx_kernel(psi, int(control), int(target))
 
 
+@_serial_when_small
 def expectation_diagonal(psi, diag) -> float:
     """Return ``sum_k |psi_k|^2 diag_k`` as a float."""
     if get_array_module(psi) is not np:

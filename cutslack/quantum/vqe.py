@@ -17,14 +17,15 @@ from cutslack.api import Run
 from cutslack.binary import QUBO
 from cutslack.errors import SolverError
 from cutslack.gpu.backend import asnumpy
-from cutslack.quantum.driver import minimize_parameters, report_progress
+from cutslack.quantum.driver import report_progress, search_with_restarts
 from cutslack.quantum.ising import qubo_to_pauli, require_qiskit
 from cutslack.quantum.qaoa import QUANTUM_BACKENDS, _register
 from cutslack.quantum.statevector import (StatevectorSimulator, apply_cx, apply_single_qubit_gates, probabilities,
                                           ry_matrix, rz_matrix)
 from cutslack.result import SampleSet
 
-__all__ = ["vqe_sampler", "cvar_vqe_sampler", "entanglement_pairs", "efficient_su2_state", "cvar",
+__all__ = ["vqe_sampler", "cvar_vqe_sampler", "entanglement_pairs", "efficient_su2_state", "efficient_su2_statevector",
+           "cvar",
            "efficient_su2_parameter_count"]
 
 
@@ -50,9 +51,13 @@ def efficient_su2_parameter_count(n: int, reps: int = 3) -> int:
 def efficient_su2_state(sim: StatevectorSimulator, params, *, reps: int = 3, entanglement: str = "circular",
                         n: int | None = None):
     """Return the ``efficient_su2`` state at ``params`` (Qiskit's order) on the simulator's device."""
-    n = sim.n if n is None else n
+    return efficient_su2_statevector(sim.n if n is None else n, params, reps=reps, entanglement=entanglement,
+                                     xp=sim.xp)
+
+
+def efficient_su2_statevector(n: int, params, *, reps: int = 3, entanglement: str = "circular", xp=np):
+    """Return the ``n``-qubit ``efficient_su2`` state at ``params`` (Qiskit's order) as an ``xp`` array."""
     params = np.asarray(params, dtype=float)
-    xp = sim.xp
     psi = xp.zeros(1 << n, dtype=xp.complex128)
     psi[0] = 1.0
     qubits = np.concatenate([np.arange(n), np.arange(n)])
@@ -130,23 +135,17 @@ def vqe_sampler(qubo: QUBO, *, num_reads: int = 1024, rng=None, time_limit=None,
         def draw(x, shots_):
             return aer.sample(x, shots_, qubo)
 
-    best_x, best_val, nfev, ok, messages = None, np.inf, 0, True, []
-    for restart in range(max(1, int(restarts))):
-        x0 = run.rng.uniform(-0.1, 0.1, n_params)
-        if restart == 0 and initial_states is not None and len(initial_states):
-            X0 = np.atleast_2d(np.asarray(initial_states, dtype=float))
-            x0[:n] += np.pi * X0[int(np.argmin(qubo.energy(X0)))]
-        search = minimize_parameters(objective, x0, run=run, method=optimizer, maxiter=maxiter)
-        nfev += search.nfev
-        ok &= search.ok
-        messages.append(search.message)
-        if search.best_value < best_val:
-            best_x, best_val = search.best_x, search.best_value
-        if run.expired() or run.stopped or not search.ok:
-            break
-        if report_progress(run, qubo, draw(best_x, 64).best, method="vqe" if alpha >= 1 else "cvar-vqe",
-                           nit=restart + 1, info={"objective": best_val}):
-            break
+    first_start = None
+    if initial_states is not None and len(initial_states):
+        X0 = np.atleast_2d(np.asarray(initial_states, dtype=float))
+        first_start = run.rng.uniform(-0.1, 0.1, n_params)
+        first_start[:n] += np.pi * X0[int(np.argmin(qubo.energy(X0)))]
+    name = "vqe" if alpha >= 1 else "cvar-vqe"
+    best_x, best_val, nfev, ok, messages = search_with_restarts(
+        objective, n_params, run=run, restarts=restarts, optimizer=optimizer, maxiter=maxiter,
+        first_start=first_start,
+        on_restart=lambda _search, x, v, r: report_progress(run, qubo, draw(x, 64).best, method=name, nit=r + 1,
+                                                   info={"objective": v}))
     samples = draw(best_x, num_reads)
     info = {"n_qubits": n, "alpha": alpha, "reps": reps, "entanglement": entanglement, "backend": backend,
             "parameters": best_x.tolist(), "objective": float(best_val), "nfev": nfev, "optimizer_ok": bool(ok),

@@ -62,7 +62,8 @@ def test_cvar_vqe_on_aer_samples_energies(sparse_qubo):
 
 
 def test_importing_cutslack_quantum_does_not_import_qiskit():
-    code = ("import sys, cutslack, cutslack.quantum, cutslack.quantum.qaoa, cutslack.quantum.vqe; "
+    code = ("import sys, cutslack, cutslack.quantum, cutslack.quantum.qaoa, cutslack.quantum.vqe, "
+            "cutslack.quantum.pce, cutslack.quantum.qrao, cutslack.quantum.methods; "
             "assert 'qiskit' not in sys.modules, 'qiskit imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -70,5 +71,5 @@ def test_importing_cutslack_quantum_does_not_import_qiskit():
 def test_samplers_dict_lists_every_quantum_sampler():
     from cutslack.quantum import SAMPLERS
 
-    assert set(SAMPLERS) == {"qaoa", "ma-qaoa", "ws-qaoa", "vqe", "cvar-vqe"}
+    assert set(SAMPLERS) == {"qaoa", "ma-qaoa", "ws-qaoa", "vqe", "cvar-vqe", "pce", "qrao"}
     assert all(callable(f) for f in SAMPLERS.values())
