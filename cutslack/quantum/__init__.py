@@ -23,6 +23,7 @@ SAMPLER_LOCATIONS = {
     "cvar-vqe": ("cutslack.quantum.vqe", "cvar_vqe_sampler"),
     "pce": ("cutslack.quantum.pce", "pce_sampler"),
     "qrao": ("cutslack.quantum.qrao", "qrao_sampler"),
+    "shrink": ("cutslack.quantum.shrink", "shrink_sampler"),
 }
 
 

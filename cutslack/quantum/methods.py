@@ -12,7 +12,7 @@ import importlib
 __all__ = ["QUANTUM_METHOD_MODULES"]
 
 QUANTUM_METHOD_MODULES = ("cutslack.quantum.qaoa", "cutslack.quantum.vqe", "cutslack.quantum.pce",
-                          "cutslack.quantum.qrao")
+                          "cutslack.quantum.qrao", "cutslack.quantum.shrink")
 
 for _module in QUANTUM_METHOD_MODULES:
     importlib.import_module(_module)
