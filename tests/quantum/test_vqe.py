@@ -71,5 +71,5 @@ def test_importing_cutslack_quantum_does_not_import_qiskit():
 def test_samplers_dict_lists_every_quantum_sampler():
     from cutslack.quantum import SAMPLERS
 
-    assert set(SAMPLERS) == {"qaoa", "ma-qaoa", "ws-qaoa", "vqe", "cvar-vqe", "pce", "qrao"}
+    assert set(SAMPLERS) == {"qaoa", "ma-qaoa", "ws-qaoa", "vqe", "cvar-vqe", "pce", "qrao", "shrink"}
     assert all(callable(f) for f in SAMPLERS.values())
