@@ -13,12 +13,13 @@ import numpy as np
 from cutslack.binary import BinaryProgram
 from cutslack.errors import SolverError
 from cutslack.problems.base import Problem
+from cutslack.solvers.qubo.samplers import sampler_names
 from cutslack.solvers.repair import REPAIRABLE_FAMILIES, repair
 
 __all__ = ["ProgramProblem", "program_of", "SampleScorer", "sample_subproblem", "SAMPLER_NAMES"]
 
-#: sampler names understood by :func:`cutslack.solvers.qubo.sample_qubo`
-SAMPLER_NAMES = ("anneal", "tabu", "tempering", "exhaustive")
+#: sampler names understood by :func:`cutslack.solvers.qubo.sample_qubo` (classical and quantum)
+SAMPLER_NAMES = sampler_names()
 
 
 class ProgramProblem:

@@ -6,8 +6,9 @@ over its variables.  The Lagrangian formulation lives in :mod:`cutslack.solvers.
 """
 
 from cutslack.solvers.qubo.formulations import FormulationInverse, penalty_qubo, unbalanced_qubo
-from cutslack.solvers.qubo.samplers import (SAMPLERS, anneal_sampler, exhaustive_sampler, sample_qubo,
-                                            tabu_sampler, tempering_sampler)
+from cutslack.solvers.qubo.samplers import (SAMPLERS, anneal_sampler, exhaustive_sampler, resolve_sampler,
+                                            sample_qubo, sampler_names, tabu_sampler, tempering_sampler)
 
-__all__ = ["FormulationInverse", "penalty_qubo", "unbalanced_qubo", "SAMPLERS", "sample_qubo",
+__all__ = ["FormulationInverse", "penalty_qubo", "unbalanced_qubo", "SAMPLERS", "sample_qubo", "sampler_names",
+           "resolve_sampler",
            "exhaustive_sampler", "anneal_sampler", "tempering_sampler", "tabu_sampler"]

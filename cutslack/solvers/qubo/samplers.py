@@ -36,7 +36,7 @@ from cutslack.errors import InvalidInstanceError, ProblemTooLargeError
 from cutslack.result import SampleSet
 from cutslack.solvers.qubo import kernels
 
-__all__ = ["SAMPLERS", "sample_qubo", "exhaustive_sampler", "anneal_sampler", "tempering_sampler", "tabu_sampler",
+__all__ = ["SAMPLERS", "sample_qubo", "sampler_names", "resolve_sampler", "exhaustive_sampler", "anneal_sampler", "tempering_sampler", "tabu_sampler",
            "default_beta_range", "MAX_EXHAUSTIVE_BITS", "MAX_DENSE_BYTES"]
 
 #: exhaustive enumeration refuses QUBOs with more variables than this
@@ -394,18 +394,41 @@ SAMPLERS: dict[str, Callable] = {
 }
 
 
-def sample_qubo(qubo: QUBO, sampler: str | Callable = "anneal", **options) -> SampleSet:
-    """Return the SampleSet of ``qubo`` drawn by ``sampler`` (a name in :data:`SAMPLERS` or a callable).
+def sampler_names() -> tuple:
+    """Return every sampler name :func:`sample_qubo` understands: the classical ones here and the
+    quantum ones of :mod:`cutslack.quantum` (resolved lazily, so qiskit is imported only when used)."""
+    from cutslack.quantum import SAMPLER_LOCATIONS
 
-    Names resolve case-insensitively; an unknown one raises ``ValueError`` listing the valid names.
+    return tuple(sorted(SAMPLERS)) + tuple(k for k in SAMPLER_LOCATIONS if k not in SAMPLERS)
+
+
+def resolve_sampler(sampler: str | Callable) -> Callable:
+    """Return the sampler function for a name (case-insensitive) or a callable."""
+    if callable(sampler):
+        return sampler
+    key = sampler.lower() if isinstance(sampler, str) else None
+    if key in SAMPLERS:
+        return SAMPLERS[key]
+    from cutslack.quantum import SAMPLER_LOCATIONS
+
+    if key in SAMPLER_LOCATIONS:
+        import importlib
+
+        module, function = SAMPLER_LOCATIONS[key]
+        return getattr(importlib.import_module(module), function)
+    raise ValueError(f"unknown sampler {sampler!r}; valid samplers: {', '.join(sampler_names())}")
+
+
+def sample_qubo(qubo: QUBO, sampler: str | Callable = "anneal", **options) -> SampleSet:
+    """Return the SampleSet of ``qubo`` drawn by ``sampler`` (a name in :func:`sampler_names` or a callable).
+
+    Names resolve case-insensitively: the classical samplers of :data:`SAMPLERS` and the quantum
+    ones (``qaoa``, ``vqe``, ``cvar-vqe``, ...); an unknown one raises ``ValueError`` listing the
+    valid names.
 
     >>> import numpy as np
     >>> from cutslack.binary import QUBO
     >>> sample_qubo(QUBO(np.array([[1.0, -3.0], [0.0, 1.0]])), "exhaustive").best.tolist()
     [1, 1]
     """
-    if callable(sampler):
-        return sampler(qubo, **options)
-    if not isinstance(sampler, str) or sampler.lower() not in SAMPLERS:
-        raise ValueError(f"unknown sampler {sampler!r}; valid samplers: {', '.join(sorted(SAMPLERS))}")
-    return SAMPLERS[sampler.lower()](qubo, **options)
+    return resolve_sampler(sampler)(qubo, **options)

@@ -1,0 +1,36 @@
+"""Cross-family integration: quantum samplers inside the Lagrangian loop, the demo table."""
+
+import io
+
+import pytest
+
+import cutslack
+from cutslack.problems import random_mis
+from cutslack.solvers.qubo import sampler_names
+from cutslack.testing import brute_force, check_result
+
+
+def test_quantum_samplers_are_listed_with_the_classical_ones():
+    names = sampler_names()
+    assert {"anneal", "tabu", "exhaustive", "qaoa", "vqe", "cvar-vqe"} <= set(names)
+    with pytest.raises(ValueError, match="valid samplers: .*qaoa"):
+        cutslack.solve(random_mis(5, 0.5, rng=0), method="lagrangian", sampler="nope")
+
+
+@pytest.mark.quantum
+def test_lagrangian_loop_with_qaoa_sampler_reaches_the_optimum():
+    p = random_mis(8, 0.4, weighted=True, rng=3)
+    _, optimum = brute_force(p)
+    res = cutslack.solve(p, method="lagrangian", sampler="qaoa", maxiter=4, rng=0, sampler_options={"p": 1})
+    check_result(p, res, optimum=optimum)
+    assert res.n_qubits == 8 and res.info["sampler"] == "qaoa"
+
+
+def test_demo_table_reaches_every_known_optimum():
+    from cutslack.demo import run_demo
+
+    out = io.StringIO()
+    results = run_demo(time_limit=30, out=out)
+    assert all(r.feasible for r in results)
+    assert all(r.gap is not None and r.gap <= 1e-9 for r in results), out.getvalue()
+    assert "burma14" in out.getvalue() and "chr12a" in out.getvalue()
