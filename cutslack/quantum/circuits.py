@@ -87,11 +87,12 @@ class AerEvaluator:
     noise_model : optional :class:`qiskit_aer.noise.NoiseModel`.
     seed : integer seed for Aer's simulator and sampler.
     method : Aer simulation method (``"automatic"``, ``"statevector"``, ``"density_matrix"``...).
+    backend_options : further :class:`~qiskit_aer.AerSimulator` options (e.g. ``max_parallel_threads``).
     """
 
     def __init__(self, circuit, parameters, observable, *, offset: float = 0.0, shots: int | None = None,
-                 noise_model=None, seed: int = 0, method: str = "automatic"):
-        backend_options = {"method": method}
+                 noise_model=None, seed: int = 0, method: str = "automatic", backend_options: dict | None = None):
+        backend_options = {**(backend_options or {}), "method": method}
         if noise_model is not None:
             backend_options["noise_model"] = noise_model
         pm = generate_preset_pass_manager(optimization_level=1, backend=AerSimulator(**backend_options))

@@ -199,6 +199,58 @@ def _block_kernel(psi, phase, with_phase, mats, block_bits):
                     psi[i0 + step] = u10 * a0 + u11 * b0
 
 
+@numba.njit(inline="always")
+def _rx_pair(v, i, j, c, s):
+    # RX on the amplitudes at float offsets i, j of a float64 view: a' = c a - i s b, b' = c b - i s a
+    ar = v[i]
+    ai = v[i + 1]
+    br = v[j]
+    bi = v[j + 1]
+    v[i] = c * ar + s * bi
+    v[i + 1] = c * ai - s * br
+    v[j] = c * br + s * ai
+    v[j + 1] = c * bi - s * ar
+
+
+@numba.njit(parallel=True, cache=True)
+def _block_kernel_rx(v, phase, with_phase, cs, block_bits):
+    # _block_kernel for X mixers (u00 = u11 = c, u01 = u10 = -i s) on float64 views of psi and phase:
+    # real arithmetic, 8 multiplications per amplitude pair instead of 16
+    size = 1 << block_bits
+    for blk in numba.prange((v.shape[0] >> 1) >> block_bits):
+        base = blk << block_bits
+        if with_phase:
+            for i in range(2 * base, 2 * (base + size), 2):
+                ar = v[i]
+                ai = v[i + 1]
+                pr = phase[i]
+                pi = phase[i + 1]
+                v[i] = ar * pr - ai * pi
+                v[i + 1] = ar * pi + ai * pr
+        for q in range(block_bits):
+            c = cs[q, 0]
+            s = cs[q, 1]
+            step = 2 << q  # floats between partners
+            for start in range(2 * base, 2 * (base + size), 2 * step):
+                for i in range(start, start + step, 2):
+                    _rx_pair(v, i, i + step, c, s)
+
+
+@numba.njit(parallel=True, cache=True)
+def _pair_kernel_rx(v, q1, q2, c1, s1, c2, s2):
+    # _pair_kernel for two X mixers on a float64 view
+    f1, f2 = 2 << q1, 2 << q2
+    low1 = (1 << q1) - 1
+    low2 = (1 << q2) - 1
+    for k in numba.prange((v.shape[0] >> 1) >> 2):
+        t = ((k >> q1) << (q1 + 1)) | (k & low1)
+        i00 = 2 * (((t >> q2) << (q2 + 1)) | (t & low2))
+        _rx_pair(v, i00, i00 + f1, c1, s1)
+        _rx_pair(v, i00 + f2, i00 + f2 + f1, c1, s1)
+        _rx_pair(v, i00, i00 + f2, c2, s2)
+        _rx_pair(v, i00 + f1, i00 + f1 + f2, c2, s2)
+
+
 @numba.njit(parallel=True, cache=True)
 def _pair_kernel(psi, q1, q2, m1, m2):
     # the mixers of two high qubits q1 < q2 in one pass over the state (groups of 4 amplitudes)
@@ -323,19 +375,33 @@ def apply_mixer_layer(psi, mats, phase=None) -> None:
 
     One pass applies the phase and the mixers of the low qubits block by block; the high
     qubits follow two per pass, so a layer streams the state ``1 + ceil((n - 13) / 2)`` times
-    instead of ``n + 1``.
+    instead of ``n + 1``.  X mixers (``RX``, the standard and multi-angle QAOA layers) take a
+    real-arithmetic path on float64 views of the state (half the multiplications).
     """
     if get_array_module(psi) is not np:
         return _gpu().apply_mixer_layer(psi, mats, phase)
     mats = np.ascontiguousarray(mats, dtype=np.complex128)
     n = mats.shape[0]
     block = min(BLOCK_QUBITS, n)
-    _block_kernel(psi, phase if phase is not None else np.ones(1, dtype=np.complex128), phase is not None,
-                  mats, block)
-    q = block
-    while q + 1 < n:
-        _pair_kernel(psi, q, q + 1, mats[q], mats[q + 1])
-        q += 2
+    cos, sin = mats[:, 0, 0].real, -mats[:, 0, 1].imag
+    is_rx = bool(np.all(mats[:, 0, 0].imag == 0) and np.all(mats[:, 0, 1].real == 0)
+                 and np.array_equal(mats[:, 1, 1], mats[:, 0, 0]) and np.array_equal(mats[:, 0, 1], mats[:, 1, 0]))
+    with_phase = phase is not None
+    phase = phase if with_phase else np.ones(1, dtype=np.complex128)
+    if is_rx:  # the standard and multi-angle mixers: real arithmetic on float views
+        cs = np.ascontiguousarray(np.stack([cos, sin], axis=1))
+        v = psi.view(np.float64)
+        _block_kernel_rx(v, phase.view(np.float64), with_phase, cs, block)
+        q = block
+        while q + 1 < n:
+            _pair_kernel_rx(v, q, q + 1, cs[q, 0], cs[q, 1], cs[q + 1, 0], cs[q + 1, 1])
+            q += 2
+    else:
+        _block_kernel(psi, phase, with_phase, mats, block)
+        q = block
+        while q + 1 < n:
+            _pair_kernel(psi, q, q + 1, mats[q], mats[q + 1])
+            q += 2
     if q < n:
         _gates_kernel(psi, np.array([q], dtype=np.int64), mats[q:q + 1])
 

@@ -102,8 +102,9 @@ def test_cupy_twin_matches_numba(dense_qubo):
     assert np.allclose(cp.asnumpy(psi_g), psi_c)
 
 
+@pytest.mark.parametrize("warm", [True, False], ids=["warm-start", "x-mixer"])
 @pytest.mark.parametrize("n", [5, 16])
-def test_blocked_mixer_layer_and_phase_match_the_plain_kernels(n):
+def test_blocked_mixer_layer_and_phase_match_the_plain_kernels(n, warm):
     rng = np.random.default_rng(n)
     from cutslack.binary import QUBO
 
@@ -112,7 +113,7 @@ def test_blocked_mixer_layer_and_phase_match_the_plain_kernels(n):
     assert np.allclose(phase, np.exp(-0.37j * sim.diagonal), atol=1e-12)
     psi = rng.normal(size=1 << n) + 1j * rng.normal(size=1 << n)
     ref = psi * phase
-    mats = sv.x_mixer_matrices(rng.uniform(-1, 1, n), n, thetas=rng.uniform(0, 3, n))
+    mats = sv.x_mixer_matrices(rng.uniform(-1, 1, n), n, thetas=rng.uniform(0, 3, n) if warm else None)
     sv.apply_single_qubit_gates(ref, np.arange(n), mats)
     sv.apply_mixer_layer(psi, mats, phase)
     assert np.allclose(psi, ref, atol=1e-12)
