@@ -85,3 +85,22 @@ def test_missing_qiskit_raises_with_the_install_line(sparse_qubo, monkeypatch):
 def test_too_many_qubits_are_refused_before_allocation(sparse_qubo):
     with pytest.raises(cutslack.ProblemTooLargeError, match="2\\^45"):
         pce_sampler(sparse_qubo, n_qubits=45)
+
+
+def test_optimizer_failure_ends_with_a_status(sparse_qubo):
+    res = cutslack.solve(sparse_qubo, method="pce", rng=0, optimizer="no-such-method", restarts=1)
+    assert res.status is cutslack.Status.ERROR and "no-such-method" in res.info["message"]
+    assert res.x is not None and res.n_qubits == 3
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not __import__("cutslack.gpu.backend", fromlist=["x"]).cupy_available(),
+                    reason="CuPy with a CUDA device is not available")
+def test_cupy_pauli_expectations_match_numba():
+    import cupy as cp
+
+    rng = np.random.default_rng(2)
+    psi = rng.normal(size=64) + 1j * rng.normal(size=64)
+    psi /= np.linalg.norm(psi)
+    masks = pauli_masks(pce_correlators(40, 6) + [{2: "Y"}], 6)
+    assert np.allclose(pauli_expectations(cp.asarray(psi), *masks), pauli_expectations(psi, *masks), atol=1e-12)
