@@ -130,7 +130,10 @@ def elkai_tour(problem, coordinates=False):
 def networkx_tsp(problem, algorithm):
     import networkx as nx
 
-    G = nx.from_numpy_array(np.asarray(problem.distance))
+    # explicit complete graph: from_numpy_array would drop zero-length edges (duplicate cities)
+    I, J = np.triu_indices(problem.n, 1)
+    G = nx.Graph()
+    G.add_weighted_edges_from(zip(I.tolist(), J.tolist(), problem.distance[I, J].tolist()))
     if algorithm == "christofides":
         cycle = nx.approximation.christofides(G)
     else:
@@ -142,7 +145,7 @@ def scipy_qap(problem, method, seed):
     from scipy.optimize import quadratic_assignment
 
     res = quadratic_assignment(np.asarray(problem.flow), np.asarray(problem.distance), method=method,
-                               options={"rng": seed})
+                               options={"rng": np.random.default_rng(seed)})
     return problem.evaluate(res.col_ind)
 
 
@@ -180,7 +183,7 @@ def bench_tsp(args):
 
 def bench_qap(args):
     header = ["instance", "n", "best known", "ours best", "ours mean", "gap %", "time s", "FAQ", "FAQ gap %",
-              "2opt", "2opt gap %", "beats both"]
+              "2opt", "2opt gap %", "better than both"]
     rows, gaps, wins = [], [], 0
     for name in instances("qap", args.quick):
         p = load_instance("qap", name, BENCHMARKS)
@@ -189,14 +192,15 @@ def bench_qap(args):
         gaps.append(gap)
         faq = min(scipy_qap(p, "faq", s) for s in range(args.seeds))
         two = min(scipy_qap(p, "2opt", s) for s in range(args.seeds))
-        beats = mean <= min(faq, two) and best < max(faq, two) or mean < min(faq, two)
-        wins += bool(beats)
+        # "tie": SciPy's best also reaches our value (the optimum, on the easy instances)
+        beats = "yes" if mean < min(faq, two) else ("tie" if mean <= min(faq, two) else "no")
+        wins += beats != "no"
         rows.append([name, p.n, opt, best, mean, gap, t, faq, gap_percent(faq, opt, "min"), two,
-                     gap_percent(two, opt, "min"), "yes" if beats else "no"])
+                     gap_percent(two, opt, "min"), beats])
         print(" | ".join(fmt(v) for v in rows[-1]), flush=True)
     summary = [f"mean excess over the best known on {len(gaps)} QAPLIB instances (n <= 40): **{np.mean(gaps):.3f} %** "
-               f"(target <= 0.5 % at {args.limit:g} s each); ours (mean over seeds) at least as good as both SciPy "
-               f"methods (best of {args.seeds} seeds each) on {wins}/{len(rows)}"]
+               f"(target <= 0.5 % at {args.limit:g} s each); ours (mean over seeds) strictly better than both SciPy "
+               f"methods (best of {args.seeds} seeds each) or tied with them on {wins}/{len(rows)}"]
     return [(header, rows)], summary
 
 
