@@ -178,23 +178,21 @@ class Shrinking:
 
 
 def _merge_round(shrinking: Shrinking, C: np.ndarray, merges: int, budget: int) -> int:
-    """Apply up to ``merges`` non-vetoed merges, most correlated first; return how many were made."""
+    """Apply up to ``merges`` non-vetoed merges, most correlated first; return how many were made.
+
+    Row/column 0 of ``C`` is the anchor, ``k`` the reduced variable ``k - 1``; a merged variable's
+    row and column are dropped, so the indices keep matching the renumbered variables.
+    """
     C = np.array(C, dtype=float)
-    alive = list(range(C.shape[0]))  # index 0 is the anchor; index k the reduced variable k - 1
     done = 0
     while done < merges and shrinking.n_groups > budget:
-        sub = np.abs(C[np.ix_(alive, alive)])
-        np.fill_diagonal(sub, -1.0)
-        order = np.argsort(-np.triu(sub, 1), axis=None, kind="stable")
+        strength = np.triu(np.abs(C), 1)
         merged = False
-        for flat in order:
-            i, j = divmod(int(flat), len(alive))
-            if j <= i or sub[i, j] <= 0.0:
-                continue
-            a, b = alive[i], alive[j]
+        for flat in np.argsort(-strength, axis=None, kind="stable"):
+            a, b = divmod(int(flat), C.shape[0])
+            if strength[a, b] <= 0.0:
+                break
             if shrinking.try_merge(a - 1, b - 1, bool(C[a, b] < 0)):
-                alive.pop(j)
-                alive = [k if k < b else k - 1 for k in alive]
                 C = np.delete(np.delete(C, b, axis=0), b, axis=1)
                 merged, done = True, done + 1
                 break
