@@ -409,6 +409,11 @@ def _coordinate_kind(problem: TravelingSalesman):
     """Return (kind, kernel coordinates) of a coordinate metric that reproduces the matrix, or None."""
     if problem.coordinates is None:
         return None
+    if problem.metric is not None:
+        # the instance declares the metric its distances come from: no consistency check needed
+        kind = EUCLIDEAN if problem.metric == "euclidean" else _TSPLIB_KINDS[problem.metric]
+        C = np.array(_geo_radians(problem.coordinates) if kind == GEO else problem.coordinates[:, :2], dtype=float)
+        return kind, C
     declared = problem.meta.get("edge_weight_type")
     candidates = [_TSPLIB_KINDS[declared]] if declared in _TSPLIB_KINDS else [EUCLIDEAN, EUC_2D]
     n = problem.n
@@ -476,7 +481,7 @@ def tsp_distances(problem: TravelingSalesman, neighbours: int = 10, mode: str = 
     dist = np.array([[_dist(dummy, C, kind, i, j) for j in row] for i, row in enumerate(neigh)]) if n < 5000 else None
     if dist is not None:
         neigh = np.ascontiguousarray(np.take_along_axis(neigh, np.argsort(dist, axis=1, kind="stable"), axis=1))
-    if mode == "coordinates" or n >= COORDINATE_MODE_MIN_N:
+    if mode == "coordinates" or n >= COORDINATE_MODE_MIN_N or problem.distance is None:
         return TspDistances(np.zeros((1, 1)), C, kind, neigh)
     return TspDistances(np.array(problem.distance, dtype=float), np.zeros((1, 2)), MATRIX, neigh)
 
@@ -509,8 +514,13 @@ def _exact_tour(problem: TravelingSalesman) -> np.ndarray:
         return np.arange(n, dtype=np.int64)
     rest = np.array(list(itertools.permutations(range(1, n))), dtype=np.int64)
     tours = np.hstack([np.zeros((rest.shape[0], 1), dtype=np.int64), rest])
-    lengths = problem.distance[tours, np.roll(tours, -1, axis=1)].sum(axis=1)
-    return tours[int(np.argmin(lengths))]
+    return tours[int(np.argmin(problem.evaluate(tours)))]
+
+
+def _require_symmetric_tsp(problem: TravelingSalesman, method: str) -> None:
+    # coordinate metrics are symmetric by construction; a stored matrix is checked
+    if problem.distance is not None:
+        require_symmetric(problem.distance, "distance", method)
 
 
 def _check_tour(problem: TravelingSalesman, tour) -> np.ndarray:
@@ -538,7 +548,7 @@ def _constructive(problem, method, how, rng, time_limit, callback, neighbours, d
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     n = problem.n
     if how != "nn":
-        require_symmetric(problem.distance, "distance", method)
+        _require_symmetric_tsp(problem, method)
     if n <= 3:
         tour = np.arange(n, dtype=np.int64)
         info = {}
@@ -554,7 +564,7 @@ def _improve(problem, method, *, rng, time_limit, callback, initial, start, neig
     """Shared driver of tsp-2opt / tsp-oropt (kicks=False) and tsp-ils (kicks=True)."""
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     n = problem.n
-    require_symmetric(problem.distance, "distance", method)
+    _require_symmetric_tsp(problem, method)
     if initial is not None:
         initial = _check_tour(problem, initial)
     if n <= EXACT_MAX_N:
