@@ -64,7 +64,23 @@ def test_tsplib_optimal_tour(benchmarks, name):
 def test_mis_library_optimal(benchmarks, name):
     problem = load_instance("mis", name, benchmarks)
     result = solve_to_known_optimum(problem)
+    assert result.info["n_edges"] == problem.size["edges"]
+
+
+@pytest.mark.parametrize("name", ["1dc.64", "hamming6-4", "MANN_a9"])
+def test_mis_clique_cover_formulation_optimal(benchmarks, name):
+    problem = load_instance("mis", name, benchmarks)
+    result = solve_to_known_optimum(problem, cliques=True)
     assert result.info["n_cliques"] <= problem.size["edges"]
+
+
+def test_mis_dense_complement_honours_time_limit(benchmarks):
+    # c-fat200-1's complement has 18,366 edges; HiGHS must stop near the limit (it proves 12 in ~2 s)
+    problem = load_instance("mis", "c-fat200-1", benchmarks)
+    start = time.perf_counter()
+    result = cutslack.solve(problem, "milp", rng=0, time_limit=5)
+    assert time.perf_counter() - start < 12
+    check_result(problem, result)
 
 
 @pytest.mark.slow

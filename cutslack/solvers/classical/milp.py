@@ -148,7 +148,7 @@ def _proved_optimal(outcome: HighsOutcome, mip_rel_gap: float, mip_abs_gap: floa
                                   BinaryProgram),
                  description="exact MILP: Pyomo models solved by HiGHS, with its dual bound")
 def solve_milp(problem, *, rng=None, time_limit=None, callback=None, threads: int = 1, mip_rel_gap: float = 0.0,
-               mip_abs_gap: float | None = None, verbose: bool = False, warm_start=None, cliques: bool = True,
+               mip_abs_gap: float | None = None, verbose: bool = False, warm_start=None, cliques: bool = False,
                max_cut_rounds: int = 10_000) -> Result:
     """Return an optimal solution of a knapsack, MIS, QAP, TSP or BinaryProgram, solved as a MILP by HiGHS.
 
@@ -172,7 +172,10 @@ def solve_milp(problem, *, rng=None, time_limit=None, callback=None, threads: in
         A feasible solution (bit vector for a BinaryProgram) used as MIP start when it beats
         the built-in heuristic start.
     cliques : bool
-        MIS only: clique constraints from a greedy edge clique cover instead of one per edge.
+        MIS only: clique constraints from a greedy edge clique cover instead of one row per edge.
+        Off by default: HiGHS's presolve finds the cliques of edge rows itself, and on dense
+        graphs (c-fat200-1) the cover's many overlapping cliques made presolve run for tens of
+        seconds, past ``time_limit`` (HiGHS does not check the clock inside presolve).
     max_cut_rounds : int
         TSP only: the most HiGHS runs of the subtour-elimination loop.
 
