@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FORMULATIONS = ("penalty", "lagrangian", "unbalanced")
 METHODS = {
     "qaoa": {"p": 2, "maxiter": 60, "num_reads": 512},
-    "vqe": {"reps": 1, "maxiter": 120, "num_reads": 512},
-    "cvar-vqe": {"reps": 1, "maxiter": 120, "num_reads": 512, "alpha": 0.25},
+    "vqe": {"reps": 1, "maxiter": 60, "num_reads": 512},
+    "cvar-vqe": {"reps": 1, "maxiter": 60, "num_reads": 512, "alpha": 0.25},
 }
 
 
@@ -44,7 +44,7 @@ def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--max-qubits", type=int, default=22)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--time-limit", type=float, default=20.0, help="seconds per run")
+    ap.add_argument("--time-limit", type=float, default=8.0, help="seconds per run")
     ap.add_argument("--quick", action="store_true", help="QAOA only, fewer instances")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "quantum_formulations.md"))
     return ap.parse_args()
