@@ -36,8 +36,9 @@ __all__ = ["StatevectorSimulator", "array_module", "ising_diagonal", "ising_phas
 
 #: hard cap on qubits, whatever the memory (index arithmetic stays in int64 far below this)
 MAX_QUBITS = 40
-#: bytes per amplitude: complex128 state + float64 diagonal + complex128 phase + half-size field
-BYTES_PER_AMPLITUDE = 16 + 8 + 16 + 8
+#: bytes per amplitude: complex128 state + float64 diagonal + the X-mixer work buffers (split state,
+#: split phase, half-size complex field)
+BYTES_PER_AMPLITUDE = 16 + 8 + 16 + 16 + 8
 
 
 def _available_memory(backend: str) -> int:
@@ -118,23 +119,31 @@ def ising_diagonal(h, rows, cols, J, n: int, xp=np):
     return _by_doubling(h, rows, cols, J, n, xp)
 
 
+def _phase_factors(h, rows, cols, J, n: int, gamma: float):
+    """Return ``exp(-i gamma h)`` and the upper-triangular ``exp(-i gamma J)`` matrix the phase doubling multiplies by."""
+    Jd = np.zeros((n, n))
+    np.add.at(Jd, (np.minimum(rows, cols), np.maximum(rows, cols)), J)
+    return np.exp(-1j * gamma * np.asarray(h, dtype=float)), np.exp(-1j * gamma * Jd)
+
+
 def ising_phase(h, rows, cols, J, n: int, gamma: float, xp=np):
     """Return ``exp(-i gamma diag)`` for the diagonal of :func:`ising_diagonal` (complex128)."""
     if xp is not np:
         return _by_doubling(h, rows, cols, J, n, xp, gamma=float(gamma))
-    Jd = np.zeros((n, n))
-    np.add.at(Jd, (np.minimum(rows, cols), np.maximum(rows, cols)), J)
     out = np.empty(1 << n, dtype=np.complex128)
-    _phase_doubling_kernel(np.exp(-1j * gamma * np.asarray(h, dtype=float)), np.exp(-1j * gamma * Jd), out,
+    floats = out.view(np.float64)
+    _phase_doubling_kernel(*_phase_factors(h, rows, cols, J, n, gamma), floats[0::2], floats[1::2],
                            np.empty(1 << max(n - 1, 0), dtype=np.complex128))
     return out
 
 
 @numba.njit(cache=True)
-def _phase_doubling_kernel(h_exp, J_exp, out, field):
-    # the multiplicative doubling of _by_doubling as plain loops (NumPy pays per-call overhead on small slices)
+def _phase_doubling_kernel(h_exp, J_exp, out_re, out_im, field):
+    # the multiplicative doubling of _by_doubling as plain loops (NumPy pays per-call overhead on small
+    # slices), writing real and imaginary parts to separate arrays (strided views of a complex array work too)
     n = h_exp.shape[0]
-    out[0] = 1.0
+    out_re[0] = 1.0
+    out_im[0] = 0.0
     for k in range(n):
         size = 1 << k
         field[0] = h_exp[k]
@@ -147,10 +156,14 @@ def _phase_doubling_kernel(h_exp, J_exp, out, field):
                 field[half + i] = f * cc
                 field[i] = f * c
         for i in range(size):
-            o = out[i]
-            f = field[i]
-            out[size + i] = o * np.conj(f)
-            out[i] = o * f
+            o_r = out_re[i]
+            o_i = out_im[i]
+            f_r = field[i].real
+            f_i = field[i].imag
+            out_re[size + i] = o_r * f_r + o_i * f_i  # o * conj(f)
+            out_im[size + i] = o_i * f_r - o_r * f_i
+            out_re[i] = o_r * f_r - o_i * f_i  # o * f
+            out_im[i] = o_r * f_i + o_i * f_r
 
 
 # --- Numba kernels (the NumPy twins of cutslack.gpu.statevector) ---------------------------
@@ -249,6 +262,103 @@ def _pair_kernel_rx(v, q1, q2, c1, s1, c2, s2):
         _rx_pair(v, i00 + f2, i00 + f2 + f1, c1, s1)
         _rx_pair(v, i00, i00 + f2, c2, s2)
         _rx_pair(v, i00 + f1, i00 + f1 + f2, c2, s2)
+
+
+# --- Structure-of-arrays kernels for X-mixer QAOA (StatevectorSimulator.qaoa_state) -------------
+# The state lives as separate real and imaginary float64 arrays while a QAOA circuit runs: the
+# butterflies of RX on qubit q >= 3 are then contiguous runs that LLVM vectorises (slices make
+# the runs explicit; indexing the halves of one array inside one loop did not vectorise), the
+# three lowest qubits are fused into one 8-amplitude kernel, and the high qubits are applied on
+# tiles (rows 2^qlo apart × a contiguous chunk) that stay in cache, all of them in one pass.
+
+_FAST = dict(cache=True, fastmath=True, error_model="numpy", boundscheck=False)
+
+
+@numba.njit(inline="always", fastmath=True, error_model="numpy", boundscheck=False)
+def _rx_runs(ra, ia, rb, ib, c, s):
+    # RX (cos c, sin s) on the amplitude pairs (a_j, b_j) of two equal runs: a' = c a - i s b, b' = c b - i s a
+    for j in range(ra.shape[0]):
+        ar = ra[j]
+        ai = ia[j]
+        br = rb[j]
+        bi = ib[j]
+        ra[j] = c * ar + s * bi
+        ia[j] = c * ai - s * br
+        rb[j] = c * br + s * ai
+        ib[j] = c * bi - s * ar
+
+
+@numba.njit(inline="always", fastmath=True, error_model="numpy", boundscheck=False)
+def _rx_low3(r, i, cs):
+    # RX on qubits 0, 1, 2 of every group of 8 consecutive amplitudes (12 butterflies held in registers)
+    c0, s0, c1, s1, c2, s2 = cs[0, 0], cs[0, 1], cs[1, 0], cs[1, 1], cs[2, 0], cs[2, 1]
+    for g in range(0, r.shape[0], 8):
+        r0, r1, r2, r3, r4, r5, r6, r7 = r[g], r[g + 1], r[g + 2], r[g + 3], r[g + 4], r[g + 5], r[g + 6], r[g + 7]
+        i0, i1, i2, i3, i4, i5, i6, i7 = i[g], i[g + 1], i[g + 2], i[g + 3], i[g + 4], i[g + 5], i[g + 6], i[g + 7]
+        r0, i0, r1, i1 = c0 * r0 + s0 * i1, c0 * i0 - s0 * r1, c0 * r1 + s0 * i0, c0 * i1 - s0 * r0
+        r2, i2, r3, i3 = c0 * r2 + s0 * i3, c0 * i2 - s0 * r3, c0 * r3 + s0 * i2, c0 * i3 - s0 * r2
+        r4, i4, r5, i5 = c0 * r4 + s0 * i5, c0 * i4 - s0 * r5, c0 * r5 + s0 * i4, c0 * i5 - s0 * r4
+        r6, i6, r7, i7 = c0 * r6 + s0 * i7, c0 * i6 - s0 * r7, c0 * r7 + s0 * i6, c0 * i7 - s0 * r6
+        r0, i0, r2, i2 = c1 * r0 + s1 * i2, c1 * i0 - s1 * r2, c1 * r2 + s1 * i0, c1 * i2 - s1 * r0
+        r1, i1, r3, i3 = c1 * r1 + s1 * i3, c1 * i1 - s1 * r3, c1 * r3 + s1 * i1, c1 * i3 - s1 * r1
+        r4, i4, r6, i6 = c1 * r4 + s1 * i6, c1 * i4 - s1 * r6, c1 * r6 + s1 * i4, c1 * i6 - s1 * r4
+        r5, i5, r7, i7 = c1 * r5 + s1 * i7, c1 * i5 - s1 * r7, c1 * r7 + s1 * i5, c1 * i7 - s1 * r5
+        r0, i0, r4, i4 = c2 * r0 + s2 * i4, c2 * i0 - s2 * r4, c2 * r4 + s2 * i0, c2 * i4 - s2 * r0
+        r1, i1, r5, i5 = c2 * r1 + s2 * i5, c2 * i1 - s2 * r5, c2 * r5 + s2 * i1, c2 * i5 - s2 * r1
+        r2, i2, r6, i6 = c2 * r2 + s2 * i6, c2 * i2 - s2 * r6, c2 * r6 + s2 * i2, c2 * i6 - s2 * r2
+        r3, i3, r7, i7 = c2 * r3 + s2 * i7, c2 * i3 - s2 * r7, c2 * r7 + s2 * i3, c2 * i7 - s2 * r3
+        r[g], r[g + 1], r[g + 2], r[g + 3], r[g + 4], r[g + 5], r[g + 6], r[g + 7] = r0, r1, r2, r3, r4, r5, r6, r7
+        i[g], i[g + 1], i[g + 2], i[g + 3], i[g + 4], i[g + 5], i[g + 6], i[g + 7] = i0, i1, i2, i3, i4, i5, i6, i7
+
+
+@numba.njit(parallel=True, **_FAST)
+def _soa_low_kernel(re, im, pre, pim, cs, block_bits):
+    # per block of 2^block_bits amplitudes, while it is in cache: the phase, then RX on qubits 0..block_bits-1
+    size = 1 << block_bits
+    for blk in numba.prange(re.shape[0] >> block_bits):
+        lo = blk << block_bits
+        r = re[lo:lo + size]
+        i = im[lo:lo + size]
+        pr = pre[lo:lo + size]
+        pi = pim[lo:lo + size]
+        for j in range(size):
+            ar = r[j]
+            ai = i[j]
+            r[j] = ar * pr[j] - ai * pi[j]
+            i[j] = ar * pi[j] + ai * pr[j]
+        _rx_low3(r, i, cs)
+        for q in range(3, block_bits):
+            c = cs[q, 0]
+            s = cs[q, 1]
+            step = 1 << q
+            for st in range(0, size, 2 * step):
+                _rx_runs(r[st:st + step], i[st:st + step], r[st + step:st + 2 * step], i[st + step:st + 2 * step], c, s)
+
+
+@numba.njit(parallel=True, **_FAST)
+def _soa_group_kernel(re, im, cs, qlo, qhi, chunk_bits):
+    # RX on qubits qlo..qhi-1, tile by tile: a tile is 2^(qhi-qlo) rows 2^qlo apart of 2^chunk_bits contiguous amplitudes
+    rows = qhi - qlo
+    chunk = 1 << chunk_bits
+    inner = qlo - chunk_bits  # index bits between the chunk and the rows, enumerated by the tile number
+    for t in numba.prange(re.shape[0] >> (rows + chunk_bits)):
+        base = ((t & ((1 << inner) - 1)) << chunk_bits) | ((t >> inner) << qhi)
+        for h in range(rows):
+            c = cs[qlo + h, 0]
+            s = cs[qlo + h, 1]
+            off = 1 << (qlo + h)
+            for r in range(1 << (rows - 1)):
+                a = base + ((((r >> h) << (h + 1)) | (r & ((1 << h) - 1))) << qlo)
+                b = a + off
+                _rx_runs(re[a:a + chunk], im[a:a + chunk], re[b:b + chunk], im[b:b + chunk], c, s)
+
+
+@numba.njit(parallel=True, **_FAST)
+def _soa_expectation_kernel(re, im, diag):
+    total = 0.0
+    for k in numba.prange(re.shape[0]):
+        total += (re[k] * re[k] + im[k] * im[k]) * diag[k]
+    return total
 
 
 @numba.njit(parallel=True, cache=True)
@@ -406,6 +516,38 @@ def apply_mixer_layer(psi, mats, phase=None) -> None:
         _gates_kernel(psi, np.array([q], dtype=np.int64), mats[q:q + 1])
 
 
+#: each high-qubit tile row is a contiguous run of at least 2^CHUNK_BITS amplitudes (shorter runs did not vectorise)
+CHUNK_BITS = 5
+
+
+def _high_qubit_groups(n: int, block: int) -> list:
+    """Return ``(qlo, qhi, chunk_bits)`` per tile pass over the qubits ``block..n-1`` (tiles of ``2^block`` amplitudes)."""
+    high = n - block
+    if high <= 0:
+        return []
+    count = -(-high // (block - CHUNK_BITS))
+    groups, q = [], block
+    for k in range(count):
+        rows = high // count + (k < high % count)
+        groups.append((q, q + rows, block - rows))
+        q += rows
+    return groups
+
+
+@_serial_when_small
+def _x_mixer_layer_soa(re, im, phase_re, phase_im, cos_sin) -> None:
+    """Multiply the split state ``re + i im`` by the phase, then apply ``RX`` on every qubit, in place (``n >= 3``).
+
+    One pass applies the phase and the low qubits block by block, one more pass per group of
+    up to ``BLOCK_QUBITS - CHUNK_BITS`` high qubits (one group for n <= 21).
+    """
+    n = re.shape[0].bit_length() - 1
+    block = min(BLOCK_QUBITS, n)
+    _soa_low_kernel(re, im, phase_re, phase_im, cos_sin, block)
+    for qlo, qhi, chunk_bits in _high_qubit_groups(n, block):
+        _soa_group_kernel(re, im, cos_sin, qlo, qhi, chunk_bits)
+
+
 def pauli_masks(labels, n: int):
     """Return ``(xmasks, zmasks)`` int64 arrays of Pauli strings given as ``{qubit: "X"|"Y"|"Z"}`` dicts.
 
@@ -524,6 +666,7 @@ class StatevectorSimulator:
         self.xp = _gpu().cupy_module() if self.backend == "cupy" else np
         self.h, self.rows, self.cols, self.J, self.offset = ising_terms(qubo)
         self.diagonal = ising_diagonal(self.h, self.rows, self.cols, self.J, self.n, self.xp)
+        self._work = None  # the split state, phase and field buffers of _x_mixer_qaoa_state
 
     @property
     def n_terms(self) -> int:
@@ -549,15 +692,38 @@ class StatevectorSimulator:
         """
         gammas = np.asarray(gammas, dtype=float)
         betas = np.asarray(betas, dtype=float)
+        if thetas is None and self.xp is np and self.n >= 3:
+            return self._x_mixer_qaoa_state(gammas, betas)
         psi = self.product_state(thetas)
         for layer in range(gammas.shape[0]):
-            g = gammas[layer]
             mats = x_mixer_matrices(betas[layer], self.n, thetas)
-            if g.ndim == 0:
-                phase = ising_phase(self.h, self.rows, self.cols, self.J, self.n, float(g), self.xp)
-            else:
-                phase = ising_phase(g[:self.n] * self.h, self.rows, self.cols, g[self.n:] * self.J, self.n, 1.0, self.xp)
-            apply_mixer_layer(psi, mats, phase)
+            h, J, gamma = self._cost_terms(gammas[layer])
+            apply_mixer_layer(psi, mats, ising_phase(h, self.rows, self.cols, J, self.n, gamma, self.xp))
+        return psi
+
+    def _cost_terms(self, gamma):
+        """Return ``(h, J, angle)`` of one layer's cost phase (multi-angle: the angles folded into the terms)."""
+        if gamma.ndim == 0:
+            return self.h, self.J, float(gamma)
+        return gamma[:self.n] * self.h, gamma[self.n:] * self.J, 1.0
+
+    def _x_mixer_qaoa_state(self, gammas, betas):
+        """Return the QAOA state with ``exp(-i beta X)`` mixers, simulated as split real and imaginary arrays."""
+        n = self.n
+        if self._work is None:  # kept between calls: fresh pages cost as much as a layer (page faults)
+            self._work = (np.empty(1 << n), np.empty(1 << n), np.empty(1 << n), np.empty(1 << n),
+                          np.empty(1 << (n - 1), dtype=np.complex128))
+        re, im, phase_re, phase_im, field = self._work
+        re.fill((2.0 ** -0.5) ** n)
+        im.fill(0.0)
+        for layer in range(gammas.shape[0]):
+            h, J, gamma = self._cost_terms(gammas[layer])
+            _phase_doubling_kernel(*_phase_factors(h, self.rows, self.cols, J, n, gamma), phase_re, phase_im, field)
+            b = np.broadcast_to(betas[layer], (n,))
+            _x_mixer_layer_soa(re, im, phase_re, phase_im, np.ascontiguousarray(np.stack([np.cos(b), np.sin(b)], axis=1)))
+        psi = np.empty(1 << n, dtype=np.complex128)
+        psi.real = re
+        psi.imag = im
         return psi
 
     def expectation(self, psi) -> float:

@@ -117,3 +117,34 @@ def test_blocked_mixer_layer_and_phase_match_the_plain_kernels(n, warm):
     sv.apply_single_qubit_gates(ref, np.arange(n), mats)
     sv.apply_mixer_layer(psi, mats, phase)
     assert np.allclose(psi, ref, atol=1e-12)
+
+
+@pytest.mark.parametrize("block", [None, 6], ids=["default-blocks", "small-blocks"])
+@pytest.mark.parametrize("multi_angle", [False, True], ids=["standard", "multi-angle"])
+@pytest.mark.parametrize("n", [3, 7, 16])
+def test_split_state_qaoa_matches_the_complex_kernels(n, multi_angle, block, monkeypatch):
+    # thetas = pi/2 make the warm-start mixer RY(pi/2) RZ(-2b) RY(-pi/2) = exp(+i b X) and the start |+>^n,
+    # so the general complex path at -betas computes the state of the split real/imaginary X-mixer path
+    from cutslack.binary import QUBO
+
+    if block is not None:
+        monkeypatch.setattr(sv, "BLOCK_QUBITS", block)
+    rng = np.random.default_rng(n)
+    sim = StatevectorSimulator(QUBO(rng.normal(size=(n, n))))
+    p = 2
+    gammas = rng.uniform(-1, 1, (p, sim.n_terms) if multi_angle else p)
+    betas = rng.uniform(-1, 1, (p, n) if multi_angle else p)
+    fast = sim.qaoa_state(gammas, betas)
+    plain = sim.qaoa_state(gammas, -betas, thetas=np.full(n, np.pi / 2))
+    assert np.abs(fast - plain).max() < 1e-12
+    assert sim.expectation(fast) == pytest.approx(sim.expectation(plain), abs=1e-10)
+    again = sim.qaoa_state(gammas, betas)  # the work buffers are reused, the returned state is not
+    assert np.array_equal(again, fast) and again is not fast
+
+
+@pytest.mark.parametrize("n, block", [(20, 13), (24, 13), (30, 13), (14, 6)])
+def test_high_qubit_groups_cover_every_high_qubit_once_with_long_runs(n, block):
+    groups = sv._high_qubit_groups(n, block)
+    assert [q for lo, hi, _ in groups for q in range(lo, hi)] == list(range(block, n))
+    for lo, hi, chunk_bits in groups:
+        assert chunk_bits >= sv.CHUNK_BITS and (hi - lo) + chunk_bits == block and chunk_bits <= lo
