@@ -6,6 +6,9 @@ one gate per Ising term instead — ``n(n-1)/2`` two-qubit gates per layer on a 
 so precomputing the diagonal once and streaming the state ``n + 1`` times per layer is
 much faster.  The streaming loops are Numba kernels (``parallel=True, cache=True``); their
 CuPy twins with the same signatures live in :mod:`cutslack.gpu.statevector`.
+With the standard (and multi-angle) ``exp(-i beta X)`` mixers on the host,
+:meth:`StatevectorSimulator.qaoa_state` keeps the state as separate real and imaginary arrays so the
+butterflies vectorise (about 2.5x faster at 20 qubits); its kernels are below the complex ones.
 
 Bit order is Qiskit's (see :mod:`cutslack.quantum.ising`): amplitude ``k`` has qubit ``q``
 in state ``(k >> q) & 1`` and qubit ``q`` carries variable ``q``.
