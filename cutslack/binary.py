@@ -197,10 +197,12 @@ class BinaryProgram:
             val = val + _quad_form(self.Q, X2)
         return float(val[0]) if single else val
 
-    #: a BinaryProgram scores itself like a Problem, so ``make_result`` can re-score its solutions
+    #: a BinaryProgram scores itself like a Problem (``make_result`` re-scores its bit vectors);
+    #: its native solutions are its bit vectors
     evaluate = objective
     known_optimum = None
     family = "binary"
+    name = "binary-program"
 
     def violation(self, X) -> np.ndarray:
         """Return the violation of every constraint (>= 0): inequalities, then equalities
@@ -266,6 +268,12 @@ class QUBO:
     """
 
     __slots__ = ("U", "offset", "names", "_dense_cache")
+
+    #: a QUBO scores itself like an unconstrained minimisation Problem (what ``make_result``
+    #: re-scores sampler answers with): objective = energy, every bit vector feasible
+    sense = "min"
+    family = "qubo"
+    known_optimum = None
 
     def __init__(self, Q, offset: float = 0.0, names=None):
         if sp.issparse(Q):
@@ -364,6 +372,27 @@ class QUBO:
         return E[0] if single else E
 
     __call__ = energy
+    evaluate = energy
+
+    @property
+    def name(self) -> str:
+        return f"qubo-n{self.n}"
+
+    @property
+    def size(self) -> dict:
+        return {"n": self.n}
+
+    def violation(self, X) -> np.ndarray:
+        """Return an empty violation vector per bit vector (a QUBO has no constraints)."""
+        X2, single = as_bit_matrix(np.asarray(X), self.n)
+        V = np.zeros((X2.shape[0], 0))
+        return V[0] if single else V
+
+    def is_feasible(self, X, atol: float = 1e-9):
+        """Return True for every 0/1 vector of the right length (per row for a batch)."""
+        X2, single = as_bit_matrix(np.asarray(X), self.n)
+        ok = np.all((X2 == 0) | (X2 == 1), axis=1)
+        return bool(ok[0]) if single else ok
 
     def local_fields(self, x) -> np.ndarray:
         """Return ``dE_i``: the energy change of flipping bit ``i`` of ``x`` (for every ``i``)."""

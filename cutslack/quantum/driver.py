@@ -4,7 +4,6 @@ intermediate reports, and turning samples of a formulation back into a problem's
 * :func:`minimize_parameters` runs a SciPy optimiser (COBYLA by default) on a circuit
   objective, keeps the best point seen, stops at the run's deadline or when the callback
   asks, and converts any optimiser failure into a message instead of an exception.
-* :class:`QUBOProblem` lets :func:`cutslack.api.make_result` score a bare QUBO.
 * :func:`solve_with_sampler` is the body of every registered quantum method: formulate a
   constrained problem as a QUBO (``"penalty"``, ``"unbalanced"`` or ``"lagrangian"``), sample
   it, map samples back to the problem's bits, repair them, and return the best.
@@ -20,31 +19,11 @@ from cutslack.binary import QUBO
 from cutslack.errors import SolverError
 from cutslack.result import SampleSet, Status
 
-__all__ = ["QUBOProblem", "ParameterSearch", "minimize_parameters", "formulate", "solve_with_sampler",
+__all__ = ["ParameterSearch", "minimize_parameters", "formulate", "solve_with_sampler",
            "FORMULATIONS", "report_progress", "one_flip_descent", "search_with_restarts"]
 
 #: formulations a constrained problem can be sampled through
 FORMULATIONS = ("penalty", "unbalanced", "lagrangian")
-
-
-class QUBOProblem:
-    """A QUBO seen as a problem: minimise its energy over bit vectors; every vector is feasible."""
-
-    sense = "min"
-    family = "qubo"
-    known_optimum = None
-
-    def __init__(self, qubo: QUBO):
-        self.qubo = qubo
-
-    def evaluate(self, x) -> float:
-        """Return the QUBO energy of ``x``."""
-        return float(self.qubo.energy(np.asarray(x)))
-
-    def is_feasible(self, x, atol: float = 1e-9) -> bool:
-        """Return True when ``x`` is a bit vector of the right length."""
-        x = np.asarray(x).reshape(-1)
-        return x.shape[0] == self.qubo.n and bool(np.all((x == 0) | (x == 1)))
 
 
 class _Interrupted(Exception):
@@ -156,7 +135,7 @@ def report_progress(run: Run, qubo: QUBO, x, *, method: str, nit: int, info: dic
     """Send the run's callback an intermediate Result for bit vector ``x``; return True to stop."""
     if run.callback is None:
         return False
-    return run.report(make_result(QUBOProblem(qubo), np.asarray(x), method=method, run=run, nit=nit,
+    return run.report(make_result(qubo, np.asarray(x), method=method, run=run, nit=nit,
                                   n_qubits=qubo.n, info=info))
 
 
@@ -203,7 +182,7 @@ def solve_with_sampler(problem, sampler, *, method: str, rng=None, time_limit=No
     if isinstance(problem, QUBO):
         samples = sampler(problem, rng=run.rng, time_limit=run.time_left() if time_limit else None,
                           run=run, **sampler_options)
-        return make_result(QUBOProblem(problem), samples.best, method=method, run=run, samples=samples,
+        return make_result(problem, samples.best, method=method, run=run, samples=samples,
                            n_vars=problem.n, n_qubits=samples.info.get("n_qubits", problem.n),
                            nit=samples.info.get("nit", 0), info=_sampler_info(samples),
                            status=_status(samples))

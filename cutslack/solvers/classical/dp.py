@@ -13,7 +13,7 @@ import numpy as np
 from cutslack.api import Run, make_result, register_solver
 from cutslack.errors import ProblemTooLargeError, SolverError
 from cutslack.problems.knapsack import Knapsack
-from cutslack.result import Status
+from cutslack.result import Result, Status
 
 __all__ = ["knapsack_dp"]
 
@@ -22,7 +22,7 @@ MAX_TABLE = 400_000_000
 
 
 @register_solver("dp", accepts=(Knapsack,), description="exact dynamic programming, one-constraint knapsack")
-def knapsack_dp(problem: Knapsack, *, rng=None, time_limit=None, callback=None) -> "Result":  # noqa: F821
+def knapsack_dp(problem: Knapsack, *, rng=None, time_limit=None, callback=None) -> Result:
     """Return an optimal solution of a one-constraint knapsack with integer weights.
 
     Runs in O(n·C) time and n·C bits of memory; refuses with ``ProblemTooLargeError`` when

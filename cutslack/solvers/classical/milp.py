@@ -27,7 +27,7 @@ from cutslack.problems.mis import MaximumIndependentSet
 from cutslack.problems.qap import QuadraticAssignment
 from cutslack.problems.tsp import TravelingSalesman
 from cutslack.result import Result, Status
-from cutslack.solvers.classical.milp_models import ProgramScorer, TspModel, build_model, patch_cycles
+from cutslack.solvers.classical.milp_models import TspModel, build_model, patch_cycles
 
 __all__ = ["solve_milp", "HighsSession", "HighsOutcome"]
 
@@ -204,7 +204,7 @@ def solve_milp(problem, *, rng=None, time_limit=None, callback=None, threads: in
     """
     _check_options(threads, mip_rel_gap, mip_abs_gap, max_cut_rounds)
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
-    scorer = ProgramScorer(problem) if isinstance(problem, BinaryProgram) else problem
+    scorer = problem  # a BinaryProgram scores its own bit vectors
     if warm_start is not None:
         if isinstance(problem, BinaryProgram):
             warm_start = np.asarray(warm_start, dtype=np.int64).reshape(-1)

@@ -45,7 +45,7 @@ from cutslack.problems.mis import MaximumIndependentSet
 from cutslack.problems.qap import QuadraticAssignment
 from cutslack.problems.tsp import TravelingSalesman
 
-__all__ = ["MilpModel", "TspModel", "ProgramScorer", "build_model", "knapsack_model", "mis_model", "qap_model",
+__all__ = ["MilpModel", "TspModel", "build_model", "knapsack_model", "mis_model", "qap_model",
            "tsp_model", "binary_program_model", "edge_clique_cover", "greedy_knapsack", "greedy_independent_set",
            "nearest_neighbour_tour", "patch_cycles", "MAX_QAP_PAIR_VARIABLES", "MAX_TSP_VARIABLES"]
 
@@ -417,25 +417,6 @@ def _tour_of(tsp: TspModel):
 
 
 # --- generic binary program ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProgramScorer:
-    """Scores bit vectors of a :class:`BinaryProgram` with the ``evaluate``/``is_feasible``
-    interface ``make_result`` expects of a problem."""
-
-    program: BinaryProgram
-    known_optimum: Any = None
-
-    @property
-    def sense(self) -> str:
-        return self.program.sense
-
-    def evaluate(self, x) -> float:
-        return self.program.objective(x)
-
-    def is_feasible(self, x, atol: float = 1e-9) -> bool:
-        return self.program.is_feasible(x, atol=atol)
 
 
 def _rows(A):

@@ -1,7 +1,7 @@
 """What the Lagrangian driver and the penalty baselines share: the program of a problem, sampling
 a QUBO, scoring and repairing samples, and the incumbent.
 
-:class:`ProgramProblem` lets a bare :class:`~cutslack.binary.BinaryProgram` be scored like a
+:class:`~cutslack.binary.BinaryProgram` scores itself like a
 Problem (``evaluate``/``is_feasible``), so :func:`~cutslack.api.make_result` re-scores its
 solutions; such programs get no repair, only feasibility filtering.
 """
@@ -16,31 +16,10 @@ from cutslack.problems.base import Problem
 from cutslack.solvers.qubo.samplers import sampler_names
 from cutslack.solvers.repair import REPAIRABLE_FAMILIES, repair
 
-__all__ = ["ProgramProblem", "program_of", "SampleScorer", "sample_subproblem", "SAMPLER_NAMES"]
+__all__ = ["program_of", "SampleScorer", "sample_subproblem", "SAMPLER_NAMES"]
 
 #: sampler names understood by :func:`cutslack.solvers.qubo.sample_qubo` (classical and quantum)
 SAMPLER_NAMES = sampler_names()
-
-
-class ProgramProblem:
-    """A BinaryProgram seen as a Problem: native solutions are its bit vectors."""
-
-    family = "binary"
-    known_optimum = None
-
-    def __init__(self, program: BinaryProgram):
-        self.program = program
-        self.sense = program.sense
-        self.name = "binary-program"
-
-    def evaluate(self, solution):
-        return self.program.objective(np.asarray(solution))
-
-    def violation(self, solution):
-        return self.program.violation(np.asarray(solution))
-
-    def is_feasible(self, solution, atol: float = 1e-9):
-        return self.program.is_feasible(np.asarray(solution), atol=atol)
 
 
 def program_of(problem):
@@ -50,7 +29,7 @@ def program_of(problem):
     edge encoding, whose degree constraints admit subtours).
     """
     if isinstance(problem, BinaryProgram):
-        return ProgramProblem(problem), problem
+        return problem, problem  # a BinaryProgram scores its own bit vectors
     to_binary = getattr(type(problem), "to_binary", None)
     if to_binary is None or to_binary is Problem.to_binary:
         raise SolverError(f"a {type(problem).__name__} has no binary form (to_binary) to build a QUBO from")
@@ -128,6 +107,6 @@ class SampleScorer:
         """The native solution of the best bit vector (None when none is feasible)."""
         if self.best_bits is None:
             return None
-        if isinstance(self.problem, ProgramProblem):
+        if isinstance(self.problem, BinaryProgram):
             return self.best_bits.astype(np.int64)
         return self.program.decode_bits(self.best_bits)

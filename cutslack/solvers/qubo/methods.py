@@ -2,8 +2,8 @@
 
 Each takes a :class:`~cutslack.binary.QUBO` and returns a :class:`~cutslack.result.Result`
 whose ``x`` is the lowest-energy bit vector drawn and whose ``samples`` is the sampler's
-SampleSet.  ``make_result`` re-scores ``x`` through :class:`QUBOProblem`, a thin adapter giving
-a QUBO the problem interface (``sense="min"``, ``evaluate`` = energy, every vector feasible).
+SampleSet.  ``make_result`` re-scores ``x`` with the QUBO itself, which has the problem
+interface (``sense="min"``, ``evaluate`` = energy, every bit vector feasible).
 Constrained programs go through the formulation methods (``penalty``, ``unbalanced``,
 ``lagrangian``) instead.
 
@@ -17,44 +17,13 @@ Constrained programs go through the formulation methods (``penalty``, ``unbalanc
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
-
-import numpy as np
 
 from cutslack.api import Run, make_result, register_solver
 from cutslack.binary import QUBO
 from cutslack.result import Result, SampleSet, Status
 from cutslack.solvers.qubo.samplers import SAMPLERS
 
-__all__ = ["QUBOProblem", "solve_with_sampler"]
-
-
-@dataclass(frozen=True, eq=False)
-class QUBOProblem:
-    """A QUBO seen as an unconstrained minimisation problem (what ``make_result`` re-scores with)."""
-
-    qubo: QUBO
-    sense = "min"
-    family = "qubo"
-    known_optimum = None
-
-    @property
-    def name(self) -> str:
-        return f"qubo{self.qubo.n}"
-
-    def evaluate(self, solution):
-        """Return the QUBO energy of a bit vector (or of each row of a batch)."""
-        return self.qubo.energy(np.asarray(solution))
-
-    def violation(self, solution) -> np.ndarray:
-        """Return an empty violation vector: a QUBO has no constraints."""
-        X = np.asarray(solution)
-        return np.zeros(X.shape[:-1] + (0,))
-
-    def is_feasible(self, solution, atol: float = 1e-9):
-        """Return True (for each row of a batch): every bit vector is feasible."""
-        X = np.asarray(solution)
-        return True if X.ndim == 1 else np.ones(X.shape[0], dtype=bool)
+__all__ = ["solve_with_sampler"]
 
 
 def solve_with_sampler(qubo: QUBO, *, sampler: str, rng=None, time_limit=None, callback=None, **options) -> Result:
@@ -65,7 +34,7 @@ def solve_with_sampler(qubo: QUBO, *, sampler: str, rng=None, time_limit=None, c
     enumeration that covered the whole space returns ``Status.OPTIMAL`` with ``bound`` equal
     to the minimum energy.
     """
-    problem = QUBOProblem(qubo)
+    problem = qubo
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     reports = 0
 

@@ -15,7 +15,6 @@ from cutslack.binary import QUBO
 from cutslack.errors import InvalidInstanceError, ProblemTooLargeError
 from cutslack.result import Status
 from cutslack.solvers.qubo import SAMPLERS, anneal_sampler, exhaustive_sampler, sample_qubo
-from cutslack.solvers.qubo.methods import QUBOProblem
 from cutslack.solvers.qubo.samplers import default_beta_range
 from cutslack.testing import check_result
 
@@ -107,7 +106,7 @@ def test_callback_stop_iteration_ends_the_run(name):
                          **{**SMALL_OPTIONS[name], **({"num_sweeps": 5000} if name != "tabu" else {"num_iterations": 5000})})
     assert res.status is Status.STOPPED and len(seen) == 2
     assert all(isinstance(r, cutslack.Result) for r in seen)
-    check_result(QUBOProblem(qubo), res)
+    check_result(qubo, res)
 
 
 @pytest.mark.parametrize("name", STOCHASTIC)
@@ -162,7 +161,7 @@ def test_default_beta_range_matches_dwave_samplers():
 def test_solve_methods_take_a_qubo(name):
     qubo = random_qubo(12, 15)
     res = cutslack.solve(qubo, method=name, rng=5, **SMALL_OPTIONS.get(name, {}))
-    check_result(QUBOProblem(qubo), res)
+    check_result(qubo, res)
     assert res.n_vars == 12 and res.samples is not None
     assert res.objective == pytest.approx(exhaustive_sampler(qubo).best_energy)
     if name == "exhaustive":
