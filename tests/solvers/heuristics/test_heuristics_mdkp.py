@@ -59,3 +59,14 @@ def test_infeasible_initial_is_rejected():
     problem = random_mdkp(20, 3, rng=0)
     with pytest.raises(InvalidInstanceError, match="initial"):
         cutslack.solve(problem, method="mdkp-tabu", initial=np.ones(20))
+
+
+@pytest.mark.parametrize("name", ["mknap2#PB4", "mknap2#PB1", "mknap2#HP1"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tabu_reaches_hard_sac94_optimum_for_every_seed(benchmarks, name, seed):
+    # the instances a swap-based tabu search missed for most seeds; an iteration budget, not a clock
+    problem = load_instance("mdkp", name, benchmarks)
+    res = cutslack.solve(problem, method="mdkp-tabu", rng=seed, max_iter=100_000,
+                         target=problem.known_optimum.value)
+    assert res.feasible and res.objective == problem.known_optimum.value
+    assert res.info["iterations"] <= 100_000

@@ -1,18 +1,22 @@
-"""Multi-dimensional knapsack heuristics: LP-guided greedy (``mdkp-greedy``) and tabu search
-over add / drop / swap moves (``mdkp-tabu``).
+"""Multi-dimensional knapsack heuristics: LP-guided greedy (``mdkp-greedy``) and a tabu search
+with strategic oscillation across the feasibility boundary (``mdkp-tabu``).
 
 The LP relaxation, solved by HiGHS (``scipy.optimize.linprog(method="highs")``), gives
 surrogate multipliers ``u`` (its duals) and a proven upper bound.  Items are ranked by the
 pseudo-utility ``p_j / (u' W_j)`` (Pirkul; Chu & Beasley); the greedy fills by that rank.
-The tabu search then keeps the constraint slacks incrementally and, at each iteration,
-takes the most profitable feasible add, else the best feasible drop-one/add-one swap, else
-drops the least useful item; items just added may not be dropped, and items just dropped
-may not be re-added, for a random tenure (aspiration by the best profit).  A stagnating
-search restarts from the best solution with a few random items dropped and refilled.
+The tabu search flips one item per iteration, the best non-tabu flip under the penalised
+profit ``p'x - sum_i lambda_i * overload_i``, so it may step into infeasible solutions.
+Each row's penalty ``lambda_i`` starts at its LP dual and adapts every iteration (x1.1 while
+the row is overloaded, /1.1 down to a floor while it fits), so the search oscillates around
+the boundary (Glover & Kochenberger).  Every infeasible point is repaired on a copy (drop the
+least useful items until all rows fit, refill by utility) as a candidate best.  A flipped
+item stays tabu for a random tenure (aspiration: a tabu flip giving a feasible new best).
+A stagnating search restarts, half the time from a greedy fill in a randomly perturbed
+utility order, else from the best with a few random items dropped.
 
 With integer profits a solution whose profit reaches ``floor(LP bound)`` is proven optimal
 and the search stops there.  The search loop is Numba (``cache=True``): each iteration scans
-every (in, out) pair against every constraint, which Python would slow a hundredfold.
+every flip against every row and repairs a copy, which Python would slow a hundredfold.
 """
 
 from __future__ import annotations
@@ -76,97 +80,118 @@ def _set_slack(W, cap, x, slack):
 
 
 @njit(cache=True)
-def _tabu_chunk(W, p, cap, x, slack, order, utility, best, best_value, it, n_iter, tenure_min, tenure_max, restart_after,
-                stale, target, seed):
+def _repaired(W, p, x, slack, order, out, out_slack):
+    # copy x into out, drop the least useful items until every row fits, then add the most
+    # useful ones that still fit; return the profit of the repaired copy
+    n = x.shape[0]
+    m = W.shape[0]
+    out[:] = x
+    out_slack[:] = slack
+    for k in range(n - 1, -1, -1):
+        feasible = True
+        for i in range(m):
+            if out_slack[i] < -1e-9:
+                feasible = False
+                break
+        if feasible:
+            break
+        a = order[k]
+        if out[a] == 1:
+            out[a] = 0
+            for i in range(m):
+                out_slack[i] += W[i, a]
+    _fill(W, p, out, out_slack, order)
+    value = 0.0
+    for j in range(n):
+        value += p[j] * out[j]
+    return value
+
+
+@njit(cache=True)
+def _tabu_chunk(W, p, cap, x, slack, penalty, penalty_floor, tabu, order, utility, best, best_value, it, n_iter, tenure_min,
+                tenure_max, restart_after, stale, target, seed):
     np.random.seed(seed)
     m, n = W.shape
-    tabu = np.zeros(n, dtype=np.int64)
+    repaired = np.zeros(n, dtype=np.int64)
+    repaired_slack = np.zeros(m)
     value = 0.0
     for j in range(n):
         value += p[j] * x[j]
     for _ in range(n_iter):
         it += 1
         stale += 1
-        # 1. most profitable feasible add
-        add = -1
-        for j in range(n):
-            if x[j] == 0 and (tabu[j] < it or value + p[j] > best_value + 1e-9) and (add < 0 or p[j] > p[add]):
-                fits = True
-                for i in range(m):
-                    if W[i, j] > slack[i] + 1e-9:
-                        fits = False
-                        break
-                if fits:
-                    add = j
-        if add >= 0:
-            x[add] = 1
-            value += p[add]
+        # best non-tabu flip under the penalised profit  p'x - sum_i penalty_i * overload_i;
+        # a tabu flip is taken when it gives a feasible new best (aspiration)
+        flip = -1
+        flip_gain = -np.inf
+        start = np.random.randint(n)
+        for k in range(n):
+            j = (start + k) % n
+            sign = 1.0 - 2.0 * x[j]
+            penalty_change = 0.0
+            feasible_after = True
             for i in range(m):
-                slack[i] -= W[i, add]
-            tabu[add] = it + tenure_min + np.random.randint(tenure_max - tenure_min + 1)
-        else:
-            # 2. best feasible swap (drop a, add b)
-            sa, sb = -1, -1
-            sd = -np.inf
-            for a in range(n):
-                if x[a] == 1:
-                    for b in range(n):
-                        if x[b] == 0:
-                            d = p[b] - p[a]
-                            if d <= sd:
-                                continue
-                            if (tabu[a] >= it or tabu[b] >= it) and value + d <= best_value + 1e-9:
-                                continue
-                            fits = True
-                            for i in range(m):
-                                if W[i, b] - W[i, a] > slack[i] + 1e-9:
-                                    fits = False
-                                    break
-                            if fits:
-                                sa, sb, sd = a, b, d
-            # a worsening swap competes with a drop (which lets the adds refill differently)
-            if sa >= 0 and (sd >= 0.0 or np.random.random() < 0.75):
-                x[sa] = 0
-                x[sb] = 1
-                value += sd
-                for i in range(m):
-                    slack[i] += W[i, sa] - W[i, sb]
-                tabu[sa] = it + tenure_min + np.random.randint(tenure_max - tenure_min + 1)
-                tabu[sb] = it + tenure_min + np.random.randint(tenure_max - tenure_min + 1)
-            else:
-                # 3. drop a non-tabu item: the least useful one, or (half the time) a random one
-                start = n - 1 if np.random.random() < 0.5 else np.random.randint(n)
-                for k in range(n):
-                    a = order[(start - k + n) % n]
-                    if x[a] == 1 and tabu[a] < it:
-                        x[a] = 0
-                        value -= p[a]
-                        for i in range(m):
-                            slack[i] += W[i, a]
-                        tabu[a] = it + tenure_min + np.random.randint(tenure_max - tenure_min + 1)
-                        break
-        if value > best_value + 1e-9:
-            best_value = value
-            best[:] = x
-            stale = 0
+                after = slack[i] - sign * W[i, j]
+                if after < -1e-9:
+                    feasible_after = False
+                    penalty_change -= penalty[i] * after
+                if slack[i] < -1e-9:
+                    penalty_change += penalty[i] * slack[i]
+            if tabu[j] >= it and not (feasible_after and value + sign * p[j] > best_value + 1e-9):
+                continue
+            gain = sign * p[j] - penalty_change
+            if gain > flip_gain:
+                flip, flip_gain = j, gain
+        if flip >= 0:
+            sign = 1.0 - 2.0 * x[flip]
+            x[flip] = 1 - x[flip]
+            value += sign * p[flip]
+            feasible = True
+            for i in range(m):
+                slack[i] -= sign * W[i, flip]
+                if slack[i] < -1e-9:
+                    feasible = False
+            tabu[flip] = it + tenure_min + np.random.randint(tenure_max - tenure_min + 1)
+            if feasible:
+                if value > best_value + 1e-9:
+                    best_value = value
+                    best[:] = x
+                    stale = 0
+            elif _repaired(W, p, x, slack, order, repaired, repaired_slack) > best_value + 1e-9:
+                best_value = 0.0
+                for j in range(n):
+                    best_value += p[j] * repaired[j]
+                best[:] = repaired
+                stale = 0
             if best_value >= target - 1e-9:
                 break
+            # strategic oscillation: an overloaded row gets dearer, a slack one cheaper
+            for i in range(m):
+                if slack[i] < -1e-9:
+                    penalty[i] *= 1.1
+                else:
+                    penalty[i] = max(penalty_floor[i], penalty[i] / 1.1)
         if stale >= restart_after:
-            # restart from the best with a few random items dropped, refilled by utility
+            # restart, half the time from a fresh greedy fill in a noisy utility order (a
+            # randomly perturbed surrogate), else from the best with a few random items
+            # dropped (and kept out a while)
             stale = 0
-            x[:] = best
-            inside = np.flatnonzero(x)
-            n_drop = 2 + np.random.randint(max(2, inside.shape[0] // 3))
-            for _ in range(min(inside.shape[0], n_drop)):
-                a = inside[np.random.randint(inside.shape[0])]
-                x[a] = 0
-                tabu[a] = it + tenure_max
-            _set_slack(W, cap, x, slack)
-            # refill in a noisy utility order so restarts differ
-            noisy = np.empty(n)
-            for j in range(n):
-                noisy[j] = -utility[j] * np.exp(0.3 * np.random.standard_normal())
-            _fill(W, p, x, slack, np.argsort(noisy))
+            if np.random.random() < 0.5:
+                x[:] = 0
+                _set_slack(W, cap, x, slack)
+                noisy = np.empty(n)
+                for j in range(n):
+                    noisy[j] = -utility[j] * np.exp(0.5 * np.random.standard_normal())
+                _fill(W, p, x, slack, np.argsort(noisy))
+            else:
+                x[:] = best
+                inside = np.flatnonzero(x)
+                n_drop = 2 + np.random.randint(max(2, inside.shape[0] // 3))
+                for _ in range(min(inside.shape[0], n_drop)):
+                    a = inside[np.random.randint(inside.shape[0])]
+                    x[a] = 0
+                    tabu[a] = it + tenure_max
+                _set_slack(W, cap, x, slack)
             value = 0.0
             for j in range(n):
                 value += p[j] * x[j]
@@ -181,7 +206,7 @@ def _prepare(problem: Knapsack):
     x = np.zeros(problem.n, dtype=np.int64)
     slack = np.array(problem.capacities, dtype=float)
     _fill(W, np.asarray(problem.profits, dtype=float), x, slack, order)
-    return bound, order, W, x, slack, utility
+    return bound, order, W, x, slack, duals, utility
 
 
 def _proven_target(problem: Knapsack, bound: float) -> float:
@@ -194,15 +219,15 @@ def _proven_target(problem: Knapsack, bound: float) -> float:
 def mdkp_greedy(problem: Knapsack, *, rng=None, time_limit=None, callback=None):
     """Return the greedy solution by pseudo-utility ``p_j / (u' W_j)`` (u: LP duals); the LP value is the bound."""
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
-    bound, _, _, x, _, _ = _prepare(problem)
+    bound, _, _, x, _, _, _ = _prepare(problem)
     status = Status.OPTIMAL if problem.evaluate(x) >= _proven_target(problem, bound) - 1e-9 else None
     return make_result(problem, x, method="mdkp-greedy", run=run, status=status, bound=bound, n_vars=problem.n, nit=1)
 
 
-@register_solver("mdkp-tabu", accepts=(Knapsack,), description="tabu search over add/drop/swap moves")
+@register_solver("mdkp-tabu", accepts=(Knapsack,), description="tabu search with strategic oscillation")
 def mdkp_tabu(problem: Knapsack, *, rng=None, time_limit=None, callback=None, initial=None,
               max_iter: int | None = None, restart_after: int | None = None, target: float | None = None):
-    """Return the best solution of an LP-guided tabu search over add, drop and swap moves.
+    """Return the best solution of an LP-guided tabu search that oscillates across feasibility.
 
     Parameters
     ----------
@@ -220,7 +245,7 @@ def mdkp_tabu(problem: Knapsack, *, rng=None, time_limit=None, callback=None, in
     """
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     n = problem.n
-    bound, order, W, x, slack, utility = _prepare(problem)
+    bound, order, W, x, slack, duals, utility = _prepare(problem)
     p = np.asarray(problem.profits, dtype=float)
     cap = np.asarray(problem.capacities, dtype=float)
     if initial is not None:
@@ -234,7 +259,12 @@ def mdkp_tabu(problem: Knapsack, *, rng=None, time_limit=None, callback=None, in
     if max_iter is None and time_limit is None:
         max_iter = max(20_000, 200 * n)
     restart_after = 50 + 5 * n if restart_after is None else int(restart_after)
-    chunk = max(100, 2_000_000 // max(1, n * n))
+    chunk = max(100, 1_000_000 // (n * (problem.m + 1)))
+    # penalties start at the LP duals (profit per unit of capacity); the floor keeps a
+    # non-binding row priced at a thousandth of an average item's profit per unit weight
+    penalty_floor = 1e-3 * max(float(np.mean(p)), 1e-9) / np.maximum(W.mean(axis=1), 1e-9)
+    penalty = np.maximum(duals, penalty_floor)
+    tabu = np.zeros(n, dtype=np.int64)
     best = x.copy()
     state = {"best": float(p @ x), "it": 0, "stale": 0}
 
@@ -242,8 +272,8 @@ def mdkp_tabu(problem: Knapsack, *, rng=None, time_limit=None, callback=None, in
         if state["best"] >= stop_at - 1e-9:
             return False
         state["best"], state["it"], state["stale"] = _tabu_chunk(
-            W, p, cap, x, slack, order, utility, best, state["best"], state["it"], chunk, 3, max(6, n // 10),
-            restart_after, state["stale"], stop_at, kernel_seed(run))
+            W, p, cap, x, slack, penalty, penalty_floor, tabu, order, utility, best, state["best"], state["it"], chunk, 3,
+            max(6, n // 10), restart_after, state["stale"], stop_at, kernel_seed(run))
         return state["best"] < stop_at - 1e-9 and (max_iter is None or state["it"] < max_iter)
 
     def intermediate():
