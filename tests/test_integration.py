@@ -34,3 +34,15 @@ def test_demo_table_reaches_every_known_optimum():
     assert all(r.feasible for r in results)
     assert all(r.gap is not None and r.gap <= 1e-9 for r in results), out.getvalue()
     assert "burma14" in out.getvalue() and "chr12a" in out.getvalue()
+
+
+def test_tsp_heuristic_on_a_coordinates_only_instance_builds_no_matrix():
+    from cutslack.problems import random_tsp
+
+    p = random_tsp(6000, rng=4)
+    assert p.distance is None  # beyond the eager-matrix limit
+    res = cutslack.solve(p, method="tsp-2opt", rng=0, time_limit=10)
+    check_result(p, res)
+    assert res.info["distance_mode"] == "coordinates"
+    start = cutslack.solve(p, method="tsp-greedy", rng=0)
+    assert res.objective <= start.objective
