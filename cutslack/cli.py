@@ -104,7 +104,8 @@ def detect_format(path: Path) -> str:
 
 
 def read_problem(path: str, fmt: str | None = None, index: int | None = None):
-    """Return the instance in a library file (``index`` picks one problem of a multi-problem file)."""
+    """Return the instance in a library file (``index`` picks one problem of a multi-problem file),
+    with its known optimum attached when the file is shipped or listed in the benchmark library."""
     from cutslack.problems import library
 
     p = Path(path)
@@ -132,7 +133,7 @@ def read_problem(path: str, fmt: str | None = None, index: int | None = None):
         if not 0 <= index < len(out):
             raise ValueError(f"--index {index} out of range: {path} holds {len(out)} problems")
         out = out[index]
-    return out
+    return library.attach_known_optimum(out, p, complement=fmt != "dimacs")
 
 
 def _jsonable(value):

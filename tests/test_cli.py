@@ -55,3 +55,24 @@ def test_generate_specs():
     assert p.size == {"n": 20, "m": 3}
     assert generate_problem("tsp n=7 seed=1 kind=clustered").size == {"n": 7}
     assert generate_problem("mis n=10 p=0.3 seed=1").size["n"] == 10
+
+
+def test_library_files_get_their_known_optimum(benchmarks, capsys):
+    from cutslack.cli import read_problem
+
+    berlin = read_problem(str(benchmarks / "tsp" / "berlin52.tsp"))
+    assert berlin.known_optimum.value == 7542
+    weing2 = read_problem(str(benchmarks / "mdkp" / "mknap2_public.txt"), index=3)
+    assert weing2.name == "WEING2" and weing2.known_optimum.value == 130883
+    clq = benchmarks / "mis" / "dimacs_clique_weighted_trimble" / "hamming6-4.clq"
+    assert read_problem(str(clq)).known_optimum.value == 4  # MIS of the complement
+    assert read_problem(str(clq), "dimacs").known_optimum is None  # the graph itself: no listed optimum
+    assert main(["solve", str(benchmarks / "tsp" / "burma14.tsp"), "-m", "milp"]) == 0
+    assert "known optimum: 3323 (proven)" in capsys.readouterr().out
+
+
+def test_shipped_file_gets_its_known_optimum():
+    from cutslack.cli import read_problem
+    from cutslack.problems.library import shipped_path
+
+    assert read_problem(str(shipped_path("nug12.dat"))).known_optimum.value == 578

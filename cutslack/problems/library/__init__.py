@@ -15,11 +15,12 @@ Every reader takes a path or the file's text and raises
 from cutslack.problems.library.dimacs import read_dimacs
 from cutslack.problems.library.orlib import read_mknap1, read_mknap2
 from cutslack.problems.library.qaplib import invert_permutation, read_qaplib, read_qaplib_solution
-from cutslack.problems.library.registry import (SHIPPED, default_benchmark_dir, load_instance, load_shipped,
-                                                manifest, manifest_entries, shipped_names, shipped_path)
+from cutslack.problems.library.registry import (SHIPPED, attach_known_optimum, default_benchmark_dir, load_instance,
+                                                load_shipped, manifest, manifest_entries, shipped_names, shipped_path)
 from cutslack.problems.library.tsplib import read_tsplib, read_tsplib_tour, tsplib_distances
 
 __all__ = [
+    "attach_known_optimum",
     "read_tsplib", "read_tsplib_tour", "tsplib_distances",
     "read_qaplib", "read_qaplib_solution", "invert_permutation",
     "read_mknap1", "read_mknap2",

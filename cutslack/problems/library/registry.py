@@ -168,6 +168,34 @@ def _with_optimum(problem: Problem, optimum: KnownOptimum) -> Problem:
     return dataclasses.replace(problem, known_optimum=optimum)
 
 
+def attach_known_optimum(problem: Problem, path, *, complement: bool = True) -> Problem:
+    """Return ``problem`` with the known optimum of the library file ``path`` attached, when the
+    file is a shipped instance or listed in the benchmark library's MANIFEST.tsv.
+
+    A multi-problem file (mknap1, mknapcb, mknap2) is matched by the problem's name.  A
+    DIMACS ``.clq`` file's optimum is the MIS of its complement, so it is attached only when
+    the graph was read with ``complement=True``.  Anything else is returned unchanged.
+    """
+    if getattr(problem, "known_optimum", None) is not None:
+        return problem
+    target = Path(path).resolve()
+    if target.suffix.lower() == ".clq" and not complement:
+        return problem
+    candidates = [(name, KnownOptimum(float(entry.optimum), True, _SHIPPED_SOURCE))
+                  for name, entry in SHIPPED.items() if (DATA_DIR / entry.file).resolve() == target]
+    try:
+        bdir = default_benchmark_dir()
+        candidates += [(e.instance, e.optimum) for e in manifest_entries(bdir).values()
+                       if (bdir / e.file).resolve() == target]
+    except (FileNotFoundError, OSError):
+        pass  # no benchmark library beside the package: only shipped instances are known
+    name = str(getattr(problem, "name", ""))
+    for instance, optimum in candidates:
+        if len({c[0] for c in candidates}) == 1 or name in (instance, instance.split("#")[-1]):
+            return _with_optimum(problem, optimum)
+    return problem
+
+
 def load_instance(family: str, instance: str, benchmark_dir=None) -> Problem:
     """Return a benchmark-library instance by its MANIFEST.tsv id, with ``known_optimum`` set.
 
