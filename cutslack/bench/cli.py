@@ -28,8 +28,8 @@ _EPILOG = ("exit codes: 0 ok, 1 some runs ended in ERROR, 2 bad input (nothing w
 def add_bench_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``bench`` command and its subcommands to ``subparsers``; return the ``bench`` parser.
 
-    Each subcommand sets ``func`` (and the same as ``handler``, which the top-level ``cutslack``
-    command calls): ``args.func(args)`` runs it and returns the exit code
+    Each subcommand sets ``handler`` (what the top-level ``cutslack`` command calls):
+    ``args.handler(args)`` runs it and returns the exit code
     (cutslack errors are printed as one line and give exit code 2).
     """
     bench = subparsers.add_parser("bench", help="run benchmark suites, store runs, write reports",
@@ -54,7 +54,7 @@ def add_bench_parser(subparsers) -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="validate the suite and count its runs; run nothing")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no messages")
     run.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-    run.set_defaults(func=_guarded(_cmd_run), handler=_guarded(_cmd_run))
+    run.set_defaults(handler=_guarded(_cmd_run))
 
     report = sub.add_parser("report", help="write a markdown report with plots from a database",
                             description="Write report.md and PNG plots (gap vs qubits, feasible fraction, time to "
@@ -64,7 +64,7 @@ def add_bench_parser(subparsers) -> argparse.ArgumentParser:
     report.add_argument("--suite", help="only the runs of this suite")
     report.add_argument("--target", type=float, default=0.01, help="relative gap counted as a hit (default 0.01)")
     report.add_argument("--json", action="store_true", help="print the report path and summary rows as JSON")
-    report.set_defaults(func=_guarded(_cmd_report), handler=_guarded(_cmd_report))
+    report.set_defaults(handler=_guarded(_cmd_report))
 
     compare = sub.add_parser("compare", help="two solvers head to head: wins, ties, losses, median ratios",
                              description="Compare solver A with solver B on the runs they share (same instance "
@@ -74,14 +74,14 @@ def add_bench_parser(subparsers) -> argparse.ArgumentParser:
     compare.add_argument("--db", required=True, help="SQLite database written by 'bench run'")
     compare.add_argument("--suite", help="only the runs of this suite")
     compare.add_argument("--json", action="store_true", help="print the comparison as JSON")
-    compare.set_defaults(func=_guarded(_cmd_compare), handler=_guarded(_cmd_compare))
+    compare.set_defaults(handler=_guarded(_cmd_compare))
 
     lister = sub.add_parser("list", help="list the shipped suites, or the suites and solvers in a database",
                             description="Without --db: the shipped suites. With --db: run counts per suite and "
                                         "solver.", epilog=_EPILOG)
     lister.add_argument("--db", help="SQLite database written by 'bench run'")
     lister.add_argument("--json", action="store_true", help="print as JSON")
-    lister.set_defaults(func=_guarded(_cmd_list), handler=_guarded(_cmd_list))
+    lister.set_defaults(handler=_guarded(_cmd_list))
     return bench
 
 
@@ -232,4 +232,4 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return EXIT_BAD_INPUT if exc.code else EXIT_OK
-    return args.func(args)
+    return args.handler(args)

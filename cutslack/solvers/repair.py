@@ -26,6 +26,7 @@ from scipy.optimize import linear_sum_assignment
 
 from cutslack.binary import as_bit_matrix
 from cutslack.errors import SolverError
+from cutslack.solvers.classical.heuristics.qap import swap_delta
 
 __all__ = ["repair", "repair_knapsack", "repair_mis", "repair_qap", "repair_tsp", "REPAIRABLE_FAMILIES"]
 
@@ -195,21 +196,6 @@ def _encode_permutations(P: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _qap_swap_delta(F, D, p, r, s):
-    n = p.shape[0]
-    pr, ps = p[r], p[s]
-    d = (F[r, r] * (D[ps, ps] - D[pr, pr]) + F[r, s] * (D[ps, pr] - D[pr, ps])
-         + F[s, r] * (D[pr, ps] - D[ps, pr]) + F[s, s] * (D[pr, pr] - D[ps, ps]))
-    for q in range(n):
-        if q == r or q == s:
-            continue
-        pq = p[q]
-        d += (F[q, r] * (D[pq, ps] - D[pq, pr]) + F[q, s] * (D[pq, pr] - D[pq, ps])
-              + F[r, q] * (D[ps, pq] - D[pr, pq]) + F[s, q] * (D[pr, pq] - D[ps, pq]))
-    return d
-
-
-@numba.njit(cache=True)
 def _qap_local_search(P, F, D):
     k, n = P.shape
     for t in range(k):
@@ -218,7 +204,7 @@ def _qap_local_search(P, F, D):
             best, br, bs = -1e-9, -1, -1
             for r in range(n - 1):
                 for s in range(r + 1, n):
-                    d = _qap_swap_delta(F, D, p, r, s)
+                    d = swap_delta(F, D, p, r, s)
                     if d < best:
                         best, br, bs = d, r, s
             if br < 0:
@@ -237,7 +223,7 @@ def _tour_length(D, tour):
 
 
 @numba.njit(cache=True)
-def _tsp_two_opt(T, D):
+def _tsp_two_opt(T, D, symmetric):
     k, n = T.shape
     for t in range(k):
         tour = T[t]
@@ -247,7 +233,14 @@ def _tsp_two_opt(T, D):
             improved = False
             for i in range(1, n - 1):
                 for j in range(i + 1, n):
-                    # reverse tour[i..j]; recomputing the length keeps asymmetric distances right
+                    if symmetric:
+                        # reversing tour[i..j] swaps two edges: an O(1) change
+                        a, b, c, d = tour[i - 1], tour[i], tour[j], tour[(j + 1) % n]
+                        if D[a, c] + D[b, d] - D[a, b] - D[c, d] < -1e-9:
+                            tour[i:j + 1] = tour[i:j + 1][::-1].copy()
+                            improved = True
+                        continue
+                    # asymmetric: reversal changes every inner edge's direction, so recompute
                     tour[i:j + 1] = tour[i:j + 1][::-1].copy()
                     new = _tour_length(D, tour)
                     if new < length - 1e-9:
@@ -278,14 +271,15 @@ def repair_tsp(problem, X, *, local_search: bool = True, rng=None) -> np.ndarray
     """Return position-encoded tour bit vectors (``x[c*n + t] = 1`` iff city c at step t), 2-opt optimal.
 
     Projection as in :func:`repair_qap` (city -> step), then the tour is improved by 2-opt
-    segment reversals (lengths recomputed, so asymmetric distances are handled).
+    segment reversals (O(1) edge-exchange deltas for symmetric distances; lengths recomputed
+    for asymmetric ones).
     """
     n = problem.n
     X2, single = as_bit_matrix(X, n * n)
     step_of_city = _project_permutations(np.asarray(X2), n, rng)
     tours = np.argsort(step_of_city, axis=1).astype(np.int64)
     if local_search and n > 3:
-        tours = _tsp_two_opt(tours, np.asarray(problem.distance, dtype=float))
+        tours = _tsp_two_opt(tours, np.asarray(problem.distance, dtype=float), problem.symmetric)
     out = _encode_permutations(np.argsort(tours, axis=1))
     return out[0] if single else out
 

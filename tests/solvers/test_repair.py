@@ -7,7 +7,8 @@ import pytest
 
 from cutslack.errors import SolverError
 from cutslack.problems import random_knapsack, random_mdkp, random_mis, random_qap, random_tsp
-from cutslack.solvers.repair import _qap_swap_delta, repair, repair_knapsack
+from cutslack.solvers.classical.heuristics.qap import swap_delta as _qap_swap_delta
+from cutslack.solvers.repair import repair, repair_knapsack
 
 
 @pytest.mark.parametrize("problem", [random_mdkp(25, 4, rng=1), random_knapsack(30, rng=2), random_mis(30, 0.2, rng=3),
@@ -94,3 +95,23 @@ def test_repair_unknown_family_raises_solver_error():
 
     with pytest.raises(SolverError, match="no repair for problem family 'robust'"):
         repair(Other(), np.zeros((1, 3)))
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_tsp_repair_leaves_no_improving_two_opt_move(symmetric):
+    from cutslack.problems import TravelingSalesman
+
+    g = np.random.default_rng(21)
+    D = g.integers(1, 100, size=(9, 9)).astype(float)
+    if symmetric:
+        D = np.triu(D, 1) + np.triu(D, 1).T
+    t = TravelingSalesman(D)
+    X = g.integers(0, 2, size=(5, 81))
+    for x in repair(t, X, rng=0):
+        tour = t.to_binary().decode_bits(x)
+        length = t.evaluate(tour)
+        for i in range(1, 8):
+            for j in range(i + 1, 9):
+                other = tour.copy()
+                other[i:j + 1] = other[i:j + 1][::-1]
+                assert t.evaluate(other) >= length - 1e-9
