@@ -158,6 +158,17 @@ def _local_search(indptr, indices, w, sol, tight, queue, qn, forbidden, mark, st
 
 
 @njit(cache=True)
+def _weight_and_size(sol, w):
+    total = 0.0
+    size = 0
+    for v in range(w.shape[0]):
+        if sol[v] == 1:
+            total += w[v]
+            size += 1
+    return total, size
+
+
+@njit(cache=True)
 def _ils_chunk(indptr, indices, w, sol, tight, best, best_weight, n_iter, seed):
     np.random.seed(seed)
     n = w.shape[0]
@@ -167,12 +178,7 @@ def _ils_chunk(indptr, indices, w, sol, tight, best, best_weight, n_iter, seed):
     cand = np.empty(n, dtype=np.int64)
     saved_sol = sol.copy()
     saved_tight = tight.copy()
-    cur = 0.0
-    size = 0
-    for v in range(n):
-        if sol[v] == 1:
-            cur += w[v]
-            size += 1
+    cur, size = _weight_and_size(sol, w)
     for _ in range(n_iter):
         if size == n:
             break
@@ -212,12 +218,7 @@ def _ils_chunk(indptr, indices, w, sol, tight, best, best_weight, n_iter, seed):
         qn = _local_search(indptr, indices, w, sol, tight, queue, qn, forced, mark, stamp, cand)
         queue[0] = forced
         _local_search(indptr, indices, w, sol, tight, queue, 1, -1, mark, stamp, cand)
-        new = 0.0
-        size = 0
-        for v in range(n):
-            if sol[v] == 1:
-                new += w[v]
-                size += 1
+        new, size = _weight_and_size(sol, w)
         if new > best_weight + 1e-12:
             best_weight = new
             best[:] = sol
