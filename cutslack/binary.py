@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from cutslack.errors import BackendUnavailableError, InvalidInstanceError
-from cutslack.gpu.backend import get_array_module
+from cutslack.gpu.backend import device_quadratic_form, get_array_module
 
 __all__ = ["BinaryProgram", "QUBO", "as_bit_matrix", "fold_upper"]
 
@@ -364,11 +364,7 @@ class QUBO:
             X2 = np.asarray(X2, dtype=float)
             E = _quad_form(self.U, X2) + self.offset
             return float(E[0]) if single else E
-        import cupyx.scipy.sparse as csp  # only reached with CuPy input
-
-        X2 = X2.astype(xp.float64)
-        U = csp.csr_matrix(self.U) if sp.issparse(self.U) else xp.asarray(self.U)
-        E = ((U @ X2.T).T * X2).sum(axis=1) + self.offset
+        E = device_quadratic_form(self.U, X2) + self.offset  # CuPy input: evaluated on the device
         return E[0] if single else E
 
     __call__ = energy

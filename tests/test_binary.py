@@ -114,3 +114,21 @@ def test_binary_program_validation_and_scoring():
         BinaryProgram(c=[1, 2], conflicts=[(0, 0)])
     with pytest.raises(InvalidInstanceError, match="sense"):
         BinaryProgram(c=[1, 2], sense="maximize")
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("sparse", [False, True])
+def test_energy_on_the_device_matches_the_numpy_twin(sparse):
+    from cutslack.gpu.backend import cupy_available
+
+    if not cupy_available():
+        pytest.skip("CuPy with a CUDA device is not available")
+    import cupy
+
+    rng = np.random.default_rng(8)
+    Q = rng.normal(size=(12, 12))
+    q = QUBO(sp.csr_matrix(Q) if sparse else Q, 0.5)
+    X = rng.integers(0, 2, size=(20, 12))
+    E = q.energy(cupy.asarray(X))
+    assert type(E).__module__.startswith("cupy")
+    np.testing.assert_allclose(cupy.asnumpy(E), q.energy(X), rtol=1e-10)

@@ -12,7 +12,7 @@ import numpy as np
 
 from cutslack.errors import BackendUnavailableError
 
-__all__ = ["cupy_available", "get_array_module", "asnumpy", "resolve_backend"]
+__all__ = ["cupy_available", "get_array_module", "asnumpy", "resolve_backend", "device_quadratic_form"]
 
 _INSTALL = "pip install 'cutslack[gpu]'  (cupy-cuda12x; needs an NVIDIA GPU and driver)"
 
@@ -66,3 +66,18 @@ def resolve_backend(backend: str = "auto") -> str:
             raise BackendUnavailableError("CuPy with a CUDA device", _INSTALL)
         return "cupy"
     raise ValueError(f"unknown backend {backend!r}; expected 'auto', 'numpy' or 'cupy'")
+
+
+def device_quadratic_form(U, X):
+    """Return row-wise ``x'Ux`` of a CuPy ``(k, n)`` batch ``X`` on the device (CuPy array out).
+
+    ``U`` is a host matrix (dense NumPy or SciPy sparse); it is copied to the device.  The
+    NumPy twin is :meth:`cutslack.binary.QUBO.energy` on NumPy input.
+    """
+    cp = _cupy()
+    import cupyx.scipy.sparse as csp
+    import scipy.sparse as sp
+
+    X = X.astype(cp.float64)
+    Ud = csp.csr_matrix(U) if sp.issparse(U) else cp.asarray(U)
+    return ((Ud @ X.T).T * X).sum(axis=1)
