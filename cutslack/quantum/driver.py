@@ -20,7 +20,7 @@ from cutslack.errors import SolverError
 from cutslack.result import SampleSet, Status
 
 __all__ = ["ParameterSearch", "minimize_parameters", "formulate", "solve_with_sampler",
-           "FORMULATIONS", "report_progress", "one_flip_descent", "search_with_restarts"]
+           "FORMULATIONS", "raw_sample_quality", "report_progress", "one_flip_descent", "search_with_restarts"]
 
 #: formulations a constrained problem can be sampled through
 FORMULATIONS = ("penalty", "unbalanced", "lagrangian")
@@ -143,8 +143,11 @@ def formulate(problem, formulation: str = "penalty", **options):
     """Return ``(qubo, inverse, program)`` for a problem with ``to_binary()``.
 
     ``"penalty"`` is the slack-bit baseline, ``"unbalanced"`` unbalanced penalization, and
-    ``"lagrangian"`` the slack-free augmented Lagrangian at zero multipliers with penalty
-    weight ``rho`` (default: the largest objective coefficient); options go to the formulation.
+    ``"lagrangian"`` the slack-free augmented Lagrangian: for programs with ``≤`` rows the form
+    of :func:`~cutslack.solvers.qubo.augmented.augmented_slackfree_qubo` (scaled rows, LP-dual
+    warm start), otherwise the Lagrangian at zero multipliers with penalty weight ``rho``
+    (default: the largest objective coefficient) on equalities and conflicts; options go to
+    the formulation.
     """
     from cutslack.solvers.qubo.formulations import penalty_qubo, unbalanced_qubo
 
@@ -155,15 +158,19 @@ def formulate(problem, formulation: str = "penalty", **options):
     elif key == "unbalanced":
         qubo, inverse = unbalanced_qubo(program, **options)
     elif key == "lagrangian":
-        from cutslack.solvers.qubo.lagrangian import lagrangian_qubo
+        if program.m_le:
+            from cutslack.solvers.qubo.augmented import augmented_slackfree_qubo
 
-        scale = float(np.abs(program.c).max()) if program.n else 1.0
-        if program.Q is not None:
-            Qd = program.Q.toarray() if hasattr(program.Q, "toarray") else np.asarray(program.Q)
-            scale = max(scale, float(np.abs(Qd).max()))
-        options.setdefault("rho", max(scale, 1.0))
-        options.setdefault("augment_inequalities", True)
-        qubo, inverse = lagrangian_qubo(program, **options)
+            qubo, inverse = augmented_slackfree_qubo(program, **options)
+        else:
+            from cutslack.solvers.qubo.lagrangian import lagrangian_qubo
+
+            scale = float(np.abs(program.c).max()) if program.n else 1.0
+            if program.Q is not None:
+                Qd = program.Q.toarray() if hasattr(program.Q, "toarray") else np.asarray(program.Q)
+                scale = max(scale, float(np.abs(Qd).max()))
+            options.setdefault("rho", max(scale, 1.0))
+            qubo, inverse = lagrangian_qubo(program, **options)
     else:
         raise ValueError(f"unknown formulation {formulation!r}; expected one of {', '.join(FORMULATIONS)}")
     return qubo, inverse, program
@@ -206,10 +213,41 @@ def solve_with_sampler(problem, sampler, *, method: str, rng=None, time_limit=No
     info = _sampler_info(samples)
     info.update(formulation=formulation, n_slack=int(inverse.n_qubo - inverse.n_original),
                 feasible_fraction=samples.feasible_fraction(),
-                repaired_feasible_fraction=float((samples.counts * feasible).sum() / samples.num_reads))
+                repaired_feasible_fraction=float((samples.counts * feasible).sum() / samples.num_reads),
+                subproblem=f"sampled by {method}")
+    info.update(raw_sample_quality(problem, program, bits, samples.counts, values, feasible))
     return make_result(problem, solutions[best], method=method, run=run, samples=samples, n_vars=qubo.n,
                        n_qubits=samples.info.get("n_qubits", qubo.n), nit=samples.info.get("nit", 0),
                        info=info, status=None if _status(samples) is None else _status(samples))
+
+
+def raw_sample_quality(problem, program, bits, counts, repaired_values, repaired_feasible) -> dict:
+    """Return the raw (before repair) and repaired quality of sampled program bits.
+
+    ``raw_feasible_fraction`` (weighted by ``counts``), ``best_raw_objective`` (best raw bit
+    vector satisfying every constraint), ``best_repaired_objective``, and — when the problem
+    has a known optimum — ``p_optimal_raw``: the probability mass of raw samples that are
+    feasible and optimal (within 1e-9 relative), ``p_near_optimal_raw`` the mass within 1 %.
+    """
+    bits = np.atleast_2d(np.asarray(bits))
+    counts = np.asarray(counts, dtype=float)
+    total = max(float(counts.sum()), 1.0)
+    raw_ok = np.asarray(program.is_feasible(bits, atol=1e-6), dtype=bool).reshape(-1)
+    sign = -1.0 if problem.sense == "max" else 1.0
+    raw_vals = np.asarray(program.objective(bits), dtype=float).reshape(-1)
+    out = {"raw_feasible_fraction": float(counts[raw_ok].sum() / total),
+           "best_raw_objective": (float(raw_vals[raw_ok].max() if sign < 0 else raw_vals[raw_ok].min())
+                                  if raw_ok.any() else None),
+           "best_repaired_objective": (float(repaired_values[repaired_feasible].max() if sign < 0 else
+                                             repaired_values[repaired_feasible].min())
+                                       if np.any(repaired_feasible) else None)}
+    known = getattr(problem, "known_optimum", None)
+    if known is not None:
+        opt = float(known.value)
+        rel = sign * (raw_vals - opt) / max(abs(opt), 1e-12)   # >= 0 means worse than the optimum
+        out["p_optimal_raw"] = float(counts[raw_ok & (rel <= 1e-9)].sum() / total)
+        out["p_near_optimal_raw"] = float(counts[raw_ok & (rel <= 0.01)].sum() / total)
+    return out
 
 
 def _sampler_info(samples: SampleSet) -> dict:

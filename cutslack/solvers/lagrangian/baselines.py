@@ -13,7 +13,7 @@ from __future__ import annotations
 from cutslack.api import Run, make_result, register_solver
 from cutslack.binary import BinaryProgram
 from cutslack.problems.base import Problem
-from cutslack.solvers.lagrangian.scoring import SampleScorer, program_of, sample_subproblem
+from cutslack.solvers.lagrangian.scoring import SampleScorer, check_sampler, program_of, sample_subproblem, sampled_by
 
 __all__ = ["solve_penalty", "solve_unbalanced", "sample_formulation"]
 
@@ -21,6 +21,7 @@ __all__ = ["solve_penalty", "solve_unbalanced", "sample_formulation"]
 def sample_formulation(problem, formulation, *, method: str, run: Run, sampler, num_reads: int, rounds: int,
                        sampler_options: dict | None, use_repair: bool, formulation_options: dict):
     """Return the Result of sampling ``formulation(program, **formulation_options)`` for ``rounds`` rounds."""
+    check_sampler(sampler)
     scored, program = program_of(problem)
     qubo, inverse = formulation(program, **formulation_options)
     scorer = SampleScorer(scored, program, use_repair=use_repair)
@@ -29,19 +30,21 @@ def sample_formulation(problem, formulation, *, method: str, run: Run, sampler, 
     for it in range(1, int(rounds) + 1):
         if run.expired():
             break
-        ss, _ = sample_subproblem(qubo, sampler, num_reads=int(num_reads), rng=run.rng,
+        ss, complete = sample_subproblem(qubo, sampler, num_reads=int(num_reads), rng=run.rng,
                                   time_limit=run.time_left() if run.deadline is not None else None,
                                   options=dict(sampler_options or {}))
         bits = inverse.original_bits(ss.X)
         stats = scorer.score(bits, rng=run.rng, counts=ss.counts)
         history.append({"iteration": it, "best_primal": scorer.best_primal(), "lowest_energy": ss.best_energy,
-                        "feasible_fraction": stats["feasible_fraction"]})
+                        "feasible_fraction": stats["feasible_fraction"], "complete": bool(complete)})
         if run.report(make_result(scored, scorer.native_best(), method=method, run=run, nit=it,
                                   n_vars=program.n, n_qubits=qubo.n, history=history)):
             break
+    complete = all(h.get("complete", False) for h in history) and bool(history)
     info = {"formulation": dict(inverse.info), "n_slack": inverse.n_qubo - inverse.n_original,
             "feasible_fraction": scorer.overall_feasible_fraction, "repaired": scorer.repairable,
-            "sampler": sampler if isinstance(sampler, str) else "callable"}
+            "sampler": check_sampler(sampler), "subproblem": sampled_by(sampler, complete=complete)}
+    info.update(scorer.raw_quality())
     if scorer.best_bits is None:
         info["message"] = "no feasible solution found among the samples"
     return make_result(scored, scorer.native_best(), method=method, run=run, n_vars=program.n, n_qubits=qubo.n,

@@ -1,19 +1,31 @@
-"""``method="lagrangian"``: the slack-free Lagrangian QUBO driven by a dual method.
+"""``method="lagrangian"`` (the slack-free QUBO, sampled) and ``method="lagrangian-heuristic"``
+(the classical Lagrangian heuristic, subproblem in closed form), both driven by a dual method.
 
-One loop for every dual method: build the Lagrangian QUBO for the current multipliers
-(:class:`~cutslack.solvers.qubo.lagrangian.LagrangianForm`), solve the subproblem — in
-closed form when the QUBO is separable (a linear objective such as the knapsack's, no
-augmented term), by exhaustive search with ``sampler="exhaustive"``, or by a QUBO sampler —
-score and repair every sample (:mod:`cutslack.solvers.repair`), take the residuals of the
-lowest-energy sample as the subgradient, let the dual method propose the next multipliers,
+One loop for both: build the Lagrangian QUBO for the current multipliers
+(:class:`~cutslack.solvers.qubo.lagrangian.LagrangianForm`), solve the subproblem, score and
+repair every sample (:mod:`cutslack.solvers.repair`), hand the dual method a subgradient,
 and record the iteration.  It stops on a relative duality gap below ``tol`` (only with a
 valid bound), on ``patience`` iterations without progress, on ``maxiter`` or on
-``time_limit``.
+``time_limit``.  Which path solved the subproblem is recorded in ``info["subproblem"]``:
 
-The dual value ``min_x L(x, λ)`` is a bound only when every subproblem was solved exactly;
-with a heuristic sampler it is an estimate (at or above the true dual value): then
-``Result.bound`` is None, ``info["bound_valid"]`` is False and the estimates stay in the
-history.
+``"closed form"`` (``method="lagrangian-heuristic"``)
+    The pure Lagrangian of a linear objective with linear constraints (the knapsack's) is a
+    diagonal QUBO: ``x_j = 1`` iff its reduced cost is negative, plus exact Boltzmann samples
+    around it for repair to start from.  No sampler runs; the dual value is a valid bound.
+``"sampled by NAME"`` / ``"exhaustive"`` (``method="lagrangian"``)
+    The QUBO is handed to the sampler the user names (annealing, tempering, tabu, exhaustive
+    search, QAOA, VQE, ...).  On a program with ``≤`` rows the QUBO is the slack-free augmented
+    Lagrangian of :mod:`cutslack.solvers.qubo.augmented` (scaled rows, LP-dual warm start, a
+    ``ρ`` schedule, multipliers moved by the expected residual over all reads), so the sampler
+    has a real quadratic problem of exactly ``n`` variables.  For conflict pairs (MIS) and
+    one-hot equalities (QAP, TSP) the quadratic structure comes from the problem itself.
+
+The dual value ``min_x L(x, λ)`` is a bound only when every subproblem was solved exactly
+(closed form, or an exhaustive search that finished) and no inequality carries a quadratic
+term; otherwise ``Result.bound`` is None, ``info["bound_valid"]`` is False and the estimates
+stay in the history.  Every sampled result also reports what the samples achieved before
+repair (``info["raw_feasible_fraction"]``, ``info["best_raw_objective"]``) beside the best after
+repair (``info["best_repaired_objective"]``).
 """
 
 from __future__ import annotations
@@ -26,10 +38,12 @@ from cutslack.errors import InvalidInstanceError, SolverError
 from cutslack.problems.base import Problem
 from cutslack.result import SampleSet, Status
 from cutslack.solvers.lagrangian.dual import DUAL_METHODS, make_dual_method
-from cutslack.solvers.lagrangian.scoring import SampleScorer, program_of, sample_subproblem
+from cutslack.solvers.lagrangian.scoring import (SampleScorer, check_sampler, program_of, sample_subproblem,
+                                                sampled_by)
+from cutslack.solvers.qubo.augmented import DEFAULT_RHO, RHO_GROWTH, RHO_RANGE, augmented_start
 from cutslack.solvers.qubo.lagrangian import LagrangianForm, Multipliers, constraint_residuals
 
-__all__ = ["solve_lagrangian", "multiplier_scale"]
+__all__ = ["solve_lagrangian", "solve_lagrangian_heuristic", "multiplier_scale"]
 
 def multiplier_scale(program: BinaryProgram) -> tuple[float, float]:
     """Return ``(scale, box)``: the typical size of a multiplier and the bound ``|λ| ≤ box``.
@@ -71,39 +85,65 @@ def _objective_integral(program: BinaryProgram) -> bool:
     return all(np.all(v == np.round(v)) for v in vals)
 
 
+
+#: ``augment_inequalities`` values that are strings
+_AUGMENT_MODES = ("auto", "augmented", "unbalanced")
+
+
+def _resolve_augment(augment_inequalities, program: BinaryProgram, sampled: bool):
+    """Return the inequality mode: ``"augmented"``, ``"unbalanced"``, ``None`` (pure) or a weight."""
+    if isinstance(augment_inequalities, str):
+        key = augment_inequalities.lower()
+        if key not in _AUGMENT_MODES:
+            raise ValueError(f"augment_inequalities must be a bool, a weight or one of {', '.join(_AUGMENT_MODES)}; "
+                             f"got {augment_inequalities!r}")
+        if key == "auto":
+            return "augmented" if sampled and program.m_le else None
+        return key if program.m_le else None
+    if augment_inequalities is False or augment_inequalities is None:
+        return None
+    return augment_inequalities
+
+
 @register_solver("lagrangian", accepts=(Problem, BinaryProgram),
-                 description="slack-free Lagrangian QUBO driven by a dual method, sampled and repaired")
-def solve_lagrangian(problem, *, rng=None, time_limit=None, callback=None, dual: str = "subgradient",
+                 description="slack-free Lagrangian QUBO sampled by a QUBO sampler, driven by a dual method, repaired")
+def solve_lagrangian(problem, *, rng=None, time_limit=None, callback=None, dual: str = "auto",
                      sampler="anneal", num_reads: int = 32, maxiter: int = 100, tol: float = 1e-6,
-                     patience: int = 25, rho: float | str = "auto", augment_inequalities=False,
+                     patience: int = 25, rho: float | str = "auto", augment_inequalities="auto",
                      initial_multipliers=None, dual_options: dict | None = None,
                      sampler_options: dict | None = None, use_repair: bool = True, keep_samples: bool = False):
-    """Return the best feasible solution found by the Lagrangian (slack-free) QUBO method.
+    """Return the best feasible solution found by sampling the slack-free Lagrangian QUBO.
 
     Parameters
     ----------
     problem : Problem with ``to_binary()`` (knapsack, MIS, QAP, TSP) or a BinaryProgram
         Problems of a family with a repair get every sample repaired and locally improved; a
         bare BinaryProgram only has its feasible samples kept.
-    dual : {"subgradient", "averaging", "cutting-plane", "bundle", "augmented"}
-        The dual method; ``dual_options`` go to its class (e.g. ``steps="sqrt"`` or
-        ``"polyak"`` for the subgradient method, ``growth`` for the augmented one).
-    sampler : {"anneal", "tabu", "tempering", "exhaustive"} or callable
-        Solves non-separable subproblems; ``sampler_options`` go to it.  Separable
-        subproblems are solved in closed form whatever the sampler.
+    dual : {"auto", "subgradient", "averaging", "cutting-plane", "bundle", "augmented"}
+        The dual method; ``dual_options`` go to its class (e.g. ``steps="sqrt"`` for the
+        subgradient method, ``growth`` for the augmented one).  ``"auto"`` is ``"augmented"``
+        when inequalities carry the augmented term, else ``"subgradient"``.
+    sampler : {"anneal", "tabu", "tempering", "exhaustive", "qaoa", "vqe", ...} or callable
+        Samples every subproblem (``sampler_options`` go to it).  An unknown name raises
+        ``ValueError`` before anything runs.
     num_reads : int
         Samples per iteration (the sample budget is ``num_reads × iterations``).
     rho : float or "auto"
-        Weight of the augmented term ``ρ/2‖A_eq x − b_eq‖²``; "auto" is 0 except for
-        ``dual="augmented"``, where it starts at the multiplier scale and follows the method's
-        schedule.
-    augment_inequalities : bool, float, array or "unbalanced"
-        Add ``ρ_le/2 (A_le x − b_le)²`` (this also penalises unused capacity; the dual value
-        is then no bound).  ``"unbalanced"`` takes ``ρ_le`` and the starting multipliers
-        from :func:`~cutslack.solvers.qubo.formulations.unbalanced_lambdas`, so the dual method
-        drives the linear coefficients of unbalanced penalization.
+        Starting weight of the quadratic terms.  With the augmented inequality form it is in
+        scaled units (default :data:`~cutslack.solvers.qubo.augmented.DEFAULT_RHO`) and follows
+        a schedule (see :mod:`cutslack.solvers.qubo.augmented`); otherwise it weights
+        ``ρ/2‖A_eq x − b_eq‖²`` ("auto": 0, or the multiplier scale for ``dual="augmented"``).
+    augment_inequalities : "auto", "augmented", "unbalanced", bool, float or array
+        How ``≤`` rows enter the QUBO.  ``"auto"`` (default) and ``"augmented"``: the slack-free
+        augmented Lagrangian of :mod:`cutslack.solvers.qubo.augmented` (the form that makes a
+        knapsack worth sampling).  ``"unbalanced"``: the quadratic term with the fixed weights of
+        :func:`~cutslack.solvers.qubo.formulations.unbalanced_lambdas`, multipliers starting at
+        its ``λ1``.  ``True``/a weight: ``ρ_le/2 (A_le x − b_le)²`` unscaled.  ``False``: the pure
+        Lagrangian (a diagonal QUBO on a linear objective — sampling it is then not needed, and
+        ``info["note"]`` says so).
     initial_multipliers : flat array, optional
-        Inequality, equality, then conflict multipliers (default zero).
+        Inequality, equality, then conflict multipliers in the problem's units (default: the
+        LP duals with the augmented form, else zero).
     tol, patience, maxiter
         Stop when the relative gap to a valid bound is at most ``tol``, after ``patience``
         iterations with neither a better primal nor a better dual value, or after ``maxiter``.
@@ -112,121 +152,213 @@ def solve_lagrangian(problem, *, rng=None, time_limit=None, callback=None, dual:
     -------
     Result
         ``x`` the best feasible native solution (re-scored by the problem), ``bound`` the best
-        dual value in the problem's sense when every subproblem was exact, ``n_qubits`` the
-        QUBO's variables (the program's own, no slack), ``history`` one record per iteration
-        (multipliers, dual value, best primal, max violation, feasible fraction, rho).
+        dual value when every subproblem was exact and no inequality is augmented, ``n_qubits``
+        the variables of the QUBO built (the program's own: no slack), ``history`` one record
+        per iteration, ``info["subproblem"]`` the path (``"sampled by anneal"``, ``"exhaustive"``)
+        and the raw-versus-repaired quality of the samples.
     """
+    check_sampler(sampler)
+    return _lagrangian_loop(problem, method_name="lagrangian", closed_form=False, rng=rng, time_limit=time_limit,
+                            callback=callback, dual=dual, sampler=sampler, num_reads=num_reads, maxiter=maxiter,
+                            tol=tol, patience=patience, rho=rho, augment_inequalities=augment_inequalities,
+                            initial_multipliers=initial_multipliers, dual_options=dual_options,
+                            sampler_options=sampler_options, use_repair=use_repair, keep_samples=keep_samples)
+
+
+@register_solver("lagrangian-heuristic", accepts=(Problem, BinaryProgram),
+                 description="classical Lagrangian heuristic: separable subproblem in closed form, repaired, with a bound")
+def solve_lagrangian_heuristic(problem, *, rng=None, time_limit=None, callback=None, dual: str = "subgradient",
+                               num_reads: int = 32, maxiter: int = 100, tol: float = 1e-6, patience: int = 25,
+                               initial_multipliers=None, dual_options: dict | None = None, use_repair: bool = True):
+    """Return the best feasible solution of the classical Lagrangian heuristic, and its dual bound.
+
+    For programs whose Lagrangian subproblem is separable — a linear objective with linear
+    constraints, such as the (multi-dimensional) knapsack — the subproblem ``min_x L(x, λ)`` is
+    solved exactly in closed form (``x_j = 1`` iff its reduced cost is negative); ``num_reads − 1``
+    exact Boltzmann samples of the diagonal QUBO give repair varied starting points.  No QUBO
+    sampler runs (``info["subproblem"] = "closed form"``), and the best dual value is a valid
+    bound (``Result.bound``).  Programs with a quadratic objective or conflict pairs are refused
+    with a :class:`~cutslack.errors.SolverError`: use ``method="lagrangian"`` with a sampler.
+
+    Options as for :func:`solve_lagrangian` (``dual``, ``num_reads``, ``maxiter``, ``tol``,
+    ``patience``, ``initial_multipliers``, ``dual_options``, ``use_repair``).
+    """
+    return _lagrangian_loop(problem, method_name="lagrangian-heuristic", closed_form=True, rng=rng,
+                            time_limit=time_limit, callback=callback, dual=dual, sampler=None, num_reads=num_reads,
+                            maxiter=maxiter, tol=tol, patience=patience, rho="auto", augment_inequalities=False,
+                            initial_multipliers=initial_multipliers, dual_options=dual_options,
+                            sampler_options=None, use_repair=use_repair, keep_samples=False)
+
+
+def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, callback, dual, sampler, num_reads,
+                     maxiter, tol, patience, rho, augment_inequalities, initial_multipliers, dual_options,
+                     sampler_options, use_repair, keep_samples):
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
-    if str(dual).lower() not in DUAL_METHODS:
-        raise ValueError(f"unknown dual method {dual!r}; valid: {', '.join(DUAL_METHODS)}")
+    dual_key = str(dual).lower()
+    if dual_key not in DUAL_METHODS and not (dual_key == "auto" and not closed_form):
+        raise ValueError(f"unknown dual method {dual!r}; valid: {', '.join(('auto',) + tuple(DUAL_METHODS))}")
     if int(num_reads) < 1 or int(maxiter) < 1:
         raise ValueError("num_reads and maxiter must be at least 1")
     scored, program = program_of(problem)
     if getattr(scored, "family", None) == "tsp" and program.info.get("encoding") != "position":
-        raise SolverError("method 'lagrangian' needs the TSP position encoding")
+        raise SolverError(f"method {method_name!r} needs the TSP position encoding")
+    mode = _resolve_augment(augment_inequalities, program, sampled=not closed_form)
     n, m_le, m_eq = program.n, program.m_le, program.m_eq
-    scale, box = multiplier_scale(program)
+    scaling, active = None, np.ones(m_le, dtype=bool)
+    if mode == "augmented":
+        if isinstance(rho, str):
+            if rho != "auto":
+                raise ValueError(f"rho must be a positive number or 'auto', got {rho!r}")
+            rho = DEFAULT_RHO
+        if not (np.isfinite(rho) and rho > 0):
+            raise InvalidInstanceError("rho", "must be finite and positive for the augmented inequality form")
+        start = augmented_start(program, rho=float(rho), initial_multipliers=initial_multipliers)
+        scaling, work, lam, active = start.scaling, start.scaling.scaled, start.multipliers.copy(), start.active.copy()
+        warm_start = start.warm_start
+    else:
+        work = program
+        warm_start = "given multipliers" if initial_multipliers is not None else "zero"
+        if initial_multipliers is None:
+            lam = np.zeros(program.n_constraints)
+        else:
+            lam = Multipliers.from_flat(program, initial_multipliers, field_name="initial_multipliers").flat()
+    obj_unit = scaling.objective_unit if scaling is not None else 1.0
+    scale, box = multiplier_scale(work)
     lower = np.concatenate([np.zeros(m_le), np.full(m_eq, -box), np.zeros(program.n_conflicts)])
     upper = np.full(program.n_constraints, box)
-    if initial_multipliers is None:
-        lam = np.zeros(program.n_constraints)
-    else:
-        lam = Multipliers.from_flat(program, initial_multipliers, field_name="initial_multipliers").flat()
+    if mode == "augmented":
+        lam = np.clip(lam, lower, upper)
+    if dual_key == "auto":
+        dual_key = "augmented" if mode == "augmented" else "subgradient"
     rho_le = 0.0
-    if isinstance(augment_inequalities, str):
-        if augment_inequalities != "unbalanced":
-            raise ValueError("augment_inequalities must be a bool, a weight or 'unbalanced'")
+    if mode == "unbalanced":
         from cutslack.solvers.qubo.formulations import unbalanced_lambdas
 
         l1, l2 = unbalanced_lambdas(program)
         rho_le = 2.0 * np.asarray(l2, dtype=float)
         if initial_multipliers is None:
             lam[:m_le] = l1
-    if isinstance(rho, str):
-        if rho != "auto":
-            raise ValueError(f"rho must be a non-negative number or 'auto', got {rho!r}")
-        rho = scale / _constraint_unit(program) if str(dual).lower() == "augmented" else 0.0
-    if not (np.isfinite(rho) and rho >= 0):
-        raise InvalidInstanceError("rho", "must be finite and non-negative")
-    if augment_inequalities is True:
-        rho_le = None  # follows rho
-    elif not isinstance(augment_inequalities, str) and augment_inequalities is not False:
-        rho_le = augment_inequalities
+    if mode != "augmented":
+        if isinstance(rho, str):
+            if rho != "auto":
+                raise ValueError(f"rho must be a non-negative number or 'auto', got {rho!r}")
+            rho = scale / _constraint_unit(program) if dual_key == "augmented" else 0.0
+        if not (np.isfinite(rho) and rho >= 0):
+            raise InvalidInstanceError("rho", "must be finite and non-negative")
+        if mode is not None and mode != "unbalanced":
+            rho_le = None if mode is True else mode  # None: follows rho
     options = dict(dual_options or {})
-    if str(dual).lower() == "augmented":
+    if dual_key == "augmented":
         options.setdefault("rho", float(rho) if rho > 0 else scale)
-    method = make_dual_method(dual, lower, upper, scale, **options)
-    if str(dual).lower() == "augmented" and m_eq == 0 and augment_inequalities is False:
+        if mode == "augmented":
+            # the expected violation of sampled states is too noisy for a sufficient-decrease
+            # test: rho sweeps geometrically from weak to stiff coupling
+            options.setdefault("growth", RHO_GROWTH)
+            options.setdefault("schedule", "geometric")
+            options.setdefault("rho_max", RHO_RANGE * float(rho))
+    method = make_dual_method(dual_key, lower, upper, scale, **options)
+    if dual_key == "augmented" and m_eq == 0 and mode is None:
         # no augmented term in the QUBO: rho is only the step size (growing it would make
         # the multipliers oscillate instead of adding curvature)
         method.curvature = False
-    if str(dual).lower() != "augmented":
+    if dual_key != "augmented":
         method.rho = float(rho)
+    schedule_rho = float(rho) if mode == "augmented" else None   # the ρ schedule of non-ALM duals
     scorer = SampleScorer(scored, program, use_repair=use_repair)
     integral = _objective_integral(program)
     exact_all = True
-    best_bound = -np.inf          # best dual value (minimisation form), valid only if exact_all
+    best_bound = -np.inf          # best dual value (minimisation form, original units), valid only if exact_all
     best_estimate = -np.inf
     history, samples_kept = [], []
     since_progress, message, status = 0, "", None
-    form, form_key = None, None
+    form, form_key, qubo = None, None, None
+    n_qubits = None
     sampler_options = dict(sampler_options or {})
+    complete_all = True
     it = 0
     for it in range(1, int(maxiter) + 1):
         if run.expired():
             break
-        key = (method.rho, None if rho_le is None else np.asarray(rho_le).tobytes())
+        if mode == "augmented":
+            current_rho = method.rho if dual_key == "augmented" else schedule_rho
+            rho_ineq = np.where(active, current_rho, 0.0)
+            rho_eq = current_rho if m_eq else 0.0
+        else:
+            rho_ineq = method.rho if rho_le is None else rho_le
+            rho_eq = method.rho
+        key = (rho_eq, np.asarray(rho_ineq, dtype=float).tobytes())
         if form is None or key != form_key:
-            form = LagrangianForm(program, rho=method.rho, rho_inequality=method.rho if rho_le is None else rho_le)
+            form = LagrangianForm(work, rho=rho_eq, rho_inequality=rho_ineq)
             form_key = key
-        mult = Multipliers.from_flat(program, lam)
-        if form.separable:
+        if closed_form and not form.separable:
+            raise SolverError(f"method {method_name!r} needs a separable Lagrangian subproblem (a linear objective and "
+                              "linear constraints); this problem has quadratic terms or conflict pairs: use "
+                              "method='lagrangian' with a sampler")
+        mult = Multipliers.from_flat(work, lam)
+        qubo = form.qubo(mult)
+        n_qubits = qubo.n
+        if closed_form:
             X, energies = form.sample_separable(mult, int(num_reads), run.rng)
             counts, exact = None, True
         else:
-            qubo = form.qubo(mult)
             ss, exact = sample_subproblem(qubo, sampler, num_reads=int(num_reads), rng=run.rng,
-                                   time_limit=run.time_left() if time_limit is not None else None,
-                                   options=sampler_options)
+                                          time_limit=run.time_left() if time_limit is not None else None,
+                                          options=sampler_options)
             X, energies, counts = ss.X, ss.energies, ss.counts
+            complete_all = complete_all and exact
             if keep_samples:
                 samples_kept.append(ss)
         i = int(np.argmin(energies))
-        value = float(energies[i])
-        g = constraint_residuals(program, X[i])
-        exact_all = exact_all and exact and not np.any(np.asarray(form.rho_inequality) > 0)
+        value = float(energies[i]) * obj_unit           # original units, minimisation form
+        G = constraint_residuals(work, X)
+        if mode == "augmented":
+            w = np.ones(len(X)) if counts is None else np.asarray(counts, dtype=float)
+            g = (w @ G) / w.sum()                        # expected residual over the reads
+            active |= g[:m_le] > 0
+        else:
+            g = G[i]
+        augmented_ineq = bool(np.any(np.asarray(rho_ineq) > 0))
+        exact_all = exact_all and exact and not augmented_ineq
         if exact_all:
             best_bound = max(best_bound, value)
         improved_dual = value > best_estimate + 1e-9 * max(1.0, abs(best_estimate))
         best_estimate = max(best_estimate, value)
-        repair_opts = {"multipliers": mult.inequality} if getattr(scored, "family", None) == "knapsack" else {}
+        lam_original = scaling.multipliers_to_original(lam) if scaling is not None else lam
+        repair_opts = ({"multipliers": lam_original[:m_le]} if getattr(scored, "family", None) == "knapsack" else {})
         stats = scorer.score(X, rng=run.rng, counts=counts, **repair_opts)
-        viol = np.concatenate([np.maximum(g[:m_le], 0), np.abs(g[m_le:m_le + m_eq]), g[m_le + m_eq:]])
-        record = {"iteration": it, "multipliers": lam.copy(), "dual_value": scorer.sign * value,
-                  "dual_exact": bool(exact), "best_primal": scorer.best_primal(),
+        g_orig = constraint_residuals(program, X[i])
+        viol = np.concatenate([np.maximum(g_orig[:m_le], 0), np.abs(g_orig[m_le:m_le + m_eq]), g_orig[m_le + m_eq:]])
+        record = {"iteration": it, "multipliers": np.array(lam_original, dtype=float), "dual_value": scorer.sign * value,
+                  "dual_exact": bool(exact and not augmented_ineq), "best_primal": scorer.best_primal(),
                   "max_violation": float(viol.max()) if viol.size else 0.0,
-                  "feasible_fraction": stats["feasible_fraction"], "rho": float(method.rho)}
+                  "feasible_fraction": stats["feasible_fraction"],
+                  "rho": float(np.max(rho_ineq)) if mode == "augmented" else float(method.rho)}
         history.append(record)
         since_progress = 0 if (stats["improved"] or improved_dual) else since_progress + 1
-        if run.report(make_result(scored, scorer.native_best(), method="lagrangian", run=run, nit=it,
-                                  n_vars=n, n_qubits=n, history=history)):
+        if run.report(make_result(scored, scorer.native_best(), method=method_name, run=run, nit=it,
+                                  n_vars=n, n_qubits=n_qubits, history=history)):
+            break
+        if program.n_constraints == 0:
+            message = "no constraints: the Lagrangian is the objective itself, solved once"
+            if exact_all and scorer.best_bits is not None:
+                status = Status.OPTIMAL
             break
         if exact_all and scorer.best_bits is not None:
             bound_eff = np.ceil(best_bound - 1e-9) if integral else best_bound
             if scorer.best_min - bound_eff <= tol * max(1.0, abs(scorer.best_min)):
                 status, message = Status.OPTIMAL, "duality gap closed"
                 break
-        if program.n_constraints == 0:
-            message = "no constraints: the Lagrangian is the objective itself, solved once"
-            break
         if since_progress >= int(patience):
             message = f"no progress in {patience} iterations"
             break
-        new = method.next_point(lam, value, g, scorer.best_min if scorer.best_bits is not None else None)
+        target = scorer.best_min / obj_unit if scorer.best_bits is not None else None
+        new = method.next_point(lam, value / obj_unit, g, target)
         if not np.all(np.isfinite(new)):
             status, message = Status.ERROR, f"the multipliers diverged (non-finite) at iteration {it}"
             break
         lam = new
+        if schedule_rho is not None:
+            schedule_rho = min(schedule_rho * RHO_GROWTH, RHO_RANGE * float(rho))
     else:
         message = f"maxiter={maxiter} reached"
     if run.timed_out and not message:
@@ -236,19 +368,32 @@ def solve_lagrangian(problem, *, rng=None, time_limit=None, callback=None, dual:
         message = ("no feasible solution found" + ("; multipliers reached their box (diverging), so the "
                    "constraints may admit no solution" if at_box else "") + f" ({message})")
     bound_valid = exact_all and np.isfinite(best_bound)
-    info = {"message": message, "dual": method.name, "sampler": sampler if isinstance(sampler, str) else "callable",
+    if closed_form:
+        path = "closed form"
+    else:
+        path = sampled_by(sampler, complete=complete_all)
+    formulation = {"augmented": "augmented slack-free (scaled rows, LP-dual warm start, rho schedule)",
+                   "unbalanced": "Lagrangian with unbalanced-penalization weights",
+                   None: "pure Lagrangian"}.get(mode if isinstance(mode, str) or mode is None else "weighted",
+                                                "Lagrangian with a quadratic inequality term")
+    info = {"message": message, "dual": method.name, "sampler": None if closed_form else check_sampler(sampler),
+            "subproblem": path, "formulation": formulation, "warm_start": warm_start,
             "bound_valid": bool(bound_valid),
             "bound_note": ("every subproblem solved exactly (closed form or exhaustive): the dual value is a bound"
-                           if bound_valid else "subproblems solved by a heuristic sampler (or an inequality was "
-                           "augmented): the dual values in history are estimates, not bounds"),
+                           if bound_valid else "subproblems sampled by a heuristic sampler, or an inequality carries "
+                           "a quadratic term: the dual values in history are estimates, not bounds"),
             "dual_estimate": scorer.sign * best_estimate if np.isfinite(best_estimate) else None,
-            "feasible_fraction": scorer.overall_feasible_fraction, "multipliers": lam.tolist(),
-            "rho": float(method.rho), "multiplier_box": box, "repaired": scorer.repairable,
-            "subproblem": "closed form" if form is not None and form.separable else "sampled"}
+            "feasible_fraction": scorer.overall_feasible_fraction,
+            "multipliers": (scaling.multipliers_to_original(lam) if scaling is not None else lam).tolist(),
+            "rho": history[-1]["rho"] if history else float(method.rho), "multiplier_box": box * obj_unit,
+            "repaired": scorer.repairable}
+    info.update(scorer.raw_quality())
+    if not closed_form and form is not None and form.separable:
+        info["note"] = ("the Lagrangian QUBO is diagonal (separable), so sampling it was not needed: "
+                        "method='lagrangian-heuristic' solves it in closed form")
     if isinstance(method, DUAL_METHODS["bundle"]):
         info.update(serious_steps=method.serious_steps, null_steps=method.null_steps)
-    return make_result(scored, scorer.native_best(), method="lagrangian", run=run, status=status,
-                       bound=scorer.sign * best_bound if bound_valid else None, n_vars=n, n_qubits=n, nit=it,
+    return make_result(scored, scorer.native_best(), method=method_name, run=run, status=status,
+                       bound=scorer.sign * best_bound if bound_valid else None, n_vars=n, n_qubits=n_qubits, nit=it,
                        history=history, samples=SampleSet.concatenate(samples_kept) if samples_kept else None,
                        info=info)
-

@@ -21,7 +21,9 @@ and hands back ``(λ, d(λ), g)``, ``g`` the constraint residuals of the subprob
   ``u`` makes the first step move each multiplier by about the multiplier scale.
 * :class:`AugmentedLagrangianMethod` — method of multipliers ``λ ← Π(λ + ρ g)`` on the
   augmented Lagrangian; ``ρ`` grows by ``growth`` when the violation did not fall below
-  ``decrease`` times the last one (without an augmented term in the QUBO, ``rho`` is just
+  ``decrease`` times the last one (``schedule="adaptive"``) or every iteration up to
+  ``rho_max`` (``schedule="geometric"``, used for sampled inequality forms, whose
+  expected violation is too noisy for a sufficient-decrease test) (without an augmented term in the QUBO, ``rho`` is just
   a step and shrinks by ``growth`` when the subgradient turns back).  The driver reads
   :attr:`DualMethod.rho` every iteration.
 """
@@ -237,8 +239,11 @@ class AugmentedLagrangianMethod(DualMethod):
     name = "augmented"
 
     def __init__(self, lower, upper, scale, *, rho: float = 1.0, growth: float = 2.0, decrease: float = 0.5,
-                 rho_max: float | None = None, **kw):
+                 rho_max: float | None = None, schedule: str = "adaptive", **kw):
         super().__init__(lower, upper, scale, rho=rho, **kw)
+        if schedule not in ("adaptive", "geometric"):
+            raise ValueError(f"schedule must be 'adaptive' or 'geometric', got {schedule!r}")
+        self.schedule = schedule
         self.growth = float(growth)
         self.decrease = float(decrease)
         self.rho_max = float(rho_max) if rho_max is not None else 1e3 * max(rho, 1e-12)
@@ -255,7 +260,7 @@ class AugmentedLagrangianMethod(DualMethod):
         if not self.curvature:
             if self._last_g is not None and float(g @ self._last_g) < 0:
                 self.rho /= self.growth
-        elif viol > self.decrease * self._last_violation:
+        elif self.schedule == "geometric" or viol > self.decrease * self._last_violation:
             self.rho = min(self.rho * self.growth, self.rho_max)
         self._last_violation = viol
         self._last_g = g.copy()

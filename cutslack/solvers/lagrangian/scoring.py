@@ -16,7 +16,7 @@ from cutslack.problems.base import Problem
 from cutslack.solvers.qubo.samplers import sampler_names
 from cutslack.solvers.repair import REPAIRABLE_FAMILIES, repair
 
-__all__ = ["program_of", "SampleScorer", "sample_subproblem", "SAMPLER_NAMES"]
+__all__ = ["program_of", "SampleScorer", "sample_subproblem", "check_sampler", "sampled_by", "SAMPLER_NAMES"]
 
 #: sampler names understood by :func:`cutslack.solvers.qubo.sample_qubo` (classical and quantum)
 SAMPLER_NAMES = sampler_names()
@@ -36,6 +36,30 @@ def program_of(problem):
     return problem, problem.to_binary()
 
 
+def check_sampler(sampler) -> str:
+    """Return the sampler's label (its lower-case name, or ``"callable"``); raise for an unknown one.
+
+    Raises ``ValueError`` listing the valid names for an unknown string and ``TypeError`` for
+    anything that is neither a name nor a callable, so a mistyped sampler is never silently
+    ignored.
+    """
+    if callable(sampler):
+        return getattr(sampler, "__name__", "callable")
+    if not isinstance(sampler, str):
+        raise TypeError(f"sampler must be a name or a callable, got {type(sampler).__name__}")
+    if sampler.lower() not in SAMPLER_NAMES:
+        raise ValueError(f"unknown sampler {sampler!r}; valid: {', '.join(SAMPLER_NAMES)} or a callable")
+    return sampler.lower()
+
+
+def sampled_by(sampler, *, complete: bool = False) -> str:
+    """Return the path label a result records: ``"exhaustive"`` (complete search) or ``"sampled by NAME"``."""
+    label = check_sampler(sampler)
+    if label == "exhaustive" and complete:
+        return "exhaustive"
+    return f"sampled by {label}"
+
+
 def sample_subproblem(qubo, sampler, *, num_reads: int, rng, time_limit, options: dict):
     """Return ``(SampleSet, exact)``: ``qubo`` sampled by ``sampler`` (a name or a callable).
 
@@ -44,8 +68,7 @@ def sample_subproblem(qubo, sampler, *, num_reads: int, rng, time_limit, options
     """
     from cutslack.solvers.qubo import sample_qubo
 
-    if isinstance(sampler, str) and sampler.lower() not in SAMPLER_NAMES:
-        raise ValueError(f"unknown sampler {sampler!r}; valid: {', '.join(SAMPLER_NAMES)} or a callable")
+    check_sampler(sampler)
     if isinstance(sampler, str) and sampler.lower() == "exhaustive":
         ss = sample_qubo(qubo, sampler, num_best=num_reads, rng=rng, time_limit=time_limit, **options)
         return ss, bool(ss.info.get("complete", False))
@@ -67,6 +90,7 @@ class SampleScorer:
         self.best_min = np.inf
         self.raw_draws = 0
         self.raw_feasible = 0
+        self.best_raw_min = np.inf     # best raw feasible sample (before repair), minimisation form
 
     def score(self, X, *, rng, counts=None, **repair_options) -> dict:
         """Score one batch; return ``{"feasible_fraction", "best_min", "improved"}``.
@@ -78,6 +102,9 @@ class SampleScorer:
         raw = np.atleast_1d(self.program.is_feasible(X, atol=1e-6))
         self.raw_draws += int(counts.sum())
         self.raw_feasible += int(counts[raw].sum())
+        if raw.any():
+            raw_values = self.sign * np.atleast_1d(self.program.objective(X[raw]))
+            self.best_raw_min = min(self.best_raw_min, float(raw_values.min()))
         if self.repairable:
             candidates = repair(self.problem, X, rng=rng, **repair_options)
         else:
@@ -98,6 +125,17 @@ class SampleScorer:
     def overall_feasible_fraction(self) -> float | None:
         """Feasible fraction of all raw draws scored so far."""
         return self.raw_feasible / self.raw_draws if self.raw_draws else None
+
+    def raw_quality(self) -> dict:
+        """Return what the samples achieved before and after repair, in the problem's own sense.
+
+        ``raw_feasible_fraction`` (of all raw draws), ``best_raw_objective`` (best raw sample that
+        satisfies every constraint, None when none did) and ``best_repaired_objective`` (best
+        after repair and local improvement; equal to the raw best when there is no repair).
+        """
+        return {"raw_feasible_fraction": self.overall_feasible_fraction,
+                "best_raw_objective": None if not np.isfinite(self.best_raw_min) else self.sign * self.best_raw_min,
+                "best_repaired_objective": self.best_primal()}
 
     def best_primal(self) -> float | None:
         """The best feasible objective in the problem's own sense (None before the first)."""

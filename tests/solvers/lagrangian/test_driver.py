@@ -1,4 +1,5 @@
-"""Tests of method="lagrangian" (every dual method), method="penalty" and method="unbalanced"."""
+"""Tests of method="lagrangian" (the sampled slack-free QUBO, every dual method), method="lagrangian-heuristic"
+(closed form), method="penalty" and method="unbalanced"."""
 
 import time
 
@@ -26,7 +27,9 @@ def test_every_dual_method_finds_small_optima(instances, family, dual):
     res = cutslack.solve(p, method="lagrangian", dual=dual, sampler="anneal", num_reads=16, maxiter=20, rng=1,
                          sampler_options={"num_sweeps": 200})
     check_result(p, res, optimum=p.known_optimum.value)
-    assert res.n_qubits == p.to_binary().n
+    assert res.n_qubits == p.to_binary().n   # slack-free: the program's own variables
+    assert res.info["subproblem"] == "sampled by anneal"
+    assert res.info["best_repaired_objective"] == pytest.approx(res.objective)
     assert res.history and {"multipliers", "dual_value", "best_primal", "max_violation",
                             "feasible_fraction"} <= set(res.history[0])
 
@@ -36,8 +39,8 @@ def test_knapsack_closed_form_gives_valid_bound_near_lp(dual):
     from scipy.optimize import linprog
 
     p = cutslack.problems.random_knapsack(30, rng=2)
-    res = cutslack.solve(p, method="lagrangian", dual=dual, maxiter=150, patience=150, rng=3)
-    assert res.info["bound_valid"] and res.info["subproblem"] == "closed form"
+    res = cutslack.solve(p, method="lagrangian-heuristic", dual=dual, maxiter=150, patience=150, rng=3)
+    assert res.info["bound_valid"] and res.info["subproblem"] == "closed form" and res.info["sampler"] is None
     lp = -linprog(-p.profits, A_ub=p.weights, b_ub=p.capacities, bounds=(0, 1), method="highs").fun
     # one constraint: the Lagrangian dual equals the LP relaxation
     assert lp - 1e-6 <= res.bound <= lp * (1.02 if dual == "subgradient" else 1.001)
@@ -58,7 +61,8 @@ def test_dual_driven_unbalanced_penalization(instances):
     res = cutslack.solve(p, method="lagrangian", augment_inequalities="unbalanced", num_reads=16, maxiter=10,
                          rng=5, sampler_options={"num_sweeps": 200})
     check_result(p, res, optimum=p.known_optimum.value)
-    assert res.info["subproblem"] == "sampled" and res.bound is None
+    assert res.info["subproblem"] == "sampled by anneal" and res.bound is None
+    assert res.info["formulation"].startswith("Lagrangian with unbalanced")
 
 
 @pytest.mark.parametrize("method", ["penalty", "unbalanced"])
@@ -98,11 +102,13 @@ def test_callback_stop_iteration_stops(instances):
     assert res.status is Status.STOPPED and seen == [1, 2]
 
 
-def test_program_without_constraints_is_solved_once():
+@pytest.mark.parametrize("method, options", [("lagrangian", {"sampler": "exhaustive"}), ("lagrangian-heuristic", {})])
+def test_program_without_constraints_is_solved_once(method, options):
     bp = BinaryProgram(c=[1.0, -2.0, 3.0], sense="min")
-    res = cutslack.solve(bp, method="lagrangian", rng=11)
+    res = cutslack.solve(bp, method=method, rng=11, **options)
     assert res.x.tolist() == [0, 1, 0] and res.nit == 1
-    assert res.status is Status.OPTIMAL and "no constraints" in res.info["message"] or res.status is Status.OPTIMAL
+    assert res.status is Status.OPTIMAL
+    assert "no constraints" in res.info["message"]
 
 
 def test_infeasible_program_ends_infeasible_with_message():
