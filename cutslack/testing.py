@@ -84,11 +84,15 @@ def _with_optimum(problem, value):
 
 
 def check_result(problem, result: Result, *, optimum: float | None = None, rel_tol: float = 1e-9,
-                 require_feasible: bool = True) -> None:
-    """Assert the Result contract: re-scored objective, feasibility, status and gap consistency.
+                 require_feasible: bool = True, reach_known: bool = True) -> None:
+    """Assert the Result contract: re-scored objective, feasibility, status, bound and gap consistency.
 
-    With ``optimum`` (or the problem's known optimum) it also asserts the objective is within
-    ``rel_tol`` of it.
+    The reference optimum is ``optimum`` when given, else the problem's ``known_optimum`` when it
+    is proven.  Against the reference it asserts that the objective does not beat it (beyond
+    ``rel_tol``), that a reported bound is on the right side of it (a bound below a known
+    maximum is a bug), and — unless ``reach_known=False`` (for heuristics that may stop short) —
+    that the objective is within ``rel_tol`` of it.  A best-known (unproven) value is used only
+    for the consistency of ``gap``.
     """
     assert isinstance(result, Result), f"expected a Result, got {type(result).__name__}"
     assert isinstance(result.status, Status)
@@ -105,12 +109,31 @@ def check_result(problem, result: Result, *, optimum: float | None = None, rel_t
         assert result.feasible, f"{result.method} returned an infeasible solution ({result.status})"
     if result.status is Status.OPTIMAL:
         assert result.feasible
+    maximise = getattr(problem, "sense", "min") == "max"
     if result.bound is not None and result.feasible:
         slack = 1e-6 * max(1.0, abs(result.bound))
-        if problem.sense == "max":
+        if maximise:
             assert value <= result.bound + slack, f"objective {value} above the claimed upper bound {result.bound}"
         else:
             assert value >= result.bound - slack, f"objective {value} below the claimed lower bound {result.bound}"
-    target = optimum if optimum is not None else (problem.known_optimum.value if getattr(problem, "known_optimum", None) else None)
-    if target is not None and optimum is not None:
-        assert abs(value - target) <= rel_tol * max(1.0, abs(target)), f"objective {value} differs from optimum {target}"
+    known = getattr(problem, "known_optimum", None)
+    target = optimum
+    if target is None and known is not None and getattr(known, "proven", False):
+        target = float(known.value)
+    if target is None:
+        return
+    tol = rel_tol * max(1.0, abs(target))
+    if result.bound is not None:
+        if maximise:
+            assert result.bound >= target - max(tol, 1e-6 * max(1.0, abs(target))), \
+                f"claimed upper bound {result.bound} is below the optimum {target}"
+        else:
+            assert result.bound <= target + max(tol, 1e-6 * max(1.0, abs(target))), \
+                f"claimed lower bound {result.bound} is above the optimum {target}"
+    if result.feasible:
+        better = value - target if maximise else target - value
+        assert better <= tol, f"objective {value} beats the optimum {target}: the optimum or the scoring is wrong"
+        if reach_known:
+            assert abs(value - target) <= tol, f"objective {value} differs from optimum {target}"
+        if result.gap is not None:
+            assert result.gap >= -1e-9, f"negative gap {result.gap}"

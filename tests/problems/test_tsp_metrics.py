@@ -22,12 +22,22 @@ def test_metric_definitions_on_hand_computed_points():
         coordinate_distance(a, b, "MAN_3D")
 
 
-def test_coordinates_only_instance_matches_matrix_instance():
+def test_coordinates_only_instance_matches_matrix_instance(monkeypatch):
+    import cutslack.problems.tsp as tsp_module
+
     t = random_tsp(30, rng=3, rounding="nint")
     full = TravelingSalesman(np.asarray(t.distance), t.coordinates)
-    tours = np.array([np.random.default_rng(i).permutation(30) for i in range(5)])
-    np.testing.assert_allclose(t.evaluate(tours), full.evaluate(tours))
     assert t.metric == "EUC_2D" and np.all(t.distance == np.round(t.distance))
+    # the same cities with no matrix at all: evaluate() must take the coordinates path
+    monkeypatch.setattr(tsp_module, "EAGER_MATRIX_LIMIT", 10)
+    coords_only = TravelingSalesman(coordinates=t.coordinates, metric="EUC_2D")
+    assert coords_only.distance is None
+    tours = np.array([np.random.default_rng(i).permutation(30) for i in range(5)])
+    np.testing.assert_allclose(coords_only.evaluate(tours), full.evaluate(tours))
+    # an independent hand computation of one tour under TSPLIB's nint rounding
+    C, tour = t.coordinates, tours[0]
+    by_hand = sum(np.floor(np.hypot(*(C[a] - C[b])) + 0.5) for a, b in zip(tour, np.roll(tour, -1)))
+    assert coords_only.evaluate(tour) == pytest.approx(by_hand)
 
 
 def test_large_instance_keeps_no_matrix():

@@ -69,3 +69,7 @@ def test_shrink_uses_a_quantum_sampler_for_the_reduced_qubo(dense_qubo):
     res = cutslack.solve(dense_qubo, method="shrink", rng=0, budget=4, solver="qaoa",
                          solver_options={"p": 1, "maxiter": 20}, num_reads=32)
     assert res.n_qubits == 4 and res.samples.info["solver"] == "qaoa"
+    # every returned state is a full-size assignment with its exact energy, and the best is the ground state
+    assert res.samples.X.shape[1] == dense_qubo.n
+    assert np.allclose(res.samples.energies, dense_qubo.energy(res.samples.X))
+    assert res.objective == pytest.approx(dense_qubo.energy(all_bits(6)).min())

@@ -53,12 +53,22 @@ def test_vqe_objective_is_the_expectation(sparse_qubo):
     s = vqe_sampler(sparse_qubo, rng=0, num_reads=64, maxiter=40, reps=1)
     assert s.info["objective"] >= sparse_qubo.energy(all_bits(7)).min() - 1e-9
     assert len(s.info["parameters"]) == 2 * 7 * 2
+    # recompute <psi(theta)|H|psi(theta)> from the returned parameters by brute force
+    sim = StatevectorSimulator(sparse_qubo)
+    state = efficient_su2_state(sim, np.asarray(s.info["parameters"]), reps=1, entanglement=s.info["entanglement"])
+    probs = np.abs(np.asarray(state)) ** 2
+    energies = sparse_qubo.energy(all_bits(7))   # little-endian: bit i of the index is x_i
+    assert s.info["objective"] == pytest.approx(float(probs @ energies), abs=1e-8)
+    # the samples are drawn from that state and carry their exact energies
+    assert np.allclose(s.energies, sparse_qubo.energy(s.X))
 
 
 @pytest.mark.quantum
 def test_cvar_vqe_on_aer_samples_energies(sparse_qubo):
     res = cutslack.solve(sparse_qubo, method="cvar-vqe", rng=0, backend="aer", reps=1, maxiter=15, shots=256)
     assert res.samples.info["backend"] == "aer" and res.n_qubits == 7
+    assert np.allclose(res.samples.energies, sparse_qubo.energy(res.samples.X))
+    assert res.objective == pytest.approx(float(res.samples.energies.min()))
 
 
 def test_importing_cutslack_quantum_does_not_import_qiskit():

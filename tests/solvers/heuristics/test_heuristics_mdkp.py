@@ -28,7 +28,11 @@ def test_greedy_is_feasible_and_tabu_improves_it():
     tabu = cutslack.solve(problem, method="mdkp-tabu", rng=0, max_iter=5000)
     assert greedy.feasible and tabu.feasible
     assert tabu.objective > greedy.objective
-    assert tabu.bound == pytest.approx(greedy.bound) and tabu.bound >= tabu.objective
+    from scipy.optimize import linprog
+
+    lp = -linprog(-problem.profits, A_ub=problem.weights, b_ub=problem.capacities, bounds=(0, 1), method="highs").fun
+    assert tabu.bound == pytest.approx(lp, rel=1e-7) and greedy.bound == pytest.approx(lp, rel=1e-7)
+    assert tabu.bound >= tabu.objective
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
