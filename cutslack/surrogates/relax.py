@@ -225,7 +225,7 @@ def _sor_kernel(indptr, indices, data, diag, b, x, omega, tol, max_iter, scale):
         return 0, res, 0
     for k in range(1, max_iter + 1):
         for i in range(n):
-            # x_i + ω r_i / a_ii with the current residual r_i equals (1 - ω) x_i + ω (b_i - Σ_{j≠i} a_ij x_j) / a_ii
+            # x_i + ω r_i / a_ii (r_i the current residual) = (1 - ω) x_i + ω (b_i - Σ_{j≠i} a_ij x_j) / a_ii
             s = b[i]
             for p in range(indptr[i], indptr[i + 1]):
                 s -= data[p] * x[indices[p]]
