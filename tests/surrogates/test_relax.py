@@ -242,6 +242,22 @@ def test_ssorpcg_object_learns_across_calls_and_feeds_arbitrary_systems():
     assert out.omega == 1.3 and out.converged and fixed.policy == "fixed ω=1.3"
 
 
+def test_learned_solver_inside_a_newton_iteration():
+    # Newton on -Δy + y³ = f: every Jacobian A + diag(3y²) is SPD, solved by the learning solver
+    A = shifted_laplacian(8)
+    f = np.random.default_rng(0).uniform(0.5, 3.0, 64)
+    solver = SSORPCG(policy="contextual", rng=0, tol=1e-11, context_range=(0.0, 3.0))
+    y = np.zeros(64)
+    for _ in range(12):
+        residual = A @ y + y ** 3 - f
+        if np.linalg.norm(residual) < 1e-9 * np.linalg.norm(f):
+            break
+        jacobian = sp.csr_matrix(A + sp.diags(3 * y ** 2))
+        y = y - solver.solve(jacobian, residual, context=float(np.mean(3 * y ** 2))).x
+    assert np.linalg.norm(A @ y + y ** 3 - f) < 1e-9 * np.linalg.norm(f)
+    assert 3 <= len(solver.history) <= 12 and all(h.converged for h in solver.history)
+
+
 def test_module_docstring_examples():
     failures, _ = doctest.testmod(relax, verbose=False)
     assert failures == 0
