@@ -46,11 +46,16 @@ def _cupy():
 def cuda_simulator_enabled() -> bool:
     """Return True when Numba's CUDA simulator is switched on (``NUMBA_ENABLE_CUDASIM=1``).
 
-    Reads Numba's configuration (it does not import :mod:`numba.cuda`).
+    Reads Numba's configuration (it does not import :mod:`numba.cuda`); once :mod:`numba.cuda`
+    is imported, the simulator is on only if that import was the simulator's.
     """
+    import sys
+
     from numba.core import config
 
-    return bool(config.ENABLE_CUDASIM)
+    if not config.ENABLE_CUDASIM:
+        return False
+    return "numba.cuda" not in sys.modules or "numba.cuda.simulator_init" in sys.modules
 
 
 def missing_gpu_parts() -> list:
@@ -171,10 +176,6 @@ def device_quadratic_form(U, X):
     ``U`` is a host matrix (dense NumPy or SciPy sparse); it is copied to the device.  The
     NumPy twin is :meth:`cutslack.binary.QUBO.energy` on NumPy input.
     """
-    cp = _cupy()
-    import cupyx.scipy.sparse as csp
-    import scipy.sparse as sp
+    from cutslack.gpu.energy import qubo_energies
 
-    X = X.astype(cp.float64)
-    Ud = csp.csr_matrix(U) if sp.issparse(U) else cp.asarray(U)
-    return ((Ud @ X.T).T * X).sum(axis=1)
+    return qubo_energies(U, X)

@@ -39,12 +39,14 @@ from cutslack.gpu.backend import cuda_simulator_enabled
 from cutslack.solvers.qubo.kernels import _GOLDEN, _INV53, _MIX1, _MIX2, _S11, _S27, _S30, _S31, EXP_CUTOFF
 
 __all__ = ["anneal_reads", "tempering_sweeps", "gray_code_search", "MAX_GRAY_BITS", "THREADS_PER_CHAIN",
-           "as_couplings", "simulator_launch"]
+           "as_couplings", "simulator_launch", "default_threads_per_chain", "SIMULATOR_THREADS_PER_CHAIN"]
 
 #: largest ``n`` the Gray-code kernel takes (its thread-local state arrays have this length)
 MAX_GRAY_BITS = 64
 #: threads that share one read's field updates on a device (one warp)
 THREADS_PER_CHAIN = 32
+#: the same under the CUDA simulator, where every thread is a Python thread
+SIMULATOR_THREADS_PER_CHAIN = 2
 #: threads per block of the one-thread-per-prefix Gray-code kernel
 GRAY_BLOCK = 128
 
@@ -308,16 +310,24 @@ class simulator_launch:
         return False
 
 
-def anneal_reads(W, X, F, betas, states, *, threads_per_chain: int = THREADS_PER_CHAIN) -> None:
+def default_threads_per_chain() -> int:
+    """Return :data:`THREADS_PER_CHAIN` on a device, :data:`SIMULATOR_THREADS_PER_CHAIN` under the simulator."""
+    return SIMULATOR_THREADS_PER_CHAIN if cuda_simulator_enabled() else THREADS_PER_CHAIN
+
+
+def anneal_reads(W, X, F, betas, states, *, threads_per_chain: int | None = None) -> None:
     """Run every read (row of ``X``) through the sweep schedule ``betas``, in place, one block per read.
 
     The twin of :func:`cutslack.solvers.qubo.kernels.anneal_reads`; ``W`` is the dense
     symmetric zero-diagonal coupling matrix or a symmetric CSR tuple ``(indptr, indices,
     data)`` without diagonal entries.  ``X`` (uint8), ``F`` (float64), ``betas``, ``states``
-    (uint64) are device arrays (NumPy under the simulator).
+    (uint64) are device arrays (NumPy under the simulator).  ``threads_per_chain`` defaults to
+    :func:`default_threads_per_chain`.
     """
     if X.shape[0] == 0 or betas.shape[0] == 0:
         return
+    if threads_per_chain is None:
+        threads_per_chain = default_threads_per_chain()
     Wd, indptr, indices, data, sparse = as_couplings(W)
     with simulator_launch():
         _anneal_kernel[X.shape[0], int(threads_per_chain)](Wd, indptr, indices, data, sparse, X, F, betas, states)
@@ -337,7 +347,7 @@ def tempering_sweeps(W, X, F, E, betas, states, chain_states, num_sweeps, sweep_
     if n_chains == 0 or num_sweeps <= 0:
         return
     if threads_per_replica is None:
-        threads_per_replica = max(1, min(THREADS_PER_CHAIN, 1024 // K))
+        threads_per_replica = max(1, min(default_threads_per_chain(), 1024 // K))
     if K * threads_per_replica > 1024:
         from cutslack.errors import SolverError
 
