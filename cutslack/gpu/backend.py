@@ -93,9 +93,9 @@ def device_array_module():
 
 
 def to_device(a, dtype=None):
-    """Return ``a`` as a C-contiguous array of :func:`device_array_module` (copied to the device)."""
+    """Return a C-contiguous copy of ``a`` in :func:`device_array_module` (on the device; a copy under the simulator too)."""
     xp = device_array_module()
-    return xp.ascontiguousarray(xp.asarray(a, dtype=dtype))
+    return xp.array(a, dtype=dtype, order="C", copy=True)
 
 
 def synchronize() -> None:
