@@ -38,7 +38,7 @@ SIZES = {
                    energy_n=1000),
     "simulate": dict(anneal_n=12, anneal_reads=3, anneal_sweeps=8, csr_n=40, csr_reads=2, csr_sweeps=4,
                      temper_n=8, temper_chains=2, temper_replicas=3, temper_sweeps=4, exhaustive_n=12,
-                     exhaustive_cmp_n=10, qaoa_n=8, qaoa_cmp_n=7, qaoa_big_n=9, qaoa_p=3, energy_k=2000,
+                     exhaustive_cmp_n=10, qaoa_n=6, qaoa_cmp_n=5, qaoa_big_n=7, qaoa_p=3, energy_k=2000,
                      energy_n=40),
 }
 

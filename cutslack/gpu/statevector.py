@@ -27,7 +27,7 @@ import math
 import numpy as np
 from numba import cuda
 
-from cutslack.gpu.backend import device_array_module, get_array_module
+from cutslack.gpu.backend import cuda_simulator_enabled, device_array_module, get_array_module
 from cutslack.gpu.backend import device_free_memory as _device_free_memory
 from cutslack.gpu.kernels import simulator_launch
 
@@ -37,6 +37,8 @@ __all__ = ["cupy_module", "device_free_memory", "apply_phase", "apply_single_qub
 #: qubits whose mixers one thread block applies in shared memory (2^10 amplitudes = 16 KiB of float64 pairs)
 BLOCK_QUBITS = 10
 _TILE = 1 << BLOCK_QUBITS
+#: the same under the CUDA simulator (each simulated thread is a Python thread; both kernels then run)
+SIMULATOR_BLOCK_QUBITS = 3
 #: threads per block of the element-wise and high-qubit kernels
 THREADS = 256
 
@@ -155,7 +157,9 @@ def _x_mixer(psi, cos_sin, *, phase=None, diag=None, gamma=0.0, block_bits=None)
     n_amp = psi.shape[0]
     n = n_amp.bit_length() - 1
     cs = xp.asarray(np.ascontiguousarray(cos_sin, dtype=np.float64))
-    block = min(BLOCK_QUBITS, n) if block_bits is None else max(1, min(int(block_bits), BLOCK_QUBITS, n))
+    if block_bits is None:
+        block_bits = SIMULATOR_BLOCK_QUBITS if cuda_simulator_enabled() else BLOCK_QUBITS
+    block = max(1, min(int(block_bits), BLOCK_QUBITS, n))
     mode = 1 if phase is not None else (2 if diag is not None else 0)
     dummy_c = xp.ones(1, dtype=np.complex128)
     dummy_f = xp.zeros(1, dtype=np.float64)

@@ -33,6 +33,7 @@ def _imported_cuda() -> str | None:
 @pytest.fixture(scope="module")
 def cuda_simulator():
     """Run the module's tests with Numba's CUDA simulator on (skip when a device import already happened)."""
+    pytest.importorskip("numba_cuda", reason="numba-cuda (the test extra) runs the CUDA simulator")
     if _imported_cuda() == "device":
         pytest.skip("numba.cuda was imported for a device in this process; run the simulator tests on their own")
     old = os.environ.get("NUMBA_ENABLE_CUDASIM")
