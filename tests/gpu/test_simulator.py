@@ -186,3 +186,21 @@ def test_phase_and_general_mixer_kernels_match_the_cpu():
         fn_args[0](a, *fn_args[2])
         fn_args[1](b, *fn_args[2])
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+def test_solve_reaches_the_device_path_and_honours_callbacks():
+    import cutslack
+
+    qubo = random_qubo(8, 6)
+    kw = dict(num_reads=2, num_sweeps=6, rng=2)
+    on_device = cutslack.solve(qubo, method="anneal", backend="cupy", **kw)
+    assert on_device.samples.info["backend"] == "cuda-simulator"
+    assert np.array_equal(on_device.x, cutslack.solve(qubo, method="anneal", **kw).x)
+    seen = []
+
+    def stop(intermediate):
+        seen.append(intermediate)
+        raise StopIteration
+
+    s = anneal_sampler(qubo, backend="cupy", callback=stop, num_reads=2, num_sweeps=40, rng=1)
+    assert s.info["stopped"] and s.info["num_sweeps"] < 40 and len(seen) == 1
