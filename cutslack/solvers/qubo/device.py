@@ -36,6 +36,8 @@ __all__ = ["anneal_sampler_device", "tempering_sampler_device", "exhaustive_samp
 MAX_DEVICE_EXHAUSTIVE_BITS = 40
 #: default prefix bits of device enumeration: 2^18 threads, about one per resident thread slot of a large GPU
 DEVICE_PREFIX_BITS = 18
+#: a launch of the enumeration covers at least this many prefixes (threads) when time limits split the work
+MIN_PREFIXES_PER_LAUNCH = 1 << 15
 #: default prefix bits under the CUDA simulator
 SIMULATOR_PREFIX_BITS = 4
 #: couplings are sent as CSR when the QUBO is sparse and has fewer nonzeros than this fraction of n^2
@@ -99,6 +101,17 @@ def _initial_fields(W, h, X) -> np.ndarray:
 
 def _check_memory(what: str, W, *arrays_bytes) -> None:
     check_device_memory(what, _coupling_bytes(W) + sum(int(b) for b in arrays_bytes))
+
+
+class _DeviceChunks(host._Chunks):
+    """The samplers' chunking with a floor: a chunk of fewer than ``min_units`` would leave most of the device idle."""
+
+    def __init__(self, total: int, run: Run, *, min_units: int):
+        super().__init__(total, run)
+        self.min_units = max(1, int(min_units))
+
+    def next_size(self) -> int:
+        return min(self.total - self.done, max(super().next_size(), self.min_units))
 
 
 def _schedule(hot: float, cold: float, num_sweeps: int, beta_schedule: str) -> np.ndarray:
@@ -231,7 +244,7 @@ def exhaustive_sampler_device(qubo: QUBO, *, num_best: int | None = None, rng=No
     def snapshot():
         return host._sample_set(qubo, collect()[:K], "exhaustive", run, {"complete": False})
 
-    chunks = host._Chunks(count, run)
+    chunks = _DeviceChunks(count, run, min_units=min(count, MIN_PREFIXES_PER_LAUNCH))
     chunks.run_all(step, snapshot)
     X = collect()
     energies = qubo.energy(X)
