@@ -124,6 +124,9 @@ def main(argv=None) -> int:
             f"{numba.__version__}{_cupy_version()}")
     rep.say("# GPU = cutslack/gpu kernels; CPU = this project's Numba kernels (all Numba threads) or the same array "
             "code on NumPy; ratio = GPU speed / CPU speed")
+    if cuda_simulator_enabled():
+        rep.say("# --simulate: the 'GPU' kernels ran under Numba's CUDA simulator on the CPU at tiny sizes; its figures "
+                "time the simulator, not a device: only the checks mean something here")
     rep.say(f"{'kernel':<22} {'size':<30} {'GPU':>11} {'CPU':>11} {'unit':<10} {'ratio':>9}  {'target':<28} "
             f"{'check':<8} detail")
     rng = np.random.default_rng(seed)
