@@ -651,7 +651,10 @@ class StatevectorSimulator:
     qubo : QUBO
         The cost; its diagonal (Ising form, without the constant) is computed once.
     backend : {"auto", "numpy", "cupy"}
-        ``"numpy"`` runs the Numba kernels; ``"cupy"`` their CuPy twins on a device.
+        ``"numpy"`` runs the Numba kernels; ``"cupy"`` their device twins
+        (:mod:`cutslack.gpu.statevector`; under Numba's CUDA simulator, on NumPy arrays).
+    dtype : complex128 or complex64
+        Amplitude type of the device states (``"cupy"``); the host path is complex128.
     memory_fraction : float
         Refuse with :class:`ProblemTooLargeError` above this fraction of free memory.
 
@@ -661,12 +664,17 @@ class StatevectorSimulator:
     offset : the constant, so that ``diagonal + offset`` are the QUBO energies.
     """
 
-    def __init__(self, qubo: QUBO, *, backend: str = "numpy", memory_fraction: float = 0.5):
+    def __init__(self, qubo: QUBO, *, backend: str = "numpy", memory_fraction: float = 0.5, dtype=np.complex128):
         self.backend = resolve_backend(backend)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.dtype(np.complex128), np.dtype(np.complex64)):
+            raise ValueError(f"dtype must be complex128 or complex64, got {self.dtype}")
+        if self.dtype == np.complex64 and self.backend != "cupy":
+            raise ValueError("complex64 states are simulated on the device backend only (backend='cupy')")
         self.n = qubo.n
         self.bytes_needed = check_statevector_size(self.n, backend=self.backend, memory_fraction=memory_fraction)
         self.qubo = qubo
-        self.xp = _gpu().cupy_module() if self.backend == "cupy" else np
+        self.xp = _gpu().cupy_module() if self.backend == "cupy" else np  # NumPy under the CUDA simulator
         self.h, self.rows, self.cols, self.J, self.offset = ising_terms(qubo)
         self.diagonal = ising_diagonal(self.h, self.rows, self.cols, self.J, self.n, self.xp)
         self._work = None  # the split state, phase and field buffers of _x_mixer_qaoa_state
@@ -695,6 +703,8 @@ class StatevectorSimulator:
         """
         gammas = np.asarray(gammas, dtype=float)
         betas = np.asarray(betas, dtype=float)
+        if thetas is None and self.backend == "cupy":
+            return self._device_qaoa_state(gammas, betas)
         if thetas is None and self.xp is np and self.n >= 3:
             return self._x_mixer_qaoa_state(gammas, betas)
         psi = self.product_state(thetas)
@@ -709,6 +719,16 @@ class StatevectorSimulator:
         if gamma.ndim == 0:
             return self.h, self.J, float(gamma)
         return gamma[:self.n] * self.h, gamma[self.n:] * self.J, 1.0
+
+    def _device_qaoa_state(self, gammas, betas):
+        """Return the QAOA state with ``exp(-i beta X)`` mixers from the device kernels (phase fused from the diagonal)."""
+        if gammas.ndim == 1:
+            return _gpu().qaoa_state(self.diagonal, gammas, betas, dtype=self.dtype)
+        diags = []
+        for layer in range(gammas.shape[0]):  # multi-angle: the layer's angles folded into the terms
+            h, J, _ = self._cost_terms(gammas[layer])
+            diags.append(ising_diagonal(h, self.rows, self.cols, J, self.n, self.xp))
+        return _gpu().qaoa_state(diags, np.ones(gammas.shape[0]), betas, dtype=self.dtype)
 
     def _x_mixer_qaoa_state(self, gammas, betas):
         """Return the QAOA state with ``exp(-i beta X)`` mixers, simulated as split real and imaginary arrays."""
@@ -738,11 +758,17 @@ class StatevectorSimulator:
         return asnumpy(self.diagonal[self.xp.asarray(indices)]) + self.offset
 
     def sample_indices(self, psi, shots: int, rng) -> np.ndarray:
-        """Return ``shots`` basis-state indices drawn from ``|psi|^2`` with ``rng``."""
-        p = probabilities(psi)
-        cdf = np.cumsum(p)
-        u = np.random.default_rng(rng).random(int(shots)) * cdf[-1]
-        return np.minimum(np.searchsorted(cdf, u, side="right"), len(p) - 1)
+        """Return ``shots`` basis-state indices drawn from ``|psi|^2`` with ``rng`` (a NumPy array).
+
+        Array code for either module: on a device the cumulative distribution and the search
+        stay there and only the indices come back; the uniforms come from ``rng`` on the host,
+        so both paths draw the same indices.
+        """
+        xp = get_array_module(psi)
+        p = (psi.real ** 2 + psi.imag ** 2).astype(xp.float64)
+        cdf = xp.cumsum(p)
+        u = xp.asarray(np.random.default_rng(rng).random(int(shots))) * cdf[-1]
+        return asnumpy(xp.minimum(xp.searchsorted(cdf, u, side="right"), p.shape[0] - 1))
 
     def sample(self, psi, shots: int, rng=None) -> SampleSet:
         """Return a SampleSet of ``shots`` measurements of ``psi`` (duplicates merged into counts)."""

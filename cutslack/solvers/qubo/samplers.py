@@ -14,6 +14,10 @@ work and a run that hits it returns its current states with ``info["timed_out"] 
 ``StopIteration`` to end the run (``info["stopped"] = True``).  ``initial_states`` — one bit
 vector or a ``(k, n)`` batch, cycled over the reads — warm-starts the run.
 
+``backend`` (``"numpy"`` by default, ``"cupy"``, or ``"auto"`` for the GPU when one is
+usable) picks the device path of :mod:`cutslack.solvers.qubo.device` for annealing,
+tempering and exhaustive search.
+
 ``info`` records the sampler's name, its sweep or iteration count, the wall time and the
 number of single-bit flip attempts (what :mod:`benchmarks.sampler_speed` counts).
 
@@ -32,7 +36,8 @@ import numpy as np
 
 from cutslack.api import Run
 from cutslack.binary import QUBO
-from cutslack.errors import InvalidInstanceError, ProblemTooLargeError
+from cutslack.errors import InvalidInstanceError, ProblemTooLargeError, SolverError
+from cutslack.gpu.backend import resolve_backend
 from cutslack.result import SampleSet
 from cutslack.solvers.qubo import kernels
 
@@ -194,10 +199,15 @@ def _sample_set(qubo: QUBO, X, name: str, run: Run, info: dict) -> SampleSet:
     return SampleSet(X, energies, info=meta)
 
 
+def _on_device(backend: str) -> bool:
+    """Return True when ``backend`` resolves to the device (``BackendUnavailableError`` for an unusable ``"cupy"``)."""
+    return backend != "numpy" and resolve_backend(backend) == "cupy"
+
+
 # --- exhaustive --------------------------------------------------------------------------------------
 
 def exhaustive_sampler(qubo: QUBO, *, num_best: int | None = None, rng=None, time_limit=None, initial_states=None,
-                       callback=None, prefix_bits: int = 8, tolerance: float = 1e-9) -> SampleSet:
+                       callback=None, prefix_bits: int = 8, tolerance: float = 1e-9, backend: str = "numpy") -> SampleSet:
     """Return the lowest-energy states of ``qubo`` found by enumerating all ``2^n`` bit vectors.
 
     Gray-code enumeration (one bit flip and one O(n) field update per state), parallel over
@@ -208,11 +218,19 @@ def exhaustive_sampler(qubo: QUBO, *, num_best: int | None = None, rng=None, tim
     then the minimum is only over the blocks searched).  ``rng`` and ``initial_states`` are
     accepted for a uniform interface and unused: the result is deterministic.
 
+    ``backend="cupy"`` (or ``"auto"`` with a GPU) runs the device kernel instead, up to 40
+    variables (:func:`cutslack.solvers.qubo.device.exhaustive_sampler_device`).
+
     Raises
     ------
     ProblemTooLargeError
         When ``n > MAX_EXHAUSTIVE_BITS`` (30), before allocating anything.
     """
+    if _on_device(backend):
+        from cutslack.solvers.qubo.device import exhaustive_sampler_device
+
+        return exhaustive_sampler_device(qubo, num_best=num_best, rng=rng, time_limit=time_limit, callback=callback,
+                                         initial_states=initial_states, tolerance=tolerance)
     if qubo.n > MAX_EXHAUSTIVE_BITS:
         raise ProblemTooLargeError("exhaustive enumeration (variables)", qubo.n, MAX_EXHAUSTIVE_BITS)
     if num_best is not None:
@@ -262,7 +280,7 @@ def exhaustive_sampler(qubo: QUBO, *, num_best: int | None = None, rng=None, tim
 
 def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, beta_range=None,
                    beta_schedule: str = "geometric", rng=None, time_limit=None, initial_states=None,
-                   callback=None, dtype=np.float32) -> SampleSet:
+                   callback=None, dtype=np.float32, backend: str = "numpy") -> SampleSet:
     """Return ``num_reads`` final states of independent simulated-annealing runs on ``qubo``.
 
     Each read does ``num_sweeps`` sequential Metropolis sweeps, one per inverse temperature of
@@ -274,8 +292,16 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
     O(n) field update that dominates the run) while the local fields accumulate in float64,
     so the walk is exact for integer coefficients below 2^24 and otherwise sees each coupling
     rounded by at most 6e-8 relative — never a drift; the returned energies are recomputed
-    exactly.  Pass ``dtype=np.float64`` for unrounded couplings.
+    exactly.  Pass ``dtype=np.float64`` for unrounded couplings.  ``backend="cupy"`` (or
+    ``"auto"`` with a GPU) runs one thread block per read on the device, with the same
+    random streams (:func:`cutslack.solvers.qubo.device.anneal_sampler_device`).
     """
+    if _on_device(backend):
+        from cutslack.solvers.qubo.device import anneal_sampler_device
+
+        return anneal_sampler_device(qubo, num_reads=num_reads, num_sweeps=num_sweeps, beta_range=beta_range,
+                                     beta_schedule=beta_schedule, rng=rng, time_limit=time_limit,
+                                     initial_states=initial_states, callback=callback, dtype=dtype)
     num_reads = _positive_int(num_reads, "num_reads")
     num_sweeps = _positive_int(num_sweeps, "num_sweeps")
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
@@ -304,15 +330,24 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
 # --- parallel tempering --------------------------------------------------------------------------------
 
 def tempering_sampler(qubo: QUBO, *, num_reads: int = 4, num_replicas: int = 16, num_sweeps: int = 1000,
-                      beta_range=None, rng=None, time_limit=None, initial_states=None, callback=None) -> SampleSet:
+                      beta_range=None, rng=None, time_limit=None, initial_states=None, callback=None,
+                      backend: str = "numpy") -> SampleSet:
     """Return the best state of each of ``num_reads`` independent parallel-tempering chains.
 
     Each chain holds ``num_replicas`` replicas at inverse temperatures geometrically spaced
     over ``beta_range`` (default :func:`default_beta_range`); after every Metropolis sweep of
     all replicas (in parallel), neighbouring temperatures try to exchange their states
     (even pairs on even sweeps, odd pairs on odd ones).  A chain reports the lowest-energy
-    state any of its replicas visited.
+    state any of its replicas visited.  ``backend="cupy"`` (or ``"auto"`` with a GPU) runs one
+    thread block per chain on the device
+    (:func:`cutslack.solvers.qubo.device.tempering_sampler_device`).
     """
+    if _on_device(backend):
+        from cutslack.solvers.qubo.device import tempering_sampler_device
+
+        return tempering_sampler_device(qubo, num_reads=num_reads, num_replicas=num_replicas, num_sweeps=num_sweeps,
+                                        beta_range=beta_range, rng=rng, time_limit=time_limit,
+                                        initial_states=initial_states, callback=callback)
     num_reads = _positive_int(num_reads, "num_reads")
     K = _positive_int(num_replicas, "num_replicas")
     num_sweeps = _positive_int(num_sweeps, "num_sweeps")
@@ -343,7 +378,7 @@ def tempering_sampler(qubo: QUBO, *, num_reads: int = 4, num_replicas: int = 16,
 
 def tabu_sampler(qubo: QUBO, *, num_reads: int = 8, num_iterations: int | None = None, tenure: int | None = None,
                  tenure_spread: int | None = None, stall_limit: int | None = None, perturb: int | None = None,
-                 rng=None, time_limit=None, initial_states=None, callback=None) -> SampleSet:
+                 rng=None, time_limit=None, initial_states=None, callback=None, backend: str = "numpy") -> SampleSet:
     """Return the best state of each of ``num_reads`` independent one-flip tabu searches.
 
     Each move evaluates all ``n`` flips from the incrementally kept local fields and takes
@@ -352,7 +387,12 @@ def tabu_sampler(qubo: QUBO, *, num_reads: int = 8, num_iterations: int | None =
     moves without improvement a read restarts from its best state with ``perturb`` random
     flips.  Defaults: ``num_iterations = 100 n``, ``tenure = max(1, min(20, n // 4))``,
     ``tenure_spread = tenure // 2``, ``stall_limit = 10 n``, ``perturb = max(2, n // 10)``.
+    Tabu search has no device kernel: ``backend="auto"`` runs it here, ``"cupy"`` raises
+    :class:`~cutslack.errors.SolverError`.
     """
+    if _on_device(backend):
+        raise SolverError("tabu search has no GPU kernel; use backend='numpy' or 'auto' "
+                          "(the GPU samplers are anneal, tempering and exhaustive)")
     n = qubo.n
     num_reads = _positive_int(num_reads, "num_reads")
     num_iterations = _positive_int(num_iterations if num_iterations is not None else 100 * max(n, 1), "num_iterations")
