@@ -165,6 +165,9 @@ def _cmd_solve(args) -> int:
                    "feasible": res.feasible, "bound": res.bound, "gap": res.gap, "known_optimum":
                    None if known is None else known.value, "n_vars": res.n_vars, "n_qubits": res.n_qubits,
                    "wall_time": res.wall_time, "x": _jsonable(res.x)}
+        for key in ("subproblem", "sampler", "raw_feasible_fraction", "best_raw_objective", "best_repaired_objective"):
+            if key in res.info:
+                payload[key] = _jsonable(res.info[key])
         print(json.dumps(payload))
     else:
         print(problem.describe())

@@ -172,7 +172,11 @@ class Result:
         return dataclasses.replace(self, **changes)
 
     def summary(self) -> str:
-        """One line: method, status, objective, bound, gap, feasibility, size and time."""
+        """One line: method, status, objective, bound, gap, feasibility, size, path and time.
+
+        ``path`` is ``info["subproblem"]`` where the method records how its subproblem was
+        solved (``closed form``, ``exhaustive``, ``sampled by anneal``...).
+        """
         parts = [f"{self.method}: {self.status.value}"]
         if self.objective is not None:
             parts.append(f"objective={self.objective:.6g}")
@@ -185,6 +189,9 @@ class Result:
             parts.append(f"n_vars={self.n_vars}")
         if self.n_qubits is not None:
             parts.append(f"n_qubits={self.n_qubits}")
+        path = self.info.get("subproblem") if isinstance(self.info, dict) else None
+        if path:
+            parts.append(f"path={str(path).replace(' ', '-')}")
         parts.append(f"time={self.wall_time:.3g}s")
         return " ".join(parts)
 
