@@ -25,6 +25,7 @@ from cutslack.binary import BinaryProgram
 from cutslack.errors import InvalidInstanceError, SolverError
 from cutslack.problems.base import Problem
 from cutslack.result import SampleSet, Status
+from cutslack.solvers.bounds import StopRule, cheap_bound
 from cutslack.solvers.lagrangian.dual import DUAL_METHODS, make_dual_method
 from cutslack.solvers.lagrangian.scoring import SampleScorer, program_of, sample_subproblem
 from cutslack.solvers.qubo.lagrangian import LagrangianForm, Multipliers, constraint_residuals
@@ -163,6 +164,9 @@ def solve_lagrangian(problem, *, rng=None, time_limit=None, callback=None, dual:
     if str(dual).lower() != "augmented":
         method.rho = float(rho)
     scorer = SampleScorer(scored, program, use_repair=use_repair)
+    # where sampled subproblems leave the dual value an estimate, a cheap valid bound of the problem itself
+    # (DP/LP, Gilmore-Lawler, clique cover, Held-Karp) ends the run once the best repaired solution reaches it
+    stop = StopRule(cheap_bound(scored) if isinstance(scored, Problem) else None, sense=program.sense)
     integral = _objective_integral(program)
     exact_all = True
     best_bound = -np.inf          # best dual value (minimisation form), valid only if exact_all
@@ -216,6 +220,9 @@ def solve_lagrangian(problem, *, rng=None, time_limit=None, callback=None, dual:
             if scorer.best_min - bound_eff <= tol * max(1.0, abs(scorer.best_min)):
                 status, message = Status.OPTIMAL, "duality gap closed"
                 break
+        if not exact_all and stop.update(scorer.best_primal()):
+            status, message = Status.OPTIMAL, f"reached the problem's {stop.bound.kind} bound"
+            break
         if program.n_constraints == 0:
             message = "no constraints: the Lagrangian is the objective itself, solved once"
             break
@@ -248,7 +255,8 @@ def solve_lagrangian(problem, *, rng=None, time_limit=None, callback=None, dual:
     if isinstance(method, DUAL_METHODS["bundle"]):
         info.update(serious_steps=method.serious_steps, null_steps=method.null_steps)
     return make_result(scored, scorer.native_best(), method="lagrangian", run=run, status=status,
-                       bound=scorer.sign * best_bound if bound_valid else None, n_vars=n, n_qubits=n, nit=it,
+                       bound=(stop.bound.effective if stop.optimal else
+                              scorer.sign * best_bound if bound_valid else None), n_vars=n, n_qubits=n, nit=it,
                        history=history, samples=SampleSet.concatenate(samples_kept) if samples_kept else None,
                        info=info)
 
