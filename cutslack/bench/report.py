@@ -333,6 +333,7 @@ def _plot_gap_vs_qubits(plt, runs, colors, out):
     if not families:
         return None
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     cols = min(3, len(families))
     rows = -(-len(families) // cols)
@@ -346,6 +347,8 @@ def _plot_gap_vs_qubits(plt, runs, colors, out):
                     ax.scatter([r["qubits"] for r in sel], [100 * r["report_gap"] for r in sel], color=colors[s],
                                marker=_MARKERS[kind], s=28, alpha=0.75, edgecolor="none")
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set(title=family, xlabel="variables / qubits used (log)", ylabel="gap to reference (%)")
         _y_from_data(ax, [100 * r["report_gap"] for r in mine])
     for ax in axes.flat[len(families):]:
@@ -380,7 +383,7 @@ def _plot_lagrangian(plt, store, runs):
     for r in sorted(runs, key=lambda r: (r["seed"], r["instance_id"])):
         if r["method"] == "lagrangian" and r["instance_id"] not in seen and r["nit"] and r["nit"] > 1:
             hist = store.history(r["id"])
-            if any("dual_value" in h and h.get("best_primal") is not None for h in hist):
+            if sum("dual_value" in h and h.get("best_primal") is not None for h in hist) >= 3:
                 chosen.append((r, hist))
                 seen.add(r["instance_id"])
         if len(chosen) == 4:
@@ -392,8 +395,10 @@ def _plot_lagrangian(plt, store, runs):
         it = [h.get("iteration", i + 1) for i, h in enumerate(hist)]
         primal = [h.get("best_primal") for h in hist]
         dual = [h.get("dual_value") for h in hist]
-        ax.plot(it, [np.nan if v is None else v for v in primal], "-", color="tab:blue", label="best primal (feasible)")
-        ax.plot(it, [np.nan if v is None else v for v in dual], "--", color="tab:orange", label="dual value")
+        ax.plot(it, [np.nan if v is None else v for v in primal], "-o", markersize=3, color="tab:blue",
+                label="best primal (feasible)")
+        ax.plot(it, [np.nan if v is None else v for v in dual], "--o", markersize=3, color="tab:orange",
+                label="dual value")
         if r["reference"] is not None:
             ax.axhline(r["reference"], color="0.3", linestyle=":", linewidth=1, label="reference optimum")
         ax.set(title=f"{r['instance_id'].split('/')[-1][:28]} ({r['solver']})", xlabel="iteration",
