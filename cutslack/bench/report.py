@@ -333,7 +333,7 @@ def _plot_gap_vs_qubits(plt, runs, colors, out):
     if not families:
         return None
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
+    from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter
 
     cols = min(3, len(families))
     rows = -(-len(families) // cols)
@@ -347,8 +347,12 @@ def _plot_gap_vs_qubits(plt, runs, colors, out):
                     ax.scatter([r["qubits"] for r in sel], [100 * r["report_gap"] for r in sel], color=colors[s],
                                marker=_MARKERS[kind], s=28, alpha=0.75, edgecolor="none")
         ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(ScalarFormatter())
+        values = np.unique([r["qubits"] for r in mine])
+        ticks = values if values.size <= 6 else np.unique(np.round(np.geomspace(values[0], values[-1], 5)))
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(FixedFormatter([f"{t:g}" for t in ticks]))
         ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlim(values[0] / 1.3, values[-1] * 1.3)
         ax.set(title=family, xlabel="variables / qubits used (log)", ylabel="gap to reference (%)")
         _y_from_data(ax, [100 * r["report_gap"] for r in mine])
     for ax in axes.flat[len(families):]:
@@ -362,6 +366,12 @@ def _plot_gap_vs_qubits(plt, runs, colors, out):
     return fig
 
 
+def _short(instance_id: str, width: int = 40) -> str:
+    """Return an instance id short enough for an axis label (library prefix and ``random_`` dropped)."""
+    name = instance_id.split("/")[-1].replace("random_", "")
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
 def _plot_qubits_saved(plt, runs):
     per_instance = {}
     for r in runs:
@@ -372,7 +382,7 @@ def _plot_qubits_saved(plt, runs):
     names = sorted(per_instance)[:40]
     fig, ax = plt.subplots(figsize=(max(6.0, 0.35 * len(names) + 2), 4))
     ax.bar(range(len(names)), [per_instance[n] for n in names], color="tab:green")
-    ax.set_xticks(range(len(names)), [n.split("/")[-1][:24] for n in names], rotation=60, ha="right", fontsize=7)
+    ax.set_xticks(range(len(names)), [_short(n) for n in names], rotation=60, ha="right", fontsize=7)
     ax.set(ylabel="slack qubits saved (qubits)", xlabel="instance",
            title="Qubits saved per instance: slack-bit encoding minus slack-free (n)")
     return fig
@@ -401,7 +411,7 @@ def _plot_lagrangian(plt, store, runs):
                 label="dual value")
         if r["reference"] is not None:
             ax.axhline(r["reference"], color="0.3", linestyle=":", linewidth=1, label="reference optimum")
-        ax.set(title=f"{r['instance_id'].split('/')[-1][:28]} ({r['solver']})", xlabel="iteration",
+        ax.set(title=f"{_short(r['instance_id'], 30)} ({r['solver']})", xlabel="iteration",
                ylabel="objective value")
         _y_from_data(ax, [v for v in primal + dual if v is not None] + ([r["reference"]] if r["reference"] else []),
                      floor=np.inf)
