@@ -52,18 +52,10 @@ def _say(text: str = "") -> None:
 
 
 def _warm_up() -> float:
-    """Compile (or load from cache) the Numba kernels once in this process, before the workers start."""
-    import cutslack
-    from cutslack.problems import random_knapsack, random_mis, random_qap, random_tsp
-
+    """Load the compiled kernels once in this process (the executor's fork server does the same for its workers)."""
     start = time.perf_counter()
-    for problem, method, options in [(random_knapsack(12, rng=0), "heuristic", {}),
-                                     (random_mis(12, 0.3, rng=0), "heuristic", {}),
-                                     (random_qap(9, rng=0), "heuristic", {}),
-                                     (random_tsp(20, rng=0), "heuristic", {}),
-                                     (random_knapsack(8, rng=0), "penalty", {"rounds": 1, "num_reads": 2}),
-                                     (random_mis(10, 0.3, rng=0), "lagrangian", {"maxiter": 2, "num_reads": 2})]:
-        cutslack.solve(problem, method=method, rng=0, time_limit=60, **options)
+    import cutslack.bench.warm  # noqa: F401 - importing it loads the kernels
+
     return time.perf_counter() - start
 
 
