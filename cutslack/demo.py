@@ -53,9 +53,15 @@ def _say(text: str = "") -> None:
 
 def _warm_up() -> float:
     """Load the compiled kernels once in this process (the executor's fork server does the same for its workers)."""
-    start = time.perf_counter()
-    import cutslack.bench.warm  # noqa: F401 - importing it loads the kernels
+    import cutslack
+    from cutslack.problems import random_knapsack, random_mis
 
+    start = time.perf_counter()
+    import cutslack.bench.warm  # noqa: F401 - importing it loads the heuristics' kernels
+
+    # this process forks nothing, so it may also load the knapsack heuristic and the samplers
+    cutslack.solve(random_knapsack(12, rng=0), method="heuristic", rng=0)
+    cutslack.solve(random_mis(10, 0.3, rng=0), method="penalty", rng=0, rounds=1, num_reads=2)
     return time.perf_counter() - start
 
 
