@@ -348,7 +348,11 @@ def _plot_gap_vs_qubits(plt, runs, colors, out):
                                marker=_MARKERS[kind], s=28, alpha=0.75, edgecolor="none")
         ax.set_xscale("log")
         values = np.unique([r["qubits"] for r in mine])
-        ticks = values if values.size <= 6 else np.unique(np.round(np.geomspace(values[0], values[-1], 5)))
+        candidates = values if values.size <= 6 else np.unique(np.round(np.geomspace(values[0], values[-1], 5)))
+        ticks = [candidates[0]]
+        for t in candidates[1:]:   # labels closer than a factor 1.25 on the log axis would overlap
+            if t >= 1.25 * ticks[-1]:
+                ticks.append(t)
         ax.xaxis.set_major_locator(FixedLocator(ticks))
         ax.xaxis.set_major_formatter(FixedFormatter([f"{t:g}" for t in ticks]))
         ax.xaxis.set_minor_formatter(NullFormatter())
