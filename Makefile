@@ -1,4 +1,5 @@
 # `make demo`: set up .venv and run the main job.  `make test`: set up .venv and run the tests.
+# `make notebooks`: install JupyterLab into .venv and open examples/.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -7,7 +8,7 @@ STAMP_ALL  := $(VENV)/.installed-all
 STAMP_TEST := $(VENV)/.installed-test
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test test-slow venv clean
+.PHONY: demo test test-slow venv notebooks clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,10 @@ venv: $(STAMP_TEST)
 
 demo: $(STAMP_ALL)
 	OMP_NUM_THREADS=1 $(PY) -m cutslack.demo
+
+notebooks: $(STAMP_ALL)
+	$(PIP) install -q -e '.[all,notebooks]'
+	$(VENV)/bin/jupyter lab examples/
 
 test: $(STAMP_TEST)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -152,6 +152,9 @@ class Run:
         self.rng = np.random.default_rng(rng)
         self.stopped = False
         self.timed_out = False
+        #: (elapsed seconds, objective) each time the best feasible objective improved
+        self.incumbents: list[tuple[float, float]] = []
+        self.sense: str | None = None
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -167,6 +170,26 @@ class Run:
         if self.deadline is not None and time.perf_counter() >= self.deadline:
             self.timed_out = True
         return self.timed_out
+
+    def record_incumbent(self, value: float | None, sense: str | None = None) -> bool:
+        """Record ``(elapsed, value)`` when the feasible objective ``value`` beats the best so far.
+
+        Returns True when it did.  ``sense`` (``"min"``/``"max"``) is remembered from the first
+        call; :func:`make_result` calls this for every feasible answer it builds, and searches
+        call it whenever their incumbent improves, so ``Result.info["incumbents"]`` tells when
+        each better solution was found (time to target).
+        """
+        if value is None or not np.isfinite(value):
+            return False
+        if sense is not None and self.sense is None:
+            self.sense = sense
+        if self.incumbents:
+            last = self.incumbents[-1][1]
+            tol = 1e-12 * max(1.0, abs(last))
+            if (value <= last + tol) if self.sense == "max" else (value >= last - tol):
+                return False
+        self.incumbents.append((round(self.elapsed(), 6), float(value)))
+        return True
 
     def report(self, intermediate: Result) -> bool:
         """Call the callback; return True (and remember it) when it raised ``StopIteration``."""
@@ -194,7 +217,9 @@ def make_result(problem, x, *, method: str, run: Run | None = None, status: Stat
     """Build a :class:`Result`, re-scoring ``x`` with the problem's own ``evaluate`` and ``is_feasible``.
 
     ``status`` defaults to FEASIBLE (or INFEASIBLE when ``x`` is missing or infeasible), then
-    STOPPED/TIME_LIMIT take precedence when the ``run`` ended that way.  ``gap`` is relative
+    STOPPED/TIME_LIMIT take precedence when the ``run`` ended that way.  A feasible ``x`` is
+    recorded as an incumbent of the ``run`` (:meth:`Run.record_incumbent`), and the run's
+    incumbents go to ``info["incumbents"]`` as ``[elapsed seconds, objective]`` pairs.  ``gap`` is relative
     to ``bound`` when given, else to the problem's ``known_optimum``.
     """
     sense = getattr(problem, "sense", "min")
@@ -209,6 +234,12 @@ def make_result(problem, x, *, method: str, run: Run | None = None, status: Stat
         status = run.status(status) if status is not Status.OPTIMAL or run.stopped else status
     if status is Status.OPTIMAL and not feasible:
         status = Status.INFEASIBLE
+    info = dict(info or {})
+    if run is not None:
+        if feasible:
+            run.record_incumbent(objective, sense)
+        if run.incumbents:
+            info.setdefault("incumbents", [list(pair) for pair in run.incumbents])
     known = getattr(problem, "known_optimum", None)
     ref = bound if bound is not None else (known.value if known is not None else None)
     gap = relative_gap(objective, ref, sense) if feasible else None
@@ -218,4 +249,4 @@ def make_result(problem, x, *, method: str, run: Run | None = None, status: Stat
     return Result(x=x, objective=objective, feasible=feasible, status=status, method=method,
                   wall_time=float(elapsed), bound=None if bound is None else float(bound), gap=gap,
                   n_vars=n_vars, n_qubits=n_qubits, nit=int(nit), history=list(history or []),
-                  samples=samples, info=dict(info or {}))
+                  samples=samples, info=info)

@@ -157,7 +157,14 @@ def _cmd_solve(args) -> int:
         raise ValueError("give either a FILE or --generate SPEC (not both)")
     problem = generate_problem(args.generate) if args.generate else read_problem(args.file, args.format, args.index)
     options = _key_values(args.option or [], "--option")
-    res = cutslack.solve(problem, method=args.method, rng=args.seed, time_limit=args.time_limit, **options)
+    if args.quiet or args.json or not sys.stderr.isatty():
+        res = cutslack.solve(problem, method=args.method, rng=args.seed, time_limit=args.time_limit, **options)
+    else:
+        from cutslack.progress import ProgressLine
+
+        with ProgressLine(sys.stderr) as progress:
+            res = cutslack.solve(problem, method=args.method, rng=args.seed, time_limit=args.time_limit,
+                                 callback=progress, **options)
     known = getattr(problem, "known_optimum", None)
     if args.json:
         payload = {"instance": getattr(problem, "name", ""), "family": getattr(problem, "family", ""),
@@ -235,6 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--seed", type=int, help="random seed")
     ps.add_argument("--option", "-o", action="append", metavar="KEY=VALUE", help="method option (repeatable)")
     ps.add_argument("--json", action="store_true", help="print one JSON object")
+    ps.add_argument("--quiet", "-q", action="store_true",
+                    help="no progress line (shown on a terminal: elapsed, incumbent, bound, gap)")
     ps.set_defaults(handler=_cmd_solve)
 
     pi = sub.add_parser("info", help="versions, extras, GPU backend and methods",

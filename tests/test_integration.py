@@ -1,6 +1,4 @@
-"""Cross-family integration: quantum samplers inside the Lagrangian loop, the demo table."""
-
-import io
+"""Cross-family integration: quantum samplers inside the Lagrangian loop, coordinates-only TSP."""
 
 import pytest
 
@@ -24,16 +22,6 @@ def test_lagrangian_loop_with_qaoa_sampler_reaches_the_optimum():
     res = cutslack.solve(p, method="lagrangian", sampler="qaoa", maxiter=4, rng=0, sampler_options={"p": 1})
     check_result(p, res, optimum=optimum)
     assert res.n_qubits == 8 and res.info["sampler"] == "qaoa"
-
-
-def test_demo_table_reaches_every_known_optimum():
-    from cutslack.demo import run_demo
-
-    out = io.StringIO()
-    results = run_demo(time_limit=30, out=out)
-    assert all(r.feasible for r in results)
-    assert all(r.gap is not None and r.gap <= 1e-9 for r in results), out.getvalue()
-    assert "burma14" in out.getvalue() and "chr12a" in out.getvalue()
 
 
 def test_tsp_heuristic_on_a_coordinates_only_instance_builds_no_matrix():

@@ -147,9 +147,10 @@ def _cmd_report(args) -> int:
     if args.json:
         with Store(args.db, readonly=True) as store:
             rows = summarise(load_runs(store, args.suite))
-        print(json.dumps({"report": str(path), "summary": rows}))
+        print(json.dumps({"report": str(path), "html": str(path.parent / "report.html"), "summary": rows}))
     else:
         print(f"report written to {path}")
+        print(f"open in a browser: {(path.parent / 'report.html').resolve()}")
     return EXIT_OK
 
 

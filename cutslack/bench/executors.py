@@ -156,8 +156,9 @@ class LocalExecutor(Executor):
         if start_method == "forkserver":
             from cutslack.api import SOLVER_MODULES
 
-            # the fork server imports the solvers once; each worker (and each replacement) forks ready
-            self.ctx.set_forkserver_preload(["cutslack.bench.worker", *SOLVER_MODULES])
+            # the fork server imports the solvers and loads their compiled kernels once; each worker
+            # (and each replacement) forks ready
+            self.ctx.set_forkserver_preload(["cutslack.bench.worker", *SOLVER_MODULES, "cutslack.bench.warm"])
         self.idle: list[_Worker] = []
         self.busy: dict = {}
         self.imports = ()

@@ -9,14 +9,21 @@ Definitions used throughout:
   for feasible runs; the same yardstick for every solver, unlike the per-run ``gap`` column,
   which a solver may compute against its own bound.
 * **hit**: a feasible run whose gap is at most ``target`` (default 1 %).
-* **time to target**: the solver time of a run that hit the target (the run's end, as the
-  store keeps final results; a history may show an earlier hit).
+* **time to target**: the first time the run's incumbent was within the target, read from the
+  incumbent history every solver records (``Result.info["incumbents"]``, stored as history
+  events); runs stored without one (older cutslack) fall back to the run's end, and the
+  report says how many did.
+* **failed run**: an error, or a run that ended without a feasible answer.  A run stopped by
+  its time limit with a feasible answer is not a failure; the tables count such runs as
+  "time-limited".
 * **performance profile** (Dolan & Moré 2002): for problem ``p`` (an instance and a seed)
   and solver ``s``, ``t[p, s]`` is the time to target, or infinity when the run missed it;
   the curve of ``s`` is ``ρ_s(τ) = share of problems with t[p, s] <= τ · min_s t[p, s]``.
   A solver above another is faster to the target on more problems at that slowdown ``τ``.
 
 Plots use matplotlib's Agg backend; rendering a few thousand runs takes a few seconds.
+:func:`write_report` writes ``report.md`` and a self-contained ``report.html`` (the same
+tables, the plots embedded as base64 PNG) side by side.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,14 +39,46 @@ import numpy as np
 from cutslack.bench.store import Store
 from cutslack.result import relative_gap
 
-__all__ = ["load_runs", "summarise", "compare", "write_report", "performance_profile", "FAILED"]
+__all__ = ["load_runs", "summarise", "compare", "write_report", "performance_profile", "is_failure",
+           "time_to_target", "FAILED", "ReportSection", "GAP_ZERO"]
 
-FAILED = ("error", "time_limit")
+#: statuses that make a run a failure whatever its answer (runs without a feasible answer fail too)
+FAILED = ("error",)
+#: relative gaps below this are drawn and tabulated as 0 (float noise, not a gap)
+GAP_ZERO = 1e-9
 
 
-def load_runs(store: Store, suite: str | None = None) -> list[dict]:
-    """Return the runs of a store with ``reference``, ``report_gap`` and ``hit`` fields added (target 1 %)."""
-    return _annotate(store.runs(suite), target=0.01)
+def is_failure(run: dict) -> bool:
+    """True for an error or a run that ended without a feasible answer (a time-limited feasible run is no failure)."""
+    return run["status"] in FAILED or not run["feasible"]
+
+
+def load_runs(store: Store, suite: str | None = None, *, target: float = 0.01) -> list[dict]:
+    """Return the runs of a store with ``reference``, ``report_gap``, ``hit``, ``ttt`` (time to target),
+    ``ttt_source`` (``"history"`` or ``"run end"``) and ``info`` (the stored scalar ``Result.info``) added."""
+    runs = store.runs(suite)
+    events = store.all_events(suite)
+    for r in runs:
+        e = events.get(r["id"], {"incumbents": None, "info": {}})
+        r["incumbents"], r["info"] = e["incumbents"], e["info"]
+    return _annotate(runs, target)
+
+
+def time_to_target(run: dict, target: float) -> tuple[float, str]:
+    """Return ``(seconds, source)``: when the run's incumbent first came within ``target`` of the reference.
+
+    ``source`` is ``"history"`` when read from the incumbent history, ``"run end"`` when the run
+    has none (the run's solver time); ``inf`` when it never did.
+    """
+    if not run["hit"]:
+        return math.inf, "history" if run.get("incumbents") is not None else "run end"
+    incumbents = run.get("incumbents")
+    if incumbents:
+        for elapsed, value in incumbents:
+            gap = relative_gap(value, run["reference"], run["sense"] or "min")
+            if gap is not None and gap <= target + 1e-12:
+                return max(float(elapsed), 1e-6), "history"
+    return max(float(run["solver_time"] or 0.0), 1e-6), "run end"
 
 
 def _annotate(runs: list[dict], target: float) -> list[dict]:
@@ -58,9 +98,12 @@ def _annotate(runs: list[dict], target: float) -> list[dict]:
     for r in runs:
         r["reference"] = best.get((r["suite"], r["instance_id"]))
         gap = relative_gap(r["objective"], r["reference"], r["sense"] or "min") if r["feasible"] else None
-        r["report_gap"] = None if gap is None else max(gap, 0.0)
+        r["report_gap"] = None if gap is None else (0.0 if gap < GAP_ZERO else gap)
         r["hit"] = bool(r["feasible"] and gap is not None and gap <= target + 1e-12)
         r["qubits"] = r["n_qubits"] if r["n_qubits"] is not None else r["n_vars"]
+        r.setdefault("incumbents", None)
+        r.setdefault("info", {})
+        r["ttt"], r["ttt_source"] = time_to_target(r, target)
     return runs
 
 
@@ -90,8 +133,10 @@ def summarise(runs: list[dict], by=("family", "solver")) -> list[dict]:
             "gap_pct": _spread([100 * r["report_gap"] for r in g if r["report_gap"] is not None]),
             "time_s": _spread([r["solver_time"] for r in g]),
             "vars_or_qubits": _spread([r["qubits"] for r in g if r["qubits"] is not None]),
+            "failed": sum(is_failure(r) for r in g),
             "errors": sum(r["status"] == "error" for r in g),
             "time_limits": sum(r["status"] == "time_limit" for r in g),
+            "optimal": sum(r["status"] == "optimal" for r in g),
         })
         rows.append(row)
     return rows
@@ -105,8 +150,8 @@ def performance_profile(runs: list[dict], taus=None) -> tuple[np.ndarray, dict]:
     T = np.full((len(problems), len(solvers)), np.inf)
     for r in runs:
         if r["hit"]:
-            T[index[(r["suite"], r["instance_id"], r["seed"])], solvers.index(r["solver"])] = max(r["solver_time"],
-                                                                                                 1e-6)
+            ttt = r["ttt"] if "ttt" in r else max(r["solver_time"], 1e-6)
+            T[index[(r["suite"], r["instance_id"], r["seed"])], solvers.index(r["solver"])] = ttt
     best = T.min(axis=1, keepdims=True)
     with np.errstate(invalid="ignore"):
         ratio = np.where(np.isfinite(best), T / best, np.inf)
@@ -166,78 +211,288 @@ def compare(store: Store, a: str, b: str, *, suite: str | None = None, rtol: flo
             "median_objective_ratio": float(np.median(objective_ratios)) if objective_ratios else None}
 
 
-def _markdown_table(rows: list[dict], columns: list[str], shares=("feasible", "hit")) -> str:
-    def fmt(column, v):
-        if column in shares:
-            return f"{100 * v:.0f} %"
-        return f"{v:.3g}" if isinstance(v, float) else str(v)
+@dataclass
+class ReportSection:
+    """A block of a report: a heading, paragraphs, an optional table (``columns`` + ``rows``) and a legend.
 
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(fmt(c, r[c]) for c in columns) + " |" for r in rows]
+    The same section renders to markdown and to HTML, so ``report.md`` and ``report.html``
+    always say the same thing.
+    """
+
+    title: str
+    paragraphs: list = field(default_factory=list)
+    columns: list | None = None
+    rows: list | None = None
+    legend: str = ""
+    image: str | None = None
+    level: int = 2
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "-"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _markdown(sections: list[ReportSection]) -> str:
+    lines = []
+    for sec in sections:
+        lines += ["#" * sec.level + " " + sec.title, ""]
+        for para in sec.paragraphs:
+            lines += [para, ""]
+        if sec.columns:
+            lines.append("| " + " | ".join(sec.columns) + " |")
+            lines.append("|" + "---|" * len(sec.columns))
+            for row in sec.rows or []:
+                lines.append("| " + " | ".join(_cell(v).replace("|", "/") for v in row) + " |")
+            lines.append("")
+        if sec.image:
+            lines += [f"![{sec.title}]({sec.image})", ""]
+        if sec.legend:
+            lines += [f"*{sec.legend}*", ""]
     return "\n".join(lines)
 
 
-def write_report(db, out_dir, *, suite: str | None = None, target: float = 0.01) -> Path:
-    """Write ``report.md`` and its PNG plots into ``out_dir`` from the runs in ``db``; return the report's path.
+def _html(sections: list[ReportSection], out: Path, title: str) -> str:
+    import base64
+    import html
 
-    Raises ``ValueError`` when the store has no runs (of ``suite``).
+    esc = html.escape
+    body = []
+    for sec in sections:
+        body.append(f"<h{sec.level}>{esc(sec.title)}</h{sec.level}>")
+        for para in sec.paragraphs:
+            body.append(f"<p>{esc(para)}</p>")
+        if sec.columns:
+            body.append("<table><thead><tr>" + "".join(f"<th>{esc(c)}</th>" for c in sec.columns) + "</tr></thead><tbody>")
+            for row in sec.rows or []:
+                body.append("<tr>" + "".join(f"<td>{esc(_cell(v))}</td>" for v in row) + "</tr>")
+            body.append("</tbody></table>")
+        if sec.image:
+            data = base64.b64encode((out / sec.image).read_bytes()).decode("ascii")
+            body.append(f'<img alt="{esc(sec.title)}" src="data:image/png;base64,{data}">')
+        if sec.legend:
+            body.append(f'<p class="legend">{esc(sec.legend)}</p>')
+    style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+             "table{border-collapse:collapse;margin:.5em 0;font-size:.9em}"
+             "th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}"
+             "th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}"
+             "img{max-width:100%;border:1px solid #eee;margin:.5em 0}.legend{color:#555;font-size:.85em;font-style:italic}")
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{esc(title)}</title>"
+            f"<style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+def _no_runs_message(db, suite) -> str:
+    with Store(db, readonly=True) as store:
+        suites = store.suites()
+        counts = {s: store.count(s) for s in suites}
+    if not suites:
+        return f"no runs in {db}: the database is empty (run `cutslack bench run SUITE --db {db}` first)"
+    there = ", ".join(f"{s} ({counts[s]} runs)" for s in suites)
+    return f"no runs of suite {suite!r} in {db}; suites there: {there}"
+
+
+def _slack_kind(run: dict) -> str:
+    if run["n_qubits"] is not None and run["n_vars"] is not None and run["n_qubits"] > run["n_vars"]:
+        return "slack-bit"
+    if run["n_qubits"] is not None:
+        return "slack-free"
+    return "classical"
+
+
+_MARKERS = {"slack-bit": "s", "slack-free": "o", "classical": "^"}
+
+
+def _legend_outside(ax, handles=None, fontsize=8):
+    kwargs = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "fontsize": fontsize, "frameon": False}
+    if handles is not None:
+        kwargs["handles"] = handles
+    ax.legend(**kwargs)
+
+
+def _y_from_data(ax, values, *, floor=0.0):
+    """Set the y range from the data (a small margin; a flat series gets a unit-wide window, not float noise)."""
+    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=float)
+    if v.size == 0:
+        return
+    lo, hi = float(min(v.min(), floor)), float(v.max())
+    span = hi - lo
+    if span <= 1e-9 * max(1.0, abs(hi)):
+        span = max(1.0, abs(hi) * 0.1)
+        hi = lo + span
+    ax.set_ylim(lo - 0.05 * span, hi + 0.08 * span)
+
+
+def _plot_gap_vs_qubits(plt, runs, colors, out):
+    pts = [r for r in runs if r["qubits"] is not None and r["report_gap"] is not None]
+    families = sorted({r["family"] for r in pts})
+    if not families:
+        return None
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter
+
+    cols = min(3, len(families))
+    rows = -(-len(families) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols + 2.2, 3.4 * rows), squeeze=False)
+    for ax, family in zip(axes.flat, families):
+        mine = [r for r in pts if r["family"] == family]
+        for s in sorted({r["solver"] for r in mine}):
+            for kind in ("classical", "slack-free", "slack-bit"):
+                sel = [r for r in mine if r["solver"] == s and _slack_kind(r) == kind]
+                if sel:
+                    ax.scatter([r["qubits"] for r in sel], [100 * r["report_gap"] for r in sel], color=colors[s],
+                               marker=_MARKERS[kind], s=28, alpha=0.75, edgecolor="none")
+        ax.set_xscale("log")
+        values = np.unique([r["qubits"] for r in mine])
+        candidates = values if values.size <= 6 else np.unique(np.round(np.geomspace(values[0], values[-1], 5)))
+        ticks = [candidates[0]]
+        for t in candidates[1:]:   # labels closer than a factor 1.25 on the log axis would overlap
+            if t >= 1.25 * ticks[-1]:
+                ticks.append(t)
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(FixedFormatter([f"{t:g}" for t in ticks]))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlim(values[0] / 1.3, values[-1] * 1.3)
+        ax.set(title=family, xlabel="variables / qubits used (log)", ylabel="gap to reference (%)")
+        _y_from_data(ax, [100 * r["report_gap"] for r in mine])
+    for ax in axes.flat[len(families):]:
+        ax.axis("off")
+    used = sorted({r["solver"] for r in pts})
+    handles = [Line2D([], [], color=colors[s], marker="o", linestyle="", label=s) for s in used]
+    handles += [Line2D([], [], color="0.4", marker=_MARKERS[k], linestyle="", label=f"marker: {k}")
+                for k in ("slack-bit", "slack-free", "classical")]
+    _legend_outside(axes.flat[cols - 1], handles)
+    fig.suptitle(f"Gap vs qubits per family (gaps below {GAP_ZERO:g} drawn as 0)")
+    return fig
+
+
+def _short(instance_id: str, width: int = 40) -> str:
+    """Return an instance id short enough for an axis label (library prefix and ``random_`` dropped)."""
+    name = instance_id.split("/")[-1].replace("random_", "")
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _plot_qubits_saved(plt, runs):
+    per_instance = {}
+    for r in runs:
+        if r["n_qubits"] is not None and r["n_vars"] is not None and r["n_qubits"] > r["n_vars"]:
+            per_instance[r["instance_id"]] = max(per_instance.get(r["instance_id"], 0), r["n_qubits"] - r["n_vars"])
+    if not per_instance:
+        return None
+    names = sorted(per_instance)[:40]
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.35 * len(names) + 2), 4))
+    ax.bar(range(len(names)), [per_instance[n] for n in names], color="tab:green")
+    ax.set_xticks(range(len(names)), [_short(n) for n in names], rotation=60, ha="right", fontsize=7)
+    ax.set(ylabel="slack qubits saved (qubits)", xlabel="instance",
+           title="Qubits saved per instance: slack-bit encoding minus slack-free (n)")
+    return fig
+
+
+def _plot_lagrangian(plt, store, runs):
+    chosen, seen = [], set()
+    for r in sorted(runs, key=lambda r: (r["seed"], r["instance_id"])):
+        if r["method"] == "lagrangian" and r["instance_id"] not in seen and r["nit"] and r["nit"] > 1:
+            hist = store.history(r["id"])
+            if sum("dual_value" in h and h.get("best_primal") is not None for h in hist) >= 3:
+                chosen.append((r, hist))
+                seen.add(r["instance_id"])
+        if len(chosen) == 4:
+            break
+    if not chosen:
+        return None
+    fig, axes = plt.subplots(1, len(chosen), figsize=(4.0 * len(chosen) + 1.8, 3.4), squeeze=False)
+    for ax, (r, hist) in zip(axes.flat, chosen):
+        it = [h.get("iteration", i + 1) for i, h in enumerate(hist)]
+        primal = [h.get("best_primal") for h in hist]
+        dual = [h.get("dual_value") for h in hist]
+        ax.plot(it, [np.nan if v is None else v for v in primal], "-o", markersize=3, color="tab:blue",
+                label="best primal (feasible)")
+        ax.plot(it, [np.nan if v is None else v for v in dual], "--o", markersize=3, color="tab:orange",
+                label="dual value")
+        if r["reference"] is not None:
+            ax.axhline(r["reference"], color="0.3", linestyle=":", linewidth=1, label="reference optimum")
+        ax.set(title=f"{_short(r['instance_id'], 30)} ({r['solver']})", xlabel="iteration",
+               ylabel="objective value")
+        _y_from_data(ax, [v for v in primal + dual if v is not None] + ([r["reference"]] if r["reference"] else []),
+                     floor=np.inf)
+    _legend_outside(axes.flat[-1])
+    fig.suptitle("Lagrangian: best primal value and dual value over iterations")
+    return fig
+
+
+def write_report(db, out_dir, *, suite: str | None = None, target: float = 0.01,
+                 extra_sections: list | None = None) -> Path:
+    """Write ``report.md``, ``report.html`` and their PNG plots into ``out_dir``; return the markdown's path.
+
+    ``extra_sections`` (:class:`ReportSection`) go after the summary tables (the demo's
+    headline tables).  Raises ``ValueError`` when the store has no runs (of ``suite``),
+    naming the suites it does hold.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if not Path(db).exists():
+        raise ValueError(f"{db}: no such database")
     with Store(db, readonly=True) as store:
-        runs = _annotate(store.runs(suite), target)
-    if not runs:
-        raise ValueError(f"no runs{f' of suite {suite!r}' if suite else ''} in {db}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    solvers = sorted({r["solver"] for r in runs})
-    colors = {s: plt.cm.tab10(i % 10) for i, s in enumerate(solvers)}
-    plots = []
+        runs = load_runs(store, suite, target=target)
+        if not runs:
+            raise ValueError(_no_runs_message(db, suite))
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        solvers = sorted({r["solver"] for r in runs})
+        colors = {s: plt.cm.tab10(i % 10) for i, s in enumerate(solvers)}
+        plots = []
 
-    def save(fig, name, title):
-        fig.tight_layout()
-        fig.savefig(out / name, dpi=90)
-        plt.close(fig)
-        plots.append((title, name))
+        def save(fig, name, title, legend):
+            if fig is None:
+                return
+            fig.tight_layout()
+            fig.savefig(out / name, dpi=90, bbox_inches="tight")
+            plt.close(fig)
+            plots.append(ReportSection(title, image=name, legend=legend))
 
-    # gap vs qubits: slack-free methods use n variables, slack-bit ones add slack bits
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for s in solvers:
-        pts = defaultdict(list)
-        for r in runs:
-            if r["solver"] == s and r["qubits"] is not None and r["report_gap"] is not None:
-                pts[r["qubits"]].append(100 * r["report_gap"])
-        if pts:
-            xs = sorted(pts)
-            ax.plot(xs, [np.median(pts[x]) for x in xs], "o-", color=colors[s], label=s, alpha=0.8)
-    ax.set(xlabel="variables / qubits used", ylabel="median gap to reference (%)", title="Gap vs qubits")
-    if ax.lines:
-        ax.legend(fontsize=8)
-    save(fig, "gap_vs_qubits.png", "Gap vs qubits (slack-bit methods need more variables than slack-free ones)")
+        save(_plot_gap_vs_qubits(plt, runs, colors, out), "gap_vs_qubits.png", "Gap vs qubits",
+             "One panel per family; x: variables or qubits the method used (log scale); squares: slack-bit "
+             "encodings, circles: slack-free QUBOs, triangles: classical methods; y: gap to the reference in %.")
+        save(_plot_qubits_saved(plt, runs), "qubits_saved.png", "Qubits saved per instance",
+             "Bar: qubits of the slack-bit encoding minus the n qubits of the slack-free QUBO on that instance.")
+        save(_plot_lagrangian(plt, store, runs), "lagrangian_convergence.png", "Lagrangian convergence",
+             "Best feasible (repaired) objective and the dual value per iteration; where every subproblem was "
+             "solved exactly the dual value is a bound, else an estimate.")
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(7.5, 4))
     shares = [np.mean([bool(r["feasible"]) for r in runs if r["solver"] == s]) for s in solvers]
     ax.bar(range(len(solvers)), shares, color=[colors[s] for s in solvers])
     ax.set_xticks(range(len(solvers)), solvers, rotation=30, ha="right")
-    ax.set(ylabel="feasible fraction", ylim=(0, 1.05), title="Feasible fraction by method")
-    save(fig, "feasible_fraction.png", "Feasible fraction by method")
+    ax.set(ylabel="share of runs with a feasible answer", ylim=(0, 1.05), xlabel="solver configuration",
+           title="Feasible fraction by method")
+    save(fig, "feasible_fraction.png", "Feasible fraction by method",
+         "Share of each configuration's runs that returned a feasible answer.")
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    from_end = sum(1 for r in runs if r["hit"] and r["ttt_source"] == "run end")
+    fig, ax = plt.subplots(figsize=(7.5, 4))
     for s in solvers:
         mine = [r for r in runs if r["solver"] == s]
-        times = np.sort([max(r["solver_time"], 1e-6) for r in mine if r["hit"]])
+        times = np.sort([r["ttt"] for r in mine if r["hit"]])
         if times.size:
-            ax.step(times, np.arange(1, times.size + 1) / len(mine), where="post", color=colors[s], label=s)
-    ax.set(xscale="log", xlabel="solver time (s)", ylabel=f"share of runs within {100 * target:g} % of reference",
-           ylim=(0, 1.05), title="Time to target")
+            ax.step(np.concatenate([[times[0]], times]), np.arange(0, times.size + 1) / len(mine), where="post",
+                    color=colors[s], label=s)
+    ax.set(xscale="log", xlabel="time to target (s, log)", ylabel=f"share of runs within {100 * target:g} %",
+           ylim=(0, 1.05), title="Time to target (first incumbent within target)")
     if ax.lines:
-        ax.legend(fontsize=8)
-    save(fig, "time_to_target.png", f"Time to target (gap ≤ {100 * target:g} %)")
+        _legend_outside(ax)
+    save(fig, "time_to_target.png", f"Time to target (gap ≤ {100 * target:g} %)",
+         "Share of each configuration's runs whose incumbent came within the target by time t (from the "
+         "incumbent histories" + (f"; {from_end} runs without a history counted at their end)" if from_end else ")"))
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    sizes = []
     for (family, s) in sorted({(r["family"], r["solver"]) for r in runs}):
         by_size = defaultdict(list)
         for r in runs:
@@ -247,50 +502,72 @@ def write_report(db, out_dir, *, suite: str | None = None, target: float = 0.01)
         if xs:
             ax.plot(xs, [np.median(by_size[x]) for x in xs], "o-", color=colors[s], label=f"{s} ({family})",
                     alpha=0.8)
-    ax.set(yscale="log", xlabel="instance size n", ylabel="median solver time (s)", title="Scaling of time with size")
+            sizes += xs
+    ax.set(yscale="log", xlabel="instance size n (variables of the native problem)", ylabel="median solver time (s)",
+           title="Scaling of time with size")
     if ax.lines:
-        ax.legend(fontsize=7)
-    save(fig, "scaling.png", "Scaling of time with size")
+        _legend_outside(ax, fontsize=7)
+    save(fig, "scaling.png", "Scaling of time with size", "Median solver time per configuration, family and size.")
 
     taus, profile = performance_profile(runs)
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(7.5, 4))
     for s, rho in profile.items():
         ax.step(taus, rho, where="post", color=colors[s], label=s)
-    ax.set(xscale="log", xlabel="τ (slowdown vs the fastest solver to target)", ylabel="ρ(τ)", ylim=(0, 1.05),
-           title="Performance profile (time to target)")
-    ax.legend(fontsize=8)
-    save(fig, "performance_profile.png", "Dolan–Moré performance profile on time to target")
+    ax.set(xscale="log", xlabel="τ (slowdown vs the fastest configuration to target, log)",
+           ylabel="share of problems ρ(τ)", ylim=(0, 1.05), title="Performance profile (time to target)")
+    _legend_outside(ax)
+    save(fig, "performance_profile.png", "Dolan–Moré performance profile on time to target",
+         "ρ(τ): share of problems (instance, seed) a configuration brought within target at most τ times slower "
+         "than the fastest one; time to target from the incumbent histories.")
 
     suites = sorted({r["suite"] for r in runs})
-    columns = ["family", "solver", "runs", "feasible", "hit", "gap_pct", "time_s", "vars_or_qubits", "errors",
-               "time_limits"]
-    lines = [f"# Benchmark report: {', '.join(suites)}", "",
-             f"{len(runs)} runs, {len({r['instance_id'] for r in runs})} instances, {len(solvers)} solver "
-             f"configurations, seeds {sorted({r['seed'] for r in runs})}; database `{Path(db).name}`.", "",
-             f"Gap is relative to the reference (known optimum, else the best feasible objective found by any run); "
-             f"'hit' means feasible and within {100 * target:g} % of it. Cells show median [25th, 75th percentile] "
-             "over instances and seeds.", "",
-             "## By family and method", "", _markdown_table(summarise(runs), columns), "",
-             "## By method", "", _markdown_table(summarise(runs, by=("solver",)), columns[1:]), ""]
+    columns = ["family", "solver", "runs", "feasible", "hit", "gap_pct", "time_s", "vars_or_qubits", "optimal",
+               "time_limits", "failed"]
+
+    def table(rows, cols):
+        return [[(f"{100 * r[c]:.0f} %" if c in ("feasible", "hit") else r[c]) for c in cols] for r in rows]
+
+    legend = ("feasible/hit: share of runs with a feasible answer / within target; gap_pct: median [25th, 75th "
+              "percentile] gap to the reference in %; time_s: solver seconds; optimal: runs that proved "
+              "optimality; time_limits: runs stopped by their time limit with a feasible answer (not failures); "
+              "failed: errors and runs without a feasible answer.")
+    n_history = sum(1 for r in runs if r["incumbents"] is not None)
+    sections = [
+        ReportSection(f"Benchmark report: {', '.join(suites)}", level=1, paragraphs=[
+            f"{len(runs)} runs, {len({r['instance_id'] for r in runs})} instances, {len(solvers)} solver "
+            f"configurations, seeds {sorted({r['seed'] for r in runs})}; database `{Path(db).name}`.",
+            f"Gap is relative to the reference (known optimum, else the best feasible objective found by any run); "
+            f"'hit' means feasible and within {100 * target:g} % of it. Time to target is read from the incumbent "
+            f"histories ({n_history} of {len(runs)} runs have one"
+            + (f"; the other {len(runs) - n_history} fall back to the run's end)." if n_history < len(runs) else ").")]),
+        ReportSection("By family and method", columns=columns, rows=table(summarise(runs), columns), legend=legend),
+        ReportSection("By method", columns=columns[1:], rows=table(summarise(runs, by=("solver",)), columns[1:]),
+                      legend=legend),
+    ]
+    sections += list(extra_sections or [])
     options = {r["solver"]: (r["method"], r["options"]) for r in runs}
-    lines += ["## Solver configurations", "", "| solver | method | options |", "|---|---|---|"]
-    lines += [f"| {s} | {m} | `{o}` |" for s, (m, o) in sorted(options.items())]
-    lines += [""]
-    for title, name in plots:
-        lines += [f"## {title}", "", f"![{title}]({name})", ""]
-    failures = [r for r in runs if r["status"] in FAILED]
+    sections.append(ReportSection("Solver configurations", columns=["solver", "method", "options"],
+                                  rows=[[s, m, o] for s, (m, o) in sorted(options.items())]))
+    sections += plots
+    limited = [r for r in runs if r["status"] == "time_limit" and r["feasible"]]
+    if limited:
+        sections.append(ReportSection("Time-limited runs", paragraphs=[
+            f"{len(limited)} runs reached their time limit and returned their best feasible answer (listed in the "
+            "tables as time_limits, not as failures): " + ", ".join(sorted({r['solver'] for r in limited})) + "."]))
+    failures = [r for r in runs if is_failure(r)]
     if failures:
-        lines += ["## Failed runs", "", "| solver | instance | seed | status | message |", "|---|---|---|---|---|"]
-        for r in failures[:50]:
-            msg = (r["message"] or "").replace("|", "/").replace("\n", " ")[:160]
-            lines.append(f"| {r['solver']} | {r['instance_id']} | {r['seed']} | {r['status']} | {msg} |")
-        if len(failures) > 50:
-            lines.append(f"\n... and {len(failures) - 50} more.")
-        lines.append("")
+        rows = [[r["solver"], r["instance_id"], r["seed"], r["status"],
+                 (r["message"] or "").replace("\n", " ")[:160]] for r in failures[:50]]
+        sections.append(ReportSection("Failed runs", columns=["solver", "instance", "seed", "status", "message"],
+                                      rows=rows, paragraphs=[f"... and {len(failures) - 50} more."]
+                                      if len(failures) > 50 else [],
+                                      legend="Errors and runs that ended without a feasible answer."))
     versions = {r["cutslack_version"] for r in runs}
     hosts = {r["host"] for r in runs}
-    lines += ["## Environment", "", f"cutslack {', '.join(sorted(versions))} on {', '.join(sorted(hosts))}; "
-              f"dependencies: `{json.loads(runs[-1]['versions'] or '{}')}`", ""]
+    sections.append(ReportSection("Environment", paragraphs=[
+        f"cutslack {', '.join(sorted(versions))} on {', '.join(sorted(hosts))}; dependencies: "
+        f"`{json.loads(runs[-1]['versions'] or '{}')}`"]))
     path = out / "report.md"
-    path.write_text("\n".join(lines))
+    path.write_text(_markdown(sections))
+    (out / "report.html").write_text(_html(sections, out, f"cutslack report: {', '.join(suites)}"))
     return path

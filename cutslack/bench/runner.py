@@ -93,7 +93,8 @@ def run_suite(suite: Suite, store: Store, *, executor: Executor | None = None, r
             summary.stored += 1
             summary.statuses[record["status"]] = summary.statuses.get(record["status"], 0) + 1
             bar.update(1)
-            bar.set_postfix(failed=summary.errors + summary.statuses.get(Status.TIME_LIMIT.value, 0), refresh=False)
+            bar.set_postfix(errors=summary.errors, time_limited=summary.statuses.get(Status.TIME_LIMIT.value, 0),
+                            refresh=False)
     except KeyboardInterrupt:
         summary.interrupted = True
         log("aborted: the runs in flight were abandoned")

@@ -163,10 +163,53 @@ class Store:
             sql += " WHERE " + " AND ".join(clauses)
         return [dict(r) for r in self.conn.execute(sql + " ORDER BY id", args)]
 
-    def history(self, run_id: int) -> list[dict]:
-        """Return the per-iteration records of one run."""
+    def _history_rows(self, run_id: int) -> list[dict]:
         rows = self.conn.execute("SELECT data FROM history WHERE run_id = ? ORDER BY iteration", (run_id,))
         return [json.loads(r[0]) for r in rows]
+
+    def history(self, run_id: int) -> list[dict]:
+        """Return the per-iteration records of one run (without the incumbent and info events)."""
+        return [h for h in self._history_rows(run_id) if "event" not in h]
+
+    def incumbents(self, run_id: int) -> list[tuple[float, float]] | None:
+        """Return ``[(elapsed s, best feasible objective), ...]`` each time the run's incumbent improved.
+
+        None for a run stored without this record (written by an older cutslack, or one that
+        crashed), so a report can fall back to the run's end and say so.
+        """
+        rows = self._history_rows(run_id)
+        if not any(h.get("event") == "info" for h in rows):
+            return None
+        return [(h["elapsed"], h["objective"]) for h in rows if h.get("event") == "incumbent"]
+
+    def run_info(self, run_id: int) -> dict:
+        """Return the scalar ``Result.info`` entries stored with a run ({} when none were)."""
+        for h in self._history_rows(run_id):
+            if h.get("event") == "info":
+                return {k: v for k, v in h.items() if k != "event"}
+        return {}
+
+    def all_events(self, suite: str | None = None) -> dict[int, dict]:
+        """Return ``{run_id: {"incumbents": [...] or None, "info": {...}}}`` in one query (for reports)."""
+        sql = "SELECT h.run_id, h.data FROM history h"
+        args = ()
+        if suite is not None:
+            sql += " JOIN runs r ON r.id = h.run_id WHERE r.suite = ?"
+            args = (suite,)
+        out: dict[int, dict] = {}
+        for run_id, data in self.conn.execute(sql + " ORDER BY h.run_id, h.iteration", args):
+            if '"event"' not in data:
+                continue
+            h = json.loads(data)
+            entry = out.setdefault(run_id, {"incumbents": [], "info": None})
+            if h.get("event") == "incumbent":
+                entry["incumbents"].append((h["elapsed"], h["objective"]))
+            elif h.get("event") == "info":
+                entry["info"] = {k: v for k, v in h.items() if k != "event"}
+        for entry in out.values():
+            if entry["info"] is None:
+                entry["incumbents"], entry["info"] = None, {}
+        return out
 
     def suites(self) -> list[str]:
         """Return the names of the suites in the store."""

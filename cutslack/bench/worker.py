@@ -107,7 +107,24 @@ def execute_run(task) -> tuple[dict, list]:
                solver_time=float(result.wall_time), wall_time=wall,
                message=str(result.info.get("message", "")) or None)
     history = [jsonable(h) if isinstance(h, dict) else {"value": jsonable(h)} for h in result.history]
+    history += result_events(result)
     return rec, history
+
+
+def result_events(result) -> list[dict]:
+    """Return the extra history rows of a run: each incumbent improvement and the result's scalar info.
+
+    ``{"event": "incumbent", "elapsed": s, "objective": v}`` per improvement of the best
+    feasible objective (time to target), then one ``{"event": "info", ...}`` with the
+    ``info`` entries that are numbers, strings or booleans (``subproblem``,
+    ``raw_feasible_fraction``, ``best_raw_objective``...).
+    """
+    events = [{"event": "incumbent", "elapsed": float(t), "objective": float(v)}
+              for t, v in result.info.get("incumbents", [])]
+    scalars = {k: v for k, v in result.info.items()
+               if isinstance(v, (bool, int, float, str)) and k != "event" and not (isinstance(v, str) and len(v) > 500)}
+    events.append({"event": "info", **jsonable(scalars)})
+    return events
 
 
 def worker_init(imports=()) -> None:

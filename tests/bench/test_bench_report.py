@@ -64,3 +64,29 @@ def test_empty_store_has_no_report(tmp_path):
     Store(tmp_path / "empty.db").close()
     with pytest.raises(ValueError, match="no runs"):
         write_report(tmp_path / "empty.db", tmp_path / "out")
+
+
+def test_html_report_is_self_contained_and_names_what_is_there(small_store, tmp_path):
+    db, _ = small_store
+    path = write_report(db, tmp_path / "out")
+    html = (path.parent / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 5 and "<table>" in html and 'src="gap' not in html
+    with pytest.raises(ValueError, match="suites there: small"):
+        write_report(db, tmp_path / "other", suite="nope")
+
+
+def test_time_to_target_reads_the_incumbent_history_and_falls_back_to_the_run_end(small_store):
+    from cutslack.bench.report import is_failure, time_to_target
+
+    db, _ = small_store
+    with Store(db) as store:
+        runs = load_runs(store)
+        dp = next(r for r in runs if r["solver"] == "dp")
+        stored = store.incumbents(dp["id"])
+    assert stored and stored[-1][1] == dp["objective"] and dp["ttt_source"] == "history"
+    run = {"hit": True, "reference": 100.0, "sense": "max", "solver_time": 5.0,
+           "incumbents": [(0.1, 90.0), (0.4, 99.5), (2.0, 100.0)]}
+    assert time_to_target(run, 0.01) == (0.4, "history")
+    assert time_to_target(dict(run, incumbents=None), 0.01) == (5.0, "run end")
+    assert not is_failure({"status": "time_limit", "feasible": 1})
+    assert is_failure({"status": "time_limit", "feasible": 0}) and is_failure({"status": "error", "feasible": 0})

@@ -37,6 +37,7 @@ from cutslack.binary import BinaryProgram
 from cutslack.errors import InvalidInstanceError, SolverError
 from cutslack.problems.base import Problem
 from cutslack.result import SampleSet, Status
+from cutslack.solvers.bounds import StopRule, cheap_bound
 from cutslack.solvers.lagrangian.dual import DUAL_METHODS, make_dual_method
 from cutslack.solvers.lagrangian.scoring import (SampleScorer, check_sampler, program_of, sample_subproblem,
                                                 sampled_by)
@@ -265,6 +266,9 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
         method.rho = float(rho)
     schedule_rho = float(rho) if mode == "augmented" else None   # the ρ schedule of non-ALM duals
     scorer = SampleScorer(scored, program, use_repair=use_repair)
+    # where sampled subproblems leave the dual value an estimate, a cheap valid bound of the problem itself
+    # (DP/LP, Gilmore-Lawler, clique cover, Held-Karp) ends the run once the best repaired solution reaches it
+    stop = StopRule(cheap_bound(scored) if isinstance(scored, Problem) else None, sense=program.sense)
     integral = _objective_integral(program)
     exact_all = True
     best_bound = -np.inf          # best dual value (minimisation form, original units), valid only if exact_all
@@ -348,6 +352,9 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
             if scorer.best_min - bound_eff <= tol * max(1.0, abs(scorer.best_min)):
                 status, message = Status.OPTIMAL, "duality gap closed"
                 break
+        if not exact_all and stop.update(scorer.best_primal()):
+            status, message = Status.OPTIMAL, f"reached the problem's {stop.bound.kind} bound"
+            break
         if since_progress >= int(patience):
             message = f"no progress in {patience} iterations"
             break
@@ -394,6 +401,7 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
     if isinstance(method, DUAL_METHODS["bundle"]):
         info.update(serious_steps=method.serious_steps, null_steps=method.null_steps)
     return make_result(scored, scorer.native_best(), method=method_name, run=run, status=status,
-                       bound=scorer.sign * best_bound if bound_valid else None, n_vars=n, n_qubits=n_qubits, nit=it,
+                       bound=(stop.bound.effective if stop.optimal else
+                              scorer.sign * best_bound if bound_valid else None), n_vars=n, n_qubits=n_qubits, nit=it,
                        history=history, samples=SampleSet.concatenate(samples_kept) if samples_kept else None,
                        info=info)

@@ -28,7 +28,8 @@ from cutslack.api import Run, make_result, register_solver
 from cutslack.errors import InvalidInstanceError, SolverError
 from cutslack.problems.knapsack import Knapsack
 from cutslack.result import Status
-from cutslack.solvers.classical.heuristics._common import kernel_seed, run_chunks
+from cutslack.solvers.bounds import Bound, StopRule, knapsack_bound, reaches_bound
+from cutslack.solvers.classical.heuristics._common import kernel_seed, run_chunks, stop_reason
 
 __all__ = ["mdkp_greedy", "mdkp_tabu", "lp_relaxation"]
 
@@ -209,24 +210,29 @@ def _prepare(problem: Knapsack):
     return bound, order, W, x, slack, duals, utility
 
 
-def _proven_target(problem: Knapsack, bound: float) -> float:
-    # with integer profits no solution beats floor(LP bound)
-    p = problem.profits
-    return float(np.floor(bound + 1e-6)) if np.all(p == np.round(p)) else np.inf
+def _best_bound(problem: Knapsack, lp_bound: float) -> Bound:
+    # the DP value where one small integer constraint allows it, else the (floored) LP bound
+    cheap = knapsack_bound(problem) if problem.m == 1 else None
+    if cheap is not None and cheap.value <= lp_bound + 1e-9:
+        return cheap
+    return Bound(lp_bound, "LP relaxation", "max", bool(np.all(problem.profits == np.round(problem.profits))))
 
 
 @register_solver("mdkp-greedy", accepts=(Knapsack,), description="greedy by LP pseudo-utility")
 def mdkp_greedy(problem: Knapsack, *, rng=None, time_limit=None, callback=None):
     """Return the greedy solution by pseudo-utility ``p_j / (u' W_j)`` (u: LP duals); the LP value is the bound."""
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
-    bound, _, _, x, _, _, _ = _prepare(problem)
-    status = Status.OPTIMAL if problem.evaluate(x) >= _proven_target(problem, bound) - 1e-9 else None
-    return make_result(problem, x, method="mdkp-greedy", run=run, status=status, bound=bound, n_vars=problem.n, nit=1)
+    lp_bound, _, _, x, _, _, _ = _prepare(problem)
+    bound = _best_bound(problem, lp_bound)
+    status = Status.OPTIMAL if reaches_bound(float(problem.evaluate(x)), bound) else None
+    return make_result(problem, x, method="mdkp-greedy", run=run, status=status, bound=bound.effective, n_vars=problem.n,
+                       nit=1, info={"bound_kind": bound.kind})
 
 
 @register_solver("mdkp-tabu", accepts=(Knapsack,), description="tabu search with strategic oscillation")
 def mdkp_tabu(problem: Knapsack, *, rng=None, time_limit=None, callback=None, initial=None,
-              max_iter: int | None = None, restart_after: int | None = None, target: float | None = None):
+              max_iter: int | None = None, restart_after: int | None = None, target: float | None = None,
+              max_no_improve: float | None = None):
     """Return the best solution of an LP-guided tabu search that oscillates across feasibility.
 
     Parameters
@@ -239,13 +245,19 @@ def mdkp_tabu(problem: Knapsack, *, rng=None, time_limit=None, callback=None, in
         Iterations without a new best before restarting from a perturbed best (default ``50 + 5 n``).
     target : float, optional
         Stop once a solution of at least this profit is found.
+    max_no_improve : int, optional
+        Stop after this many iterations without a better solution (default
+        ``max(20000, 200 n)``; ``float("inf")`` to run to ``max_iter`` or the time limit).
 
-    ``bound`` is the LP-relaxation value; the status is OPTIMAL when integer profits reach
-    its floor, else FEASIBLE (or TIME_LIMIT / STOPPED).
+    ``bound`` is the exact DP value (one integer constraint, small capacity) or the LP
+    relaxation; the status is OPTIMAL when the best solution reaches it (floored for integer
+    profits), else FEASIBLE (or TIME_LIMIT / STOPPED).  ``time_limit`` is a cap: the search
+    stops earlier on the bound or on stagnation.
     """
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     n = problem.n
-    bound, order, W, x, slack, duals, utility = _prepare(problem)
+    lp_bound, order, W, x, slack, duals, utility = _prepare(problem)
+    bound = _best_bound(problem, lp_bound)
     p = np.asarray(problem.profits, dtype=float)
     cap = np.asarray(problem.capacities, dtype=float)
     if initial is not None:
@@ -254,7 +266,7 @@ def mdkp_tabu(problem: Knapsack, *, rng=None, time_limit=None, callback=None, in
             raise InvalidInstanceError("initial", "must be a feasible 0/1 vector")
         x[:] = x0
         _set_slack(W, cap, x, slack)
-    proven = _proven_target(problem, bound)
+    proven = bound.effective
     stop_at = min(proven, np.inf if target is None else float(target))
     if max_iter is None and time_limit is None:
         max_iter = max(20_000, 200 * n)
@@ -277,9 +289,12 @@ def mdkp_tabu(problem: Knapsack, *, rng=None, time_limit=None, callback=None, in
         return state["best"] < stop_at - 1e-9 and (max_iter is None or state["it"] < max_iter)
 
     def intermediate():
-        return make_result(problem, best.copy(), method="mdkp-tabu", run=run, bound=bound, nit=state["it"], n_vars=n)
+        return make_result(problem, best.copy(), method="mdkp-tabu", run=run, bound=bound.effective, nit=state["it"],
+                           n_vars=n)
 
-    run_chunks(run, step, intermediate)
-    status = Status.OPTIMAL if state["best"] >= proven - 1e-9 else None
-    return make_result(problem, best.copy(), method="mdkp-tabu", run=run, status=status, bound=bound,
-                       nit=state["it"], n_vars=n, info={"iterations": state["it"], "lp_bound": bound})
+    stop = StopRule(bound, max(20_000, 200 * n) if max_no_improve is None else max_no_improve)
+    run_chunks(run, step, intermediate, incumbent=lambda: state["best"], sense="max", stop=stop, work_per_chunk=chunk)
+    status = Status.OPTIMAL if reaches_bound(state["best"], bound) else None
+    return make_result(problem, best.copy(), method="mdkp-tabu", run=run, status=status, bound=bound.effective,
+                       nit=state["it"], n_vars=n, info={"iterations": state["it"], "lp_bound": lp_bound,
+                                                        "bound_kind": bound.kind, "stop": stop_reason(run, stop)})

@@ -24,7 +24,9 @@ from numba import njit
 from cutslack.api import Run, make_result, register_solver
 from cutslack.errors import InvalidInstanceError
 from cutslack.problems.mis import MaximumIndependentSet
-from cutslack.solvers.classical.heuristics._common import kernel_seed, run_chunks
+from cutslack.result import Status
+from cutslack.solvers.bounds import StopRule, cheap_bound, reaches_bound
+from cutslack.solvers.classical.heuristics._common import kernel_seed, run_chunks, stop_reason
 
 __all__ = ["mis_greedy", "mis_iterated_local_search", "csr_adjacency"]
 
@@ -249,12 +251,17 @@ def mis_greedy(problem: MaximumIndependentSet, *, rng=None, time_limit=None, cal
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     indptr, indices = csr_adjacency(problem)
     x = _greedy_solution(problem, indptr, indices)
-    return make_result(problem, x, method="mis-greedy", run=run, n_vars=len(problem.nodes), nit=1)
+    bound = cheap_bound(problem)
+    status = Status.OPTIMAL if reaches_bound(float(problem.evaluate(x)), bound) else None
+    return make_result(problem, x, method="mis-greedy", run=run, n_vars=len(problem.nodes), nit=1, status=status,
+                       bound=None if bound is None else bound.effective,
+                       info={"bound_kind": None if bound is None else bound.kind})
 
 
 @register_solver("mis-ils", accepts=(MaximumIndependentSet,), description="ARW iterated local search with (1,2)-swaps")
 def mis_iterated_local_search(problem: MaximumIndependentSet, *, rng=None, time_limit=None, callback=None,
-                              initial=None, max_iter: int | None = None, target: float | None = None):
+                              initial=None, max_iter: int | None = None, target: float | None = None,
+                              max_no_improve: float | None = None):
     """Return the best independent set of ARW's iterated local search.
 
     Parameters
@@ -266,8 +273,12 @@ def mis_iterated_local_search(problem: MaximumIndependentSet, *, rng=None, time_
         unlimited with one).
     target : float, optional
         Stop as soon as an independent set of at least this weight is found.
+    max_no_improve : int, optional
+        Stop after this many iterations without a heavier set (default ``max(10000, 100 n)``;
+        ``float("inf")`` to run to ``max_iter`` or the time limit).
 
-    No optimality proof is given.
+    ``bound`` is a greedy clique cover's; a set reaching it is proven maximum (status
+    OPTIMAL).  ``time_limit`` is a cap, not a target.
     """
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     n = len(problem.nodes)
@@ -282,7 +293,8 @@ def mis_iterated_local_search(problem: MaximumIndependentSet, *, rng=None, time_
         sol = sol.copy()
     if n == 0 or indices.shape[0] == 0:
         x = np.ones(n, dtype=np.int64)
-        return make_result(problem, x, method="mis-ils", run=run, n_vars=n, info={"trivial": "no edges"})
+        return make_result(problem, x, method="mis-ils", run=run, n_vars=n, status=Status.OPTIMAL,
+                           info={"trivial": "no edges"})
     tight = np.zeros(n, dtype=np.int64)
     np.add.at(tight, indices, np.repeat(sol, np.diff(indptr)))
     best = sol.copy()
@@ -290,6 +302,8 @@ def mis_iterated_local_search(problem: MaximumIndependentSet, *, rng=None, time_
         max_iter = max(20_000, 100 * n)
     chunk = max(100, min(5000, 2_000_000 // max(1, indices.shape[0])))
     state = {"best": float(w @ best), "it": 0}
+    bound = cheap_bound(problem)
+    stop = StopRule(bound, max(10_000, 100 * n) if max_no_improve is None else max_no_improve, sense="max")
 
     def step() -> bool:
         # polish the start (and any initial) with a plain descent first
@@ -315,6 +329,10 @@ def mis_iterated_local_search(problem: MaximumIndependentSet, *, rng=None, time_
     def intermediate():
         return make_result(problem, best.copy(), method="mis-ils", run=run, nit=state["it"], n_vars=n)
 
-    run_chunks(run, step, intermediate)
-    return make_result(problem, best.copy(), method="mis-ils", run=run, nit=state["it"], n_vars=n,
-                       info={"iterations": state["it"]})
+    run_chunks(run, step, intermediate, incumbent=lambda: state["best"], sense="max", stop=stop,
+               work_per_chunk=chunk)
+    status = Status.OPTIMAL if reaches_bound(state["best"], bound) else None
+    return make_result(problem, best.copy(), method="mis-ils", run=run, nit=state["it"], n_vars=n, status=status,
+                       bound=None if bound is None else bound.effective,
+                       info={"iterations": state["it"], "stop": stop_reason(run, stop),
+                             "bound_kind": None if bound is None else bound.kind})

@@ -26,7 +26,8 @@ from cutslack.api import Run, make_result, register_solver
 from cutslack.errors import InvalidInstanceError
 from cutslack.problems.qap import QuadraticAssignment
 from cutslack.result import Status
-from cutslack.solvers.classical.heuristics._common import kernel_seed, run_chunks
+from cutslack.solvers.bounds import StopRule, cheap_bound, reaches_bound
+from cutslack.solvers.classical.heuristics._common import kernel_seed, run_chunks, stop_reason
 
 __all__ = ["qap_tabu", "qap_anneal", "swap_delta"]
 
@@ -154,7 +155,8 @@ def _small(problem, method, run):
 
 @register_solver("qap-tabu", accepts=(QuadraticAssignment,), description="robust tabu search (Taillard)")
 def qap_tabu(problem: QuadraticAssignment, *, rng=None, time_limit=None, callback=None, initial=None,
-             max_iter: int | None = None, restart_after: int | None = None, target: float | None = None):
+             max_iter: int | None = None, restart_after: int | None = None, target: float | None = None,
+             max_no_improve: float | None = None):
     """Return the best permutation found by multi-start robust tabu search.
 
     Parameters
@@ -168,8 +170,14 @@ def qap_tabu(problem: QuadraticAssignment, *, rng=None, time_limit=None, callbac
         permutation (default ``200 n``... at least 20000).
     target : float, optional
         Stop as soon as a permutation of at most this cost is found.
+    max_no_improve : int, optional
+        Stop after this many iterations without a better permutation (default
+        ``4 restart_after``: a few restarts that found nothing; ``float("inf")`` to run to
+        ``max_iter`` or the time limit).
 
-    No optimality proof; instances with at most 7 facilities are enumerated exactly.
+    ``bound`` is the Gilmore–Lawler bound (n <= 60); reaching it proves optimality (status
+    OPTIMAL), which on most instances it never does.  Instances with at most 7 facilities are
+    enumerated exactly.  ``time_limit`` is a cap, not a target.
     """
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     n = problem.n
@@ -180,6 +188,8 @@ def qap_tabu(problem: QuadraticAssignment, *, rng=None, time_limit=None, callbac
         max_iter = 2000 * n
     restart_after = max(20_000, 200 * n) if restart_after is None else int(restart_after)
     chunk = max(50, 200_000 // (n * n))
+    bound = cheap_bound(problem)
+    stop = StopRule(bound, 4 * restart_after if max_no_improve is None else max_no_improve, sense="min")
     state = {"p": _start(problem, initial, run), "it": 0, "since": 0, "starts": 0}
     best_p = state["p"].copy()
     best = {"cost": np.inf}
@@ -219,22 +229,33 @@ def qap_tabu(problem: QuadraticAssignment, *, rng=None, time_limit=None, callbac
     def intermediate():
         return make_result(problem, best_p.copy(), method="qap-tabu", run=run, nit=state["it"], n_vars=n)
 
-    run_chunks(run, step, intermediate)
-    return make_result(problem, best_p.copy(), method="qap-tabu", run=run, nit=state["it"], n_vars=n,
-                       info={"starts": state["starts"], "iterations": state["it"]})
+    run_chunks(run, step, intermediate, incumbent=lambda: best["cost"], sense="min", stop=stop, work_per_chunk=chunk)
+    return _finish(problem, best_p, "qap-tabu", run, bound, stop, state["it"],
+                   {"starts": state["starts"], "iterations": state["it"]})
+
+
+def _finish(problem, best_p, method, run, bound, stop, nit, info):
+    # OPTIMAL when the best permutation reaches the Gilmore-Lawler bound
+    value = float(problem.evaluate(best_p))
+    status = Status.OPTIMAL if reaches_bound(value, bound) else None
+    info = dict(info, stop=stop_reason(run, stop), bound_kind=None if bound is None else bound.kind)
+    return make_result(problem, best_p.copy(), method=method, run=run, status=status, nit=nit, n_vars=problem.n,
+                       bound=None if bound is None else bound.effective, info=info)
 
 
 @register_solver("qap-anneal", accepts=(QuadraticAssignment,), description="simulated annealing over swaps")
 def qap_anneal(problem: QuadraticAssignment, *, rng=None, time_limit=None, callback=None, initial=None,
                levels: int = 100, moves_per_level: int | None = None, cooling: float = 0.93,
-               restarts: int | None = None):
+               restarts: int | None = None, max_no_improve: int | None = None):
     """Return the best permutation found by simulated annealing with random pair swaps.
 
     The initial temperature accepts an average uphill swap with probability 1/2 (sampled on
     the start); ``levels`` geometric steps of factor ``cooling``, ``moves_per_level``
     proposals each (default ``n²``).  Each of ``restarts`` further cycles (default 2 without a
     time limit, unlimited with one) re-anneals from the best permutation at a tenth of the
-    first temperature.  No optimality proof; at most 7 facilities are enumerated exactly.
+    first temperature; ``max_no_improve`` cycles in a row without a better permutation end
+    the run (default 2).  It stops at once on reaching the Gilmore–Lawler bound (OPTIMAL).
+    At most 7 facilities are enumerated exactly.
     """
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     n = problem.n
@@ -251,6 +272,8 @@ def qap_anneal(problem: QuadraticAssignment, *, rng=None, time_limit=None, callb
     state = {"cost": float(problem.evaluate(p)), "level": 0, "cycle": 0, "t": t0}
     best_p = p.copy()
     state["best"] = state["cost"]
+    bound = cheap_bound(problem)
+    stop = StopRule(bound, (2 if max_no_improve is None else max_no_improve) * levels, sense="min")
 
     def step() -> bool:
         state["cost"], state["best"] = _anneal_chunk(A, B, p, state["cost"], best_p, state["best"], state["t"],
@@ -269,6 +292,6 @@ def qap_anneal(problem: QuadraticAssignment, *, rng=None, time_limit=None, callb
     def intermediate():
         return make_result(problem, best_p.copy(), method="qap-anneal", run=run, nit=state["level"], n_vars=n)
 
-    run_chunks(run, step, intermediate)
-    return make_result(problem, best_p.copy(), method="qap-anneal", run=run, nit=state["level"], n_vars=n,
-                       info={"cycles": state["cycle"], "initial_temperature": float(t0)})
+    run_chunks(run, step, intermediate, incumbent=lambda: state["best"], sense="min", stop=stop)
+    return _finish(problem, best_p, "qap-anneal", run, bound, stop, state["level"],
+                   {"cycles": state["cycle"], "initial_temperature": float(t0)})
