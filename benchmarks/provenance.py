@@ -9,6 +9,7 @@ was shared, so wall times are noisy.  Scripts in ``benchmarks/`` import it as
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import platform
 import subprocess
@@ -35,8 +36,13 @@ def command_line(script: str, argv=None) -> str:
     return " ".join(part for part in (env, "python", str(rel), *args) if part)
 
 
+@functools.cache
 def git_revision() -> str:
-    """Return the cutslack checkout's commit hash (with ``+dirty`` when the tree has edits), or ``unknown``."""
+    """Return the cutslack checkout's commit hash (with ``+dirty`` when the tree has edits), or ``unknown``.
+
+    Read once (the first call, at import of this module) so the header names the code the
+    run started with, even if the checkout changes while a long benchmark runs.
+    """
     try:
         rev = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                              check=True, timeout=10).stdout.strip()
@@ -45,6 +51,9 @@ def git_revision() -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return rev + ("+dirty" if dirty else "")
+
+
+git_revision()
 
 
 def thread_settings() -> str:
