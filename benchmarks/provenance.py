@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["command_line", "git_revision", "results_header", "thread_settings"]
+__all__ = ["command_line", "git_revision", "results_header", "text_header", "thread_settings"]
 
 ROOT = Path(__file__).resolve().parent.parent
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -78,3 +78,9 @@ def results_header(script: str, argv=None, *, extra: str = "") -> str:
     if extra:
         lines.append(f"- {extra}")
     return "\n".join(lines) + "\n"
+
+
+def text_header(script: str, argv=None, *, extra: str = "") -> str:
+    """Return :func:`results_header` as ``#`` comment lines, for plain-text results files."""
+    lines = [line for line in results_header(script, argv, extra=extra).splitlines() if line]
+    return "\n".join("# " + line.removeprefix("- ") for line in lines) + "\n"
