@@ -9,12 +9,14 @@ state + expectation, with the one-off cost diagonal timed separately), and the r
 Threads are pinned to --threads for both (set before NumPy, Numba and Aer load).
 
 Usage: python benchmarks/qaoa_simulator.py [--sizes 12 16 20 22 24] [--depths 1 3] [--threads 1]
+       [--out benchmarks/results/qaoa_simulator.txt]   (also write the table, with a provenance header)
 Targets (issue 4): ratio >= 10 at n = 20, p = 3 on MaxCut, >= 50 on the dense QUBO; |diff| <= 1e-8.
 """
 
 from __future__ import annotations
 
 import argparse
+import builtins
 import os
 import sys
 import time
@@ -27,6 +29,7 @@ def parse_args():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=3, help="best of this many timings per simulator")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", help="also write the printed table, with a provenance header, to this file")
     return ap.parse_args()
 
 
@@ -78,6 +81,12 @@ def main():
 
     StatevectorSimulator(maxcut_qubo(6, 0)).expectation(StatevectorSimulator(maxcut_qubo(6, 0)).qaoa_state([0.1], [0.2]))
     rng = np.random.default_rng(args.seed)
+    lines = []
+
+    def print(line, **_kw):  # noqa: A001 - tee to stdout and the results file
+        lines.append(line)
+        builtins.print(line, flush=True)
+
     print(f"threads={args.threads} for both (Numba threads; Aer max_parallel_threads, fusion on, its default)"
           f"  (times: best of {args.repeats}, seconds)")
     header = f"{'instance':>9} {'n':>3} {'p':>2} {'ours':>20} {'aer':>20} {'|diff|':>9} {'t_diag':>8} {'t_ours':>9} {'t_aer':>9} {'ratio':>8} {'ratio+diag':>10}"
@@ -98,6 +107,13 @@ def main():
                 print(f"{kind:>9} {n:>3} {p:>2} {ours:>20.12f} {theirs:>20.12f} {abs(ours - theirs):>9.1e} "
                       f"{t_diag:>8.4f} {t_ours:>9.5f} {t_aer:>9.4f} {t_aer / t_ours:>8.1f} {t_aer / (t_ours + t_diag):>10.1f}",
                       flush=True)
+    if args.out:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from provenance import text_header
+
+        with open(args.out, "w") as fh:
+            fh.write(text_header(__file__) + "\n".join(lines) + "\n")
+        builtins.print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

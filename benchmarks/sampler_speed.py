@@ -11,7 +11,7 @@ are measured in this process, one after the other, after a warm-up (JIT compile)
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/sampler_speed.py [--sizes 100 500 1000] [--reads 32]
-        [--sweeps 1000] [--seed 0] [--dtype float32|float64]
+        [--sweeps 1000] [--seed 0] [--dtype float32|float64] [--out benchmarks/results/sampler_speed.txt]
 """
 
 from __future__ import annotations
@@ -79,19 +79,30 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                         help="cutslack's coupling storage (fields are float64 either way); float32 is its default")
+    parser.add_argument("--out", help="also write the printed table, with a provenance header, to this file")
     args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
     dtype = np.dtype(args.dtype)
+    lines = []
     dwave_sampler()
     anneal_sampler(random_dense_qubo(8, 0), num_reads=2, num_sweeps=2, rng=0, dtype=dtype)  # JIT warm-up
     header = (f"{'n':>5} {'reads':>5} {'sweeps':>6} {'ours flips/s':>13} {'dwave flips/s':>13} {'ratio':>6} "
               f"{'ours best':>11} {'dwave best':>11} {'ours mean':>11} {'dwave mean':>11}")
+    lines += [header, "-" * len(header)]
     print(header)
     print("-" * len(header))
     for n in args.sizes:
         r = measure(n, args.reads, args.sweeps, args.seed, dtype)
-        print(f"{r['n']:>5} {r['reads']:>5} {r['sweeps']:>6} {r['ours_rate']:>13.4g} {r['dwave_rate']:>13.4g} "
-              f"{r['ours_rate'] / r['dwave_rate']:>6.2f} {r['ours_best']:>11.6g} {r['dwave_best']:>11.6g} "
-              f"{r['ours_mean']:>11.6g} {r['dwave_mean']:>11.6g}", flush=True)
+        lines.append(f"{r['n']:>5} {r['reads']:>5} {r['sweeps']:>6} {r['ours_rate']:>13.4g} {r['dwave_rate']:>13.4g} "
+                     f"{r['ours_rate'] / r['dwave_rate']:>6.2f} {r['ours_best']:>11.6g} {r['dwave_best']:>11.6g} "
+                     f"{r['ours_mean']:>11.6g} {r['dwave_mean']:>11.6g}")
+        print(lines[-1], flush=True)
+    if args.out:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from provenance import text_header
+
+        Path(args.out).write_text(text_header(__file__, argv) + "\n".join(lines) + "\n")
+        print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

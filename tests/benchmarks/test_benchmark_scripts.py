@@ -1,0 +1,99 @@
+"""The benchmark scripts label every row by the path that produced it and never count a
+closed-form or a not-simulated run as a sampled slack-free win."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def _load(name: str):
+    """Import ``benchmarks/<name>.py`` as a module (its folder first on sys.path, as when run)."""
+    if str(SCRIPTS) not in sys.path:
+        sys.path.insert(0, str(SCRIPTS))
+    spec = importlib.util.spec_from_file_location(f"_bench_{name}", SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_slack_vs_slackfree_labels_closed_form_row(benchmarks, tmp_path):
+    svs = _load("slack_vs_slackfree")
+    out = tmp_path / "svs.md"
+    knap, same = svs.main(["--instances", "mknap1#1", "mknap1#2", "--rounds", "1", "--reads", "4", "--sweeps", "20",
+                           "--no-same-qubits", "--no-plot", "--out", str(out)])
+    assert same == []
+    assert {r["method"] for r in knap} == {"lagrangian", "penalty", "unbalanced", "lagrangian-heuristic"}
+    for r in knap:
+        if r["method"] == "lagrangian-heuristic":
+            assert r["subproblem"] == "closed form" and not r["sampled"]
+        else:
+            assert r["subproblem"] == "sampled by anneal" and r["sampled"]
+    by = {(r["instance"], r["method"]): r for r in knap}
+    for inst in ("mknap1#1", "mknap1#2"):
+        assert by[(inst, "lagrangian")]["qubits"] == by[(inst, "lagrangian")]["n"]
+        assert by[(inst, "penalty")]["qubits"] > by[(inst, "penalty")]["n"]
+        assert by[(inst, "penalty")]["qubits_qiskit"] >= by[(inst, "penalty")]["qubits"]
+    text = out.read_text()
+    assert "- command: `" in text and "- threads: OMP_NUM_THREADS=" in text and "(git " in text
+    heuristic_lines = [line for line in text.splitlines() if line.startswith("| mdkp |") and "lagrangian-heuristic" in line]
+    assert len(heuristic_lines) == 2
+    assert all("| closed form |" in line and "sampled by" not in line for line in heuristic_lines)
+    assert "slack-free gap <= slack-bit gap on" in text
+
+
+def test_slack_vs_slackfree_comparison_counts_ties_and_infeasible():
+    svs = _load("slack_vs_slackfree")
+
+    def row(inst, method, gap):
+        return {"instance": inst, "seed": 0, "method": method, "gap": gap, "qubits": 1, "time": 0.0,
+                "subproblem": "sampled by anneal"}
+
+    rows = [row("a", "penalty", 0.01), row("a", "lagrangian", 0.01),    # tie: no worse
+            row("b", "penalty", 0.0), row("b", "lagrangian", 0.02),     # worse
+            row("c", "penalty", None), row("c", "lagrangian", 0.5)]     # penalty infeasible (100 %)
+    assert svs.no_worse_count(rows, "lagrangian") == (2, 3)
+    stats = svs.method_stats(rows, "penalty")
+    assert stats["infeasible"] == 1 and stats["worst"] == pytest.approx(1.0) and stats["at_optimum"] == 1
+
+
+def test_quantum_formulations_too_large_is_nobodys_win():
+    qf = _load("quantum_formulations")
+    base = {"family": "knapsack", "method": "qaoa", "sense": "max"}
+    rows = [{**base, "instance": "big", "formulation": "penalty", "qubits": 99, "outcome": qf.TOO_LARGE},
+            {**base, "instance": "big", "formulation": "lagrangian", "qubits": 10, "outcome": "ran", "best": 5.0,
+             "p_near": 0.1},
+            {**base, "instance": "big", "formulation": "unbalanced", "qubits": 10, "outcome": "ran", "best": 5.0,
+             "p_near": 0.0},
+            {**base, "instance": "small", "formulation": "penalty", "qubits": 15, "outcome": "ran", "best": 6.0,
+             "p_near": 0.2},
+            {**base, "instance": "small", "formulation": "lagrangian", "qubits": 8, "outcome": "ran", "best": 5.0,
+             "p_near": 0.3},
+            {**base, "instance": "small", "formulation": "unbalanced", "qubits": 8, "outcome": "ran", "best": 6.0,
+             "p_near": 0.0}]
+    lines = qf.summarise(rows)
+    lagr = next(line for line in lines if line.startswith("- lagrangian vs"))
+    assert "(1 runs)" in lagr and "as good on 0/1" in lagr and "at least as high on 1/1" in lagr
+    assert "too large to simulate on 1 runs" in lagr
+    unb = next(line for line in lines if line.startswith("- unbalanced vs"))
+    assert "as good on 1/1" in unb and "at least as high on 0/1" in unb
+    assert qf.statevector_bytes(30) > qf.statevector_bytes(20) > 0
+    assert qf.format_bytes(1 << 30) == "1 GiB"
+
+
+def test_milp_library_ratio_marks_time_limited_side():
+    ml = _load("milp_library")
+    from types import SimpleNamespace
+
+    from cutslack.result import Status
+
+    edge = SimpleNamespace(status=Status.TIME_LIMIT, wall_time=10.0)
+    clique = SimpleNamespace(status=Status.OPTIMAL, wall_time=2.0)
+    assert ml.edge_vs_clique(edge, clique) == ">5.00"
+    assert ml.edge_vs_clique(clique, edge) == "<0.20"
+    assert ml.edge_vs_clique(clique, clique) == "1.00"
