@@ -110,7 +110,7 @@ def run_one(problem, method, options, args, seed):
     if method in ("lagrangian", CLOSED_FORM):
         budget = {"maxiter": args.rounds, "patience": args.rounds}
     else:
-        budget = {"rounds": args.rounds}
+        budget = {"rounds": args.rounds, "max_no_improve": None}   # the full budget: no stagnation stop
     if method != CLOSED_FORM:
         budget["sampler"] = args.sampler
         if args.sampler in SWEEP_SAMPLERS:
