@@ -10,6 +10,8 @@
 
 from cutslack.solvers.pde.adasketch import adasketch_newton
 from cutslack.solvers.pde.newton import newton_kkt
+from cutslack.solvers.pde.pareto import ParetoFront, front_objectives, hypervolume_2d, pareto_front
 from cutslack.solvers.pde.reduced import pde_cvxpy, reduced_lbfgs
 
-__all__ = ["newton_kkt", "reduced_lbfgs", "pde_cvxpy", "adasketch_newton"]
+__all__ = ["newton_kkt", "reduced_lbfgs", "pde_cvxpy", "adasketch_newton", "ParetoFront", "pareto_front",
+           "hypervolume_2d", "front_objectives"]
