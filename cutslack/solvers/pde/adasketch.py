@@ -31,7 +31,10 @@ The problem is posed in mass-scaled variables (x̃ = M^{1/2}x, λ̃ = M^{1/2}p, 
 so every Euclidean norm above is the discrete L2 norm, K̃ = M^{-1/2} K M^{-1/2} is
 symmetric, and ‖b̃‖ is :meth:`EllipticControl.kkt_norm`.  Equality constraints only:
 control bounds and the ℓ₁ term are refused (use ``newton-kkt``).  The non-smooth state
-max(0, y) takes its generalised derivative.
+max(0, y) takes its generalised derivative; its merit jumps where y changes sign, so
+there a step that fails Armijo but reduces the KKT residual is accepted, and when no step
+length does either, the full step is taken (a non-monotone escape, counted in
+``info["escapes"]``).
 
 Randomized sketching on these systems is the method's honest cost: the KKT matrices of a
 discretised PDE have condition numbers growing like h⁻²/α, and the sketching solvers'
@@ -203,7 +206,7 @@ def adasketch_newton(problem: EllipticControl, *, rng=None, time_limit=None, cal
     y, u, p = start_point(problem, x0, p0)
     z = np.concatenate([y, u, p]) * scaled.s3
     n2 = 2 * scaled.n
-    history, converged, step, flops, inner_total, capped = [], False, 0.0, 0.0, 0, 0
+    history, converged, step, flops, inner_total, capped, escapes = [], False, 0.0, 0.0, 0, 0, 0
     b0_norm = problem.kkt_scale
     inner = 0
     k = 0
@@ -257,16 +260,26 @@ def adasketch_newton(problem: EllipticControl, *, rng=None, time_limit=None, cal
             break
         merit, _ = scaled.merit(z, eta1, eta2)  # η may have changed
         step = 1.0
+        kinked = problem.nonlinearity == "nonsmooth"
         while True:
             trial = z + step * d
-            value, _ = scaled.merit(trial, eta1, eta2)
+            value, b_trial = scaled.merit(trial, eta1, eta2)
             if np.isfinite(value) and value <= merit + armijo * step * min(slope, 0.0):
                 break
+            # max(0, y) makes N'(y), hence the ‖∇ₓℒ‖² term of the merit, jump where y changes
+            # sign, and Armijo can fail at any step length there; a step that reduces the KKT
+            # residual is then accepted instead (the semismooth-Newton safeguard)
+            if kinked and np.linalg.norm(b_trial) <= (1.0 - 1e-4 * step) * b_norm:
+                break
             if step < 1e-12:
+                if kinked:
+                    # no step length helps at a kink: take the full step (a non-monotone escape)
+                    trial, step = z + d, 1.0
+                    escapes += 1
                 break
             step *= 0.5
         z = trial
     y, u, p = scaled.unpack(z)
     return finish(problem, y, u, p, method="adasketch", run=run, converged=converged, history=history, nit=k,
-                  info={"sketch": sketch, "inner_iterations": inner_total, "flops": flops, "inner_capped": capped,
+                  info={"sketch": sketch, "inner_iterations": inner_total, "flops": flops, "inner_capped": capped, "escapes": escapes,
                         "eta1": eta1, "eta2": eta2, "delta": delta})
