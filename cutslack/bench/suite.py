@@ -67,6 +67,7 @@ GENERATORS = {
     "random_unit_disk_mis": "mis",
     "random_qap": "qap",
     "random_tsp": "tsp",
+    "random_elliptic_control": "pde",
 }
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
