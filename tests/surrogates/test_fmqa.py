@@ -136,3 +136,12 @@ def test_fmqa_callback_stops():
 def test_fmqa_time_limit():
     res = cutslack.solve(hidden_qubo(12, 1), method="fmqa", budget=10_000, rng=0, time_limit=0.5)
     assert res.status is Status.TIME_LIMIT and res.feasible
+
+
+def test_surrogates_suite_loads_with_budgets():
+    from cutslack.bench.suite import load_suite
+
+    suite = load_suite("surrogates")
+    methods = {s.method for s in suite.solvers}
+    assert {"fmqa", "random-search", "blackbox-anneal"} <= methods
+    assert all(s.options.get("budget") == 60 for s in suite.solvers if s.method != "milp")
