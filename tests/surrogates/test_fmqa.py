@@ -145,3 +145,32 @@ def test_surrogates_suite_loads_with_budgets():
     methods = {s.method for s in suite.solvers}
     assert {"fmqa", "random-search", "blackbox-anneal"} <= methods
     assert all(s.options.get("budget") == 60 for s in suite.solvers if s.method != "milp")
+
+
+def test_registry_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, cutslack; m = cutslack.available_methods(); "
+            "assert {'fmqa', 'random-search', 'blackbox-anneal'} <= set(m); "
+            "import cutslack.surrogates.fmqa, cutslack.surrogates.sso, cutslack.surrogates.pareto_surrogate; "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_missing_torch_raises_backend_unavailable(monkeypatch):
+    import builtins
+
+    from cutslack.errors import BackendUnavailableError
+    from cutslack.surrogates.torch_support import require_torch
+
+    real = builtins.__import__
+
+    def fake(name, *a, **k):
+        if name == "torch":
+            raise ImportError("no torch")
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", fake)
+    with pytest.raises(BackendUnavailableError, match="pip install"):
+        require_torch()
