@@ -52,6 +52,8 @@ class TargetProblem:
         A bound on the curvature of the *mean* loss per example in target space (``η = 1/smoothness``
         scaled by the batch size keeps the surrogate a majoriser).
     n_examples, theta0
+    parameter_smoothness : float, optional
+        The curvature bound of ``f`` in ``θ`` where known (a safe SGD step is its inverse).
     """
 
     model: Callable
@@ -62,6 +64,7 @@ class TargetProblem:
     n_examples: int
     theta0: np.ndarray
     name: str = "target-problem"
+    parameter_smoothness: float | None = None
 
     def value(self, theta) -> float:
         """Return the full loss ``f(θ)`` (reporting only: not counted)."""
