@@ -174,3 +174,13 @@ def test_missing_torch_raises_backend_unavailable(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake)
     with pytest.raises(BackendUnavailableError, match="pip install"):
         require_torch()
+
+
+@pytest.mark.slow
+@pytest.mark.quantum
+def test_fmqa_with_a_quantum_sampler():
+    pytest.importorskip("qiskit")
+    q = hidden_qubo(6, 0)
+    res = cutslack.solve(q, method="fmqa", budget=14, sampler="qaoa", initial_points=8, num_reads=8, rng=0)
+    check_result(q, res)
+    assert res.info["evaluations"] == 14 and res.info["sampler"] == "qaoa"
