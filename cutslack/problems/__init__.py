@@ -1,7 +1,7 @@
 """Problem families, generators and library readers.
 
 Each family is one module: :mod:`~cutslack.problems.knapsack`, :mod:`~cutslack.problems.mis`,
-:mod:`~cutslack.problems.qap`, :mod:`~cutslack.problems.tsp`; readers for benchmark
+:mod:`~cutslack.problems.qap`, :mod:`~cutslack.problems.tsp`, :mod:`~cutslack.problems.pde`; readers for benchmark
 libraries live in :mod:`cutslack.problems.library`.
 """
 
@@ -10,6 +10,8 @@ from cutslack.problems.knapsack import Knapsack, random_knapsack, random_mdkp
 from cutslack.problems.mis import MaximumIndependentSet, random_mis, random_regular_mis, random_unit_disk_mis
 from cutslack.problems.qap import QuadraticAssignment, random_qap
 from cutslack.problems.tsp import TravelingSalesman, random_tsp
+from cutslack.problems.pde import (EllipticControl, elliptic_control_fd, elliptic_control_fem, manufactured_control,
+                                   random_elliptic_control)
 
 __all__ = [
     "Problem", "KnownOptimum",
@@ -17,4 +19,6 @@ __all__ = [
     "MaximumIndependentSet", "random_mis", "random_regular_mis", "random_unit_disk_mis",
     "QuadraticAssignment", "random_qap",
     "TravelingSalesman", "random_tsp",
+    "EllipticControl", "elliptic_control_fd", "elliptic_control_fem", "manufactured_control",
+    "random_elliptic_control",
 ]
