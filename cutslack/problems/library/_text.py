@@ -131,7 +131,7 @@ class TokenStream:
             first_bad = next(i for i, token in enumerate(chunk) if not _is_number(token))
         if first_bad >= 0:
             kind = "an integer" if integer else "a finite number"
-            raise self.error(f"expected {kind} among the {what} of {self.what}, got {chunk[first_bad]!r}",
+            raise self.error(f"expected {kind} for {what} in {self.what}, got {chunk[first_bad]!r}",
                              line=self.lines[start + first_bad])
         self.pos = stop
         return values
