@@ -206,7 +206,8 @@ class FileFuzzer:
     def _cut_changes_data(self, position: int) -> bool:
         """True when the cut removes a data token, i.e. falls before the last one."""
         if not hasattr(self, "_last_data"):
-            self._last_data = next((self.spans[i][0] for i in reversed(self.numeric) if self.is_data(i)), -1)
+            self._last_data = next((self.spans[i][0] for i in reversed(self.numeric)
+                                    if self.tokens[i] not in self.optional_tokens and self.is_data(i)), -1)
         return position <= self._last_data
 
     def mutate(self, mutation: str, rng) -> Mutant | None:

@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-import pyomo.environ as pyo
 import scipy.sparse as sp
 
 from cutslack.binary import BinaryProgram, fold_upper
@@ -48,6 +47,19 @@ from cutslack.problems.tsp import TravelingSalesman
 __all__ = ["MilpModel", "TspModel", "build_model", "knapsack_model", "mis_model", "qap_model",
            "tsp_model", "binary_program_model", "edge_clique_cover", "greedy_knapsack", "greedy_independent_set",
            "nearest_neighbour_tour", "patch_cycles", "MAX_QAP_PAIR_VARIABLES", "MAX_TSP_VARIABLES"]
+
+
+class _LazyPyomo:
+    """``pyomo.environ``, imported on first use: importing it takes seconds, and every solver
+    module is imported by the first ``cutslack.solve`` call, whose clock is already running."""
+
+    def __getattr__(self, name):
+        import pyomo.environ
+
+        return getattr(pyomo.environ, name)
+
+
+pyo = _LazyPyomo()
 
 #: largest number of RLT pair variables (n²(n-1)²/2) the QAP model builds (n = 20 has 72 200)
 MAX_QAP_PAIR_VARIABLES = 150_000
