@@ -79,10 +79,11 @@ def large_qap(n: int = 150):
     return random_qap(n, rng=0)
 
 
-def large_mis(n: int = 4000, p: float = 0.01):
-    from cutslack.problems import random_mis
+def large_mis(n: int = 20_000, radius: float = 0.012):
+    """A unit-disk MIS (built with a KD-tree, so large n stays quick to generate)."""
+    from cutslack.problems import random_unit_disk_mis
 
-    return random_mis(n, p, rng=0)
+    return random_unit_disk_mis(n, radius, rng=0)
 
 
 def small_like(problem):
@@ -104,7 +105,8 @@ def small_like(problem):
     raise TypeError(f"no small instance of type {type(problem).__name__}: extend small_like")
 
 
-_QUANTUM = "QUBO n=22: a 2^22 statevector, minutes of optimiser iterations"
+_QUANTUM = "QUBO n=16, 10^6 optimiser iterations"
+_ITERATIONS = {"maxiter": 10**6}
 
 #: method -> an instance that method cannot finish in a second or two.  Every registered
 #: method needs an entry: add yours when you register a method (reuse a factory above, or add
@@ -112,19 +114,21 @@ _QUANTUM = "QUBO n=22: a 2^22 statevector, minutes of optimiser iterations"
 TIME_LIMIT_CASES: dict[str, TimeLimitCase] = {
     "milp": TimeLimitCase(large_mdkp, note="MDKP n=400 m=30 (HiGHS cannot close the gap)"),
     "dp": TimeLimitCase(large_dp_knapsack, note="knapsack n=4000, capacity 90000 (DP table 3.6e8)"),
-    "mdkp-greedy": TimeLimitCase(lambda: large_mdkp(20_000, 50), note="MDKP n=20000 m=50", may_finish=True),
+    "mdkp-greedy": TimeLimitCase(lambda: large_mdkp(5_000, 20), note="MDKP n=5000 m=20 (LP pseudo-utilities)",
+                                 may_finish=True),
     "mdkp-tabu": TimeLimitCase(large_mdkp, note="MDKP n=400 m=30"),
     "heuristic": TimeLimitCase(large_qap, note="QAP n=150 (robust tabu)"),
-    "tsp-nn": TimeLimitCase(large_tsp, note="TSP n=20000", may_finish=True),
-    "tsp-greedy": TimeLimitCase(large_tsp, note="TSP n=20000", may_finish=True),
-    "tsp-sfc": TimeLimitCase(large_tsp, note="TSP n=20000", may_finish=True),
-    "tsp-2opt": TimeLimitCase(large_tsp, note="TSP n=20000"),
-    "tsp-oropt": TimeLimitCase(large_tsp, note="TSP n=20000"),
+    "tsp-nn": TimeLimitCase(lambda: large_tsp(200_000), note="TSP n=200000", may_finish=True),
+    "tsp-greedy": TimeLimitCase(lambda: large_tsp(200_000), note="TSP n=200000", may_finish=True),
+    "tsp-sfc": TimeLimitCase(lambda: large_tsp(200_000), note="TSP n=200000", may_finish=True),
+    "tsp-2opt": TimeLimitCase(lambda: large_tsp(200_000), note="TSP n=200000"),
+    "tsp-oropt": TimeLimitCase(lambda: large_tsp(200_000), note="TSP n=200000"),
     "tsp-ils": TimeLimitCase(large_tsp, note="TSP n=20000"),
     "qap-tabu": TimeLimitCase(large_qap, note="QAP n=150"),
     "qap-anneal": TimeLimitCase(large_qap, note="QAP n=150"),
-    "mis-greedy": TimeLimitCase(lambda: large_mis(100_000, 0.0002), note="MIS n=100000", may_finish=True),
-    "mis-ils": TimeLimitCase(large_mis, note="MIS n=4000 p=0.01"),
+    "mis-greedy": TimeLimitCase(lambda: large_mis(200_000, 0.003), note="unit-disk MIS n=200000",
+                                may_finish=True),
+    "mis-ils": TimeLimitCase(large_mis, note="unit-disk MIS n=20000"),
     "anneal": TimeLimitCase(lambda: dense_qubo(1000), {"num_sweeps": 10**6}, note="dense QUBO n=1000, 1e6 sweeps"),
     "tempering": TimeLimitCase(lambda: dense_qubo(1000), {"num_sweeps": 10**6}, note="dense QUBO n=1000, 1e6 sweeps"),
     "tabu": TimeLimitCase(lambda: dense_qubo(1000), {"num_iterations": 10**8}, note="dense QUBO n=1000"),
@@ -133,13 +137,13 @@ TIME_LIMIT_CASES: dict[str, TimeLimitCase] = {
                                 note="MDKP n=300 m=10, annealed subproblems"),
     "penalty": TimeLimitCase(lambda: large_mdkp(300, 10), {"rounds": 10**6}, note="MDKP n=300 m=10, slack bits"),
     "unbalanced": TimeLimitCase(lambda: large_mdkp(300, 10), {"rounds": 10**6}, note="MDKP n=300 m=10"),
-    "qaoa": TimeLimitCase(lambda: dense_qubo(22), note=_QUANTUM),
-    "ma-qaoa": TimeLimitCase(lambda: dense_qubo(22), note=_QUANTUM),
-    "ws-qaoa": TimeLimitCase(lambda: dense_qubo(22), note=_QUANTUM),
-    "vqe": TimeLimitCase(lambda: dense_qubo(22), note=_QUANTUM),
-    "cvar-vqe": TimeLimitCase(lambda: dense_qubo(22), note=_QUANTUM),
-    "pce": TimeLimitCase(lambda: dense_qubo(400), note="QUBO n=400 compressed into qubits"),
-    "qrao": TimeLimitCase(lambda: dense_qubo(60), note="QUBO n=60"),
+    "qaoa": TimeLimitCase(lambda: dense_qubo(16), _ITERATIONS, note=_QUANTUM),
+    "ma-qaoa": TimeLimitCase(lambda: dense_qubo(16), _ITERATIONS, note=_QUANTUM),
+    "ws-qaoa": TimeLimitCase(lambda: dense_qubo(16), _ITERATIONS, note=_QUANTUM),
+    "vqe": TimeLimitCase(lambda: dense_qubo(16), _ITERATIONS, note=_QUANTUM),
+    "cvar-vqe": TimeLimitCase(lambda: dense_qubo(16), _ITERATIONS, note=_QUANTUM),
+    "pce": TimeLimitCase(lambda: dense_qubo(400), _ITERATIONS, note="QUBO n=400 compressed into qubits"),
+    "qrao": TimeLimitCase(lambda: dense_qubo(40), _ITERATIONS, note="QUBO n=40"),
     "shrink": TimeLimitCase(lambda: dense_qubo(60), note="QUBO n=60 shrunk to a qubit budget"),
 }
 

@@ -38,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from cutslack.binary import BinaryProgram, fold_upper
+from cutslack.config import check_memory
 from cutslack.errors import ProblemTooLargeError
 from cutslack.problems.knapsack import Knapsack
 from cutslack.problems.mis import MaximumIndependentSet
@@ -488,8 +489,31 @@ def binary_program_model(program: BinaryProgram) -> MilpModel:
                      formulation="binary program: McCormick products", info={"n_products": len(products)})
 
 
+#: bytes Pyomo spends per variable and per constraint coefficient (measured: ~0.5-1 kB)
+PYOMO_BYTES_PER_TERM = 1_000
+
+
+def _model_terms(problem) -> int:
+    """Return the variables plus constraint coefficients the model of ``problem`` will hold (an estimate)."""
+    if isinstance(problem, Knapsack):
+        return problem.n * (problem.m + 1)
+    if isinstance(problem, MaximumIndependentSet):
+        return 3 * problem.graph.number_of_nodes() + 3 * problem.graph.number_of_edges()
+    if isinstance(problem, QuadraticAssignment):
+        return 4 * problem.n ** 4 // 2 + 3 * problem.n ** 2
+    if isinstance(problem, TravelingSalesman):
+        return 4 * problem.n * problem.n
+    n = getattr(problem, "n", 0)
+    return 4 * n * n
+
+
 def build_model(problem, *, cliques: bool = True) -> MilpModel:
-    """Return the MILP model of a problem (Knapsack, MIS, QAP, TSP or BinaryProgram)."""
+    """Return the MILP model of a problem (Knapsack, MIS, QAP, TSP or BinaryProgram).
+
+    Raises ProblemTooLargeError (from :func:`cutslack.config.check_memory`) when the estimated
+    model would not fit the memory limit, before Pyomo allocates it."""
+    terms = _model_terms(problem)
+    check_memory("MILP model (Pyomo)", f"{terms} variables and coefficients", terms * PYOMO_BYTES_PER_TERM)
     if isinstance(problem, Knapsack):
         return knapsack_model(problem)
     if isinstance(problem, MaximumIndependentSet):

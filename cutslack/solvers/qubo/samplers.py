@@ -32,6 +32,7 @@ import numpy as np
 
 from cutslack.api import Run
 from cutslack.binary import QUBO
+from cutslack.config import check_memory
 from cutslack.errors import InvalidInstanceError, ProblemTooLargeError
 from cutslack.result import SampleSet
 from cutslack.solvers.qubo import kernels
@@ -54,6 +55,7 @@ def _couplings(qubo: QUBO, dtype=np.float64):
     if not isinstance(qubo, QUBO):
         raise TypeError(f"samplers take a cutslack QUBO, got {type(qubo).__name__}")
     n = qubo.n
+    check_memory("dense QUBO couplings", f"{n} variables", 2 * n * n * np.dtype(dtype).itemsize)
     if n * n * np.dtype(dtype).itemsize > MAX_DENSE_BYTES:
         raise ProblemTooLargeError("dense QUBO coupling matrix (bytes)", n * n * np.dtype(dtype).itemsize,
                                    MAX_DENSE_BYTES)
