@@ -72,3 +72,10 @@ def test_time_limit_is_honoured(method):
 @pytest.mark.parametrize("method", METHODS)
 def test_time_limit_is_honoured_by_every_registered_method(method):
     _check(measure_time_limit(method, 2.0))
+
+
+def test_warm_up_solves_a_small_instance_per_accepted_type():
+    from cutslack.warmup import warm_up
+
+    seconds = warm_up(["dp", "tsp-nn"])
+    assert set(seconds) == {"dp", "tsp-nn"} and all(s >= 0 for s in seconds.values())
