@@ -19,6 +19,7 @@ import inspect
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
 import traceback
@@ -119,7 +120,7 @@ def generate_problem(spec: str):
         raise UsageError(f"--generate {family}: bad parameter value ({exc}); valid keys: {', '.join(keys)}") from None
 
 
-#: signatures of the formats, tried on a file whose name does not tell its format
+# signatures of the formats, tried on a file whose name does not tell its format
 def _looks_tsplib(text: str) -> bool:
     keys = {line.split(":", 1)[0].strip().upper() for line in text.splitlines()[:40] if ":" in line}
     return "DIMENSION" in keys and ("TYPE" in keys or "EDGE_WEIGHT_TYPE" in keys)
@@ -133,8 +134,6 @@ def _looks_dimacs(text: str) -> bool:
 
 
 def _looks_mknap2(text: str) -> bool:
-    import re
-
     return (re.search(r"^\s*problem\s+\S+", text, re.IGNORECASE | re.MULTILINE) is not None
             and re.search(r"^\s*\+{3,}\s*$", text, re.MULTILINE) is not None)
 
@@ -220,7 +219,8 @@ def check_input_file(path, what: str = "file") -> Path:
     p = Path(path)
     if not p.exists():
         parent = p.parent
-        hint = f" (the folder {parent} does not exist either)" if str(parent) not in ("", ".") and not parent.exists() else ""
+        missing_parent = str(parent) not in ("", ".") and not parent.exists()
+        hint = f" (the folder {parent} does not exist either)" if missing_parent else ""
         raise UsageError(f"no such {what}: {path}{hint}; check the path")
     if p.is_dir():
         raise UsageError(f"{path} is a directory; give the path of a {what} inside it")
@@ -312,7 +312,10 @@ def _cmd_solve(args) -> int:
     if args.index is not None and args.generate:
         raise UsageError("--index picks a problem of a FILE; it does not go with --generate")
     options = _key_values(args.option or [], "--option")
-    problem = generate_problem(args.generate) if args.generate is not None else read_problem(args.file, args.format, args.index)
+    if args.generate is not None:
+        problem = generate_problem(args.generate)
+    else:
+        problem = read_problem(args.file, args.format, args.index)
     try:
         check_call(problem, args.method, options, args.time_limit)
     except (TypeError, ValueError) as exc:

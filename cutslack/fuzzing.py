@@ -222,9 +222,14 @@ class FileFuzzer:
             return Mutant("".join(p + e for p, e in zip(parts, ends)), mutation, False, "all lines")
         if mutation == "whitespace":
             lines = text.split("\n")
-            out = [("\t" if rng.random() < 0.5 else "") + re.sub(r"(?<=\S) (?=\S)", lambda m: " \t "[:1 + int(rng.integers(3))], line)
-                   + " " * int(rng.integers(3)) if line.strip() and not line.lstrip().startswith(("NAME", "COMMENT"))
-                   else line for line in lines]
+
+            def spread(line: str) -> str:
+                if not line.strip() or line.lstrip().startswith(("NAME", "COMMENT")):
+                    return line  # free-text values keep their spacing
+                inner = re.sub(r"(?<=\S) (?=\S)", lambda m: " \t "[:1 + int(rng.integers(3))], line)
+                return ("\t" if rng.random() < 0.5 else "") + inner + " " * int(rng.integers(3))
+
+            out = [spread(line) for line in lines]
             return Mutant("\n".join(out), mutation, False, "all lines")
         if mutation == "byte_order_mark":
             return Mutant("\ufeff" + text, mutation, False, "start")

@@ -18,8 +18,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-__all__ = ["TimeLimitCase", "TIME_LIMIT_CASES", "time_limit_case", "small_like", "dense_qubo", "measure_time_limit", "allowed_overshoot",
-           "TimeLimitMeasurement", "kill_and_resume", "KillReport", "main"]
+__all__ = ["TimeLimitCase", "TIME_LIMIT_CASES", "time_limit_case", "small_like", "dense_qubo", "measure_time_limit",
+           "allowed_overshoot", "TimeLimitMeasurement", "kill_and_resume", "KillReport", "main"]
 
 
 def allowed_overshoot(time_limit: float) -> float:

@@ -104,4 +104,5 @@ def test_regressions_found_by_fuzzing(tmp_path):
         assert info.value.line is not None and info.value.file == "<text>"
     # coordinates beyond what a TSPLIB distance can square are refused
     with pytest.raises(ParseError, match="coordinate of node 2"):
-        read_tsplib("NAME: x\nTYPE: TSP\nDIMENSION: 2\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\n2 1e200 0\n")
+        read_tsplib("NAME: x\nTYPE: TSP\nDIMENSION: 2\nEDGE_WEIGHT_TYPE: EUC_2D\n"
+                    "NODE_COORD_SECTION\n1 0 0\n2 1e200 0\n")

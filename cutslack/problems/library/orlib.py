@@ -20,7 +20,8 @@ import re
 from cutslack.errors import ParseError
 from cutslack.problems.base import KnownOptimum
 from cutslack.problems.knapsack import Knapsack
-from cutslack.problems.library._text import TokenStream, build_instance, last_line, read_source, source_name, source_stem
+from cutslack.problems.library._text import (TokenStream, build_instance, last_line, read_source, source_name,
+                                             source_stem)
 
 __all__ = ["read_mknap1", "read_mknap2"]
 

@@ -31,7 +31,8 @@ import re
 import numpy as np
 
 from cutslack.errors import ParseError, ProblemTooLargeError
-from cutslack.problems.library._text import TokenStream, build_instance, last_line, read_source, source_name, source_stem
+from cutslack.problems.library._text import (TokenStream, build_instance, last_line, read_source, source_name,
+                                             source_stem)
 from cutslack.problems.tsp import METRICS, TravelingSalesman, coordinate_distance
 
 __all__ = ["read_tsplib", "read_tsplib_tour", "tsplib_distances", "EDGE_WEIGHT_TYPES", "EDGE_WEIGHT_FORMATS",
