@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 SUITE = """
 [suite]
 name = "killme"
-seeds = [0, 1, 2, 3, 4]
+seeds = {seeds}
 time_limit = 5.0
 imports = ["{crashy}"]
 
@@ -30,7 +30,7 @@ seeds = [0, 1]
 [[solvers]]
 label = "greedy"
 method = "test-slow"
-options = {{ delay = 0.08 }}
+options = {{ delay = 0.05 }}
 """
 
 
@@ -38,19 +38,24 @@ def _env():
     return dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
 
 
+def _suite(write_suite, seeds: int):
+    return write_suite(SUITE.replace("{seeds}", str(list(range(seeds)))))
+
+
 def test_three_sigkills_then_resume_lose_and_duplicate_nothing(write_suite, tmp_path):
-    report = kill_and_resume(write_suite(SUITE), tmp_path / "k.db", kills=3, seed=1, max_wait=3.5, env=_env(),
+    report = kill_and_resume(_suite(write_suite, 10), tmp_path / "k.db", kills=3, seed=1, max_wait=0.3, env=_env(),
                              cwd=tmp_path)
-    assert report.expected_runs == 40
+    assert report.expected_runs == 80 and report.kills == 3
     assert report.ok, report
+    assert 0 < report.stored_after_each_kill[0] and report.stored_after_each_kill[-1] < 80  # kills landed mid-suite
     assert report.stored_after_each_kill == sorted(report.stored_after_each_kill)  # nothing stored was lost
 
 
 @pytest.mark.slow
 def test_twenty_sigkills_then_resume_lose_and_duplicate_nothing(write_suite, tmp_path):
-    report = kill_and_resume(write_suite(SUITE), tmp_path / "k.db", kills=20, seed=20, max_wait=4.0, env=_env(),
-                             cwd=tmp_path)
-    assert report.ok, report
+    report = kill_and_resume(_suite(write_suite, 30), tmp_path / "k.db", kills=20, seed=20, max_wait=0.3,
+                             env=_env(), cwd=tmp_path)
+    assert report.kills == 20 and report.ok, report
     assert report.stored_after_each_kill == sorted(report.stored_after_each_kill)
     assert report.stored_after_each_kill[-1] < report.expected_runs  # the kills did land mid-suite
 
