@@ -12,6 +12,7 @@ and none imports an optional extra at module level).
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import inspect
 import time
@@ -24,7 +25,7 @@ from cutslack.errors import SolverError
 from cutslack.result import Result, SampleSet, Status, relative_gap
 
 __all__ = ["solve", "SOLVERS", "SOLVER_MODULES", "register_solver", "available_methods", "Run", "make_result",
-           "SolverSpec"]
+           "SolverSpec", "check_call"]
 
 #: modules that register the built-in solvers (later issues append to this list)
 SOLVER_MODULES = [
@@ -59,6 +60,8 @@ class SolverSpec:
 #: method name (lower case) -> SolverSpec
 SOLVERS: dict[str, SolverSpec] = {}
 _loaded = False
+#: ``[perf_counter() at the start of the innermost solve() call]`` until that call's first Run takes it
+_CALL_START: contextvars.ContextVar = contextvars.ContextVar("cutslack_call_start", default=None)
 
 
 def register_solver(name: str, *, accepts: tuple, description: str = ""):
@@ -117,6 +120,31 @@ def solve(problem, method: str = "milp", *, rng=None, time_limit: float | None =
     >>> res.feasible
     True
     """
+    call_start = time.perf_counter()  # loading solver modules and compiling kernels count against time_limit
+    spec = check_call(problem, method, options, time_limit)
+    token = _CALL_START.set([call_start])
+    try:
+        result = spec.function(problem, rng=rng, time_limit=time_limit, callback=callback, **options)
+    finally:
+        _CALL_START.reset(token)
+    if isinstance(result, Result):
+        result = result.replace(wall_time=time.perf_counter() - call_start)
+    return result
+
+
+def check_call(problem, method: str, options: dict, time_limit: float | None = None) -> SolverSpec:
+    """Return the :class:`SolverSpec` of ``method`` after checking that it takes ``problem``,
+    ``options`` and ``time_limit``; raise what :func:`solve` raises for a bad call.
+
+    Raises
+    ------
+    TypeError
+        ``method`` is not a string, or an option is unknown (named, with the valid ones).
+    ValueError
+        An unknown method (the valid ones listed) or a non-positive ``time_limit``.
+    SolverError
+        The method does not take this type of problem.
+    """
     _load_builtin()
     if not isinstance(method, str):
         raise TypeError(f"method must be a string, got {type(method).__name__}")
@@ -135,7 +163,7 @@ def solve(problem, method: str = "milp", *, rng=None, time_limit: float | None =
                                 f"{', '.join(valid) or '(none)'}")
     if time_limit is not None and not (time_limit > 0):
         raise ValueError(f"time_limit must be positive seconds, got {time_limit!r}")
-    return spec.function(problem, rng=rng, time_limit=time_limit, callback=callback, **options)
+    return spec
 
 
 class Run:
@@ -147,7 +175,10 @@ class Run:
     """
 
     def __init__(self, *, rng=None, time_limit: float | None = None, callback: Callable | None = None):
-        self.start = time.perf_counter()
+        # the first Run of a solve() call takes the call's start (module loading and Numba
+        # compiling count against the limit); any other Run, e.g. a sub-solver's, starts now
+        pending = _CALL_START.get()
+        self.start = pending.pop() if pending else time.perf_counter()
         self.time_limit = time_limit
         self.deadline = None if time_limit is None else self.start + float(time_limit)
         self.callback = callback

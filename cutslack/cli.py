@@ -6,21 +6,36 @@
     cutslack bench ...          (suites, runs, reports; see ``cutslack bench --help``)
 
 Exit codes: 0 success, 1 the solver found no feasible solution or failed, 2 bad input
-(unreadable file, unknown method or option, malformed arguments).
+(missing, unreadable or directory paths, an existing output, an unknown format, method or
+option, malformed arguments), 3 an internal error (one line says where the full traceback
+was written), 130 interrupted.  Every error is one line starting ``cutslack: error:``.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
+import os
 import platform
+import re
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["main", "build_parser", "read_problem", "generate_problem", "detect_format"]
+from cutslack.errors import CutslackError, UsageError
+
+__all__ = ["main", "build_parser", "read_problem", "generate_problem", "detect_format", "sniff_format",
+           "check_input_file", "check_output_path", "run_guarded", "ERROR_PREFIX", "EXIT_OK", "EXIT_FAILED",
+           "EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_INTERRUPTED"]
+
+#: the one prefix of every error line the command line prints
+ERROR_PREFIX = "cutslack: error: "
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 #: generator families for ``--generate``: name -> (dotted function, positional parameters)
 GENERATORS = {
@@ -53,54 +68,185 @@ def _parse_value(text: str):
 def _key_values(items, what: str) -> dict:
     out = {}
     for item in items:
-        if "=" not in item:
-            raise ValueError(f"{what}: expected key=value, got {item!r}")
+        if "=" not in item or not item.split("=", 1)[0].strip():
+            raise UsageError(f"{what}: expected key=value, got {item!r}")
         k, v = item.split("=", 1)
         out[k.strip().replace("-", "_")] = _parse_value(v.strip())
     return out
 
 
+def _generator_keys(func) -> list[str]:
+    return [name for name in inspect.signature(func).parameters if name != "rng"] + ["seed"]
+
+
 def generate_problem(spec: str):
-    """Return a generated instance from a spec such as ``"mdkp n=50 m=5 seed=1"``."""
+    """Return a generated instance from a spec such as ``"mdkp n=50 m=5 seed=1"``.
+
+    Raises
+    ------
+    UsageError
+        An empty spec, an unknown family, a word that is not ``key=value``, an unknown or
+        missing key (the valid keys listed), or a value the generator refuses.
+    """
     words = spec.split()
     if not words:
-        raise ValueError("--generate: empty spec; expected e.g. \"mdkp n=50 m=5 seed=1\"")
+        raise UsageError("--generate: empty spec; expected e.g. \"mdkp n=50 m=5 seed=1\"")
     family = words[0].lower()
     if family not in GENERATORS:
-        raise ValueError(f"--generate: unknown family {family!r}; expected one of {', '.join(GENERATORS)}")
+        raise UsageError(f"--generate: unknown family {family!r}; expected one of {', '.join(GENERATORS)}")
     target, positional = GENERATORS[family]
-    params = _key_values(words[1:], "--generate")
-    seed = params.pop("seed", None)
+    params = _key_values(words[1:], f"--generate {family}")
     mod, fn = target.split(":")
     func = getattr(importlib.import_module(mod), fn)
-    missing = [p for p in positional if p not in params and p != "m"]
+    keys = _generator_keys(func)
+    unknown = [k for k in params if k not in keys]
+    if unknown:
+        raise UsageError(f"--generate {family}: unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(keys)}")
+    seed = params.pop("seed", None)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise UsageError(f"--generate {family}: seed must be a non-negative integer, got {seed!r}")
+    required = [name for name, par in inspect.signature(func).parameters.items()
+                if par.default is par.empty and par.kind in (par.POSITIONAL_ONLY, par.POSITIONAL_OR_KEYWORD)]
+    missing = [p for p in required if p not in params]
     if missing:
-        raise ValueError(f"--generate {family}: missing parameter(s) {', '.join(missing)}")
+        raise UsageError(f"--generate {family}: missing parameter(s) {', '.join(missing)}; "
+                         f"valid keys: {', '.join(keys)}")
     try:
         return func(**params, rng=seed)
-    except TypeError as exc:
-        raise ValueError(f"--generate {family}: {exc}") from None
+    except CutslackError as exc:
+        raise UsageError(f"--generate {family}: {exc}") from None
+    except (TypeError, ValueError, OverflowError, MemoryError) as exc:
+        # the generators check their sizes with plain Python/NumPy; say which spec broke them
+        raise UsageError(f"--generate {family}: bad parameter value ({exc}); valid keys: {', '.join(keys)}") from None
+
+
+# signatures of the formats, tried on a file whose name does not tell its format
+def _looks_tsplib(text: str) -> bool:
+    keys = {line.split(":", 1)[0].strip().upper() for line in text.splitlines()[:40] if ":" in line}
+    return "DIMENSION" in keys and ("TYPE" in keys or "EDGE_WEIGHT_TYPE" in keys)
+
+
+def _looks_dimacs(text: str) -> bool:
+    lines = [line.split() for line in text.splitlines() if line.strip()]
+    heads = [w[0] for w in lines]
+    return (sum(h == "p" for h in heads) == 1 and all(h in ("c", "p", "e", "n") for h in heads)
+            and any(w[0] == "p" and len(w) >= 2 and w[1] in ("edge", "edges", "col") for w in lines))
+
+
+def _looks_mknap2(text: str) -> bool:
+    return (re.search(r"^\s*problem\s+\S+", text, re.IGNORECASE | re.MULTILINE) is not None
+            and re.search(r"^\s*\+{3,}\s*$", text, re.MULTILINE) is not None)
+
+
+def _numeric_tokens(text: str) -> list[float] | None:
+    tokens = text.split()
+    try:
+        return [float(t) for t in tokens]
+    except ValueError:
+        return None
+
+
+def _looks_mknap1(values: list[float]) -> bool:
+    """True when the numbers are exactly K problems of ``n m opt``, n profits, m·n weights, m capacities."""
+    if not values or values[0] != int(values[0]) or values[0] < 1:
+        return False
+    pos, count = 1, int(values[0])
+    for _ in range(count):
+        if pos + 2 >= len(values):
+            return False
+        n, m = values[pos], values[pos + 1]
+        if n != int(n) or m != int(m) or n < 1 or m < 1:
+            return False
+        pos += 3 + int(n) + int(m) * int(n) + int(m)
+    return pos == len(values)
+
+
+def _looks_qaplib(values: list[float]) -> bool:
+    """True when the numbers are ``n`` then two n×n matrices."""
+    if not values or values[0] != int(values[0]) or values[0] < 1:
+        return False
+    return len(values) == 1 + 2 * int(values[0]) ** 2
+
+
+_SUFFIX_FORMATS = {".tsp": "tsplib", ".atsp": "tsplib", ".dat": "qaplib", ".clq": "dimacs-complement",
+                   ".col": "dimacs", ".dimacs": "dimacs", ".graph": "dimacs"}
+
+
+def sniff_format(text: str) -> str | None:
+    """Return the one format whose signature ``text`` matches, or None (none, or more than one)."""
+    found = []
+    if _looks_tsplib(text):
+        found.append("tsplib")
+    if _looks_dimacs(text):
+        found.append("dimacs")
+    if _looks_mknap2(text):
+        found.append("mknap2")
+    values = _numeric_tokens(text)
+    if values is not None:
+        if _looks_mknap1(values):
+            found.append("mknap1")
+        if _looks_qaplib(values):
+            found.append("qaplib")
+    return found[0] if len(found) == 1 else None
 
 
 def detect_format(path: Path) -> str:
-    """Return the library format of a file from its extension and, for ``.txt``, its first lines."""
-    suffix = path.suffix.lower()
-    if suffix in (".tsp", ".atsp"):
-        return "tsplib"
-    if suffix == ".dat":
-        return "qaplib"
-    if suffix == ".clq":
-        return "dimacs-complement"
-    if suffix in (".col", ".dimacs", ".graph"):
-        return "dimacs"
-    head = path.read_text(errors="replace")[:4000]
-    if "NAME" in head and ("DIMENSION" in head or "TYPE" in head):
-        return "tsplib"
-    if any(line.startswith("p ") for line in head.splitlines()):
-        return "dimacs"
-    if "+++" in head or "problem" in head.lower():
-        return "mknap2"
-    return "mknap1"
+    """Return the library format of a file from its extension, else from its content.
+
+    The content must match exactly one format's signature (TSPLIB ``KEY: value`` header,
+    a DIMACS ``p edge`` graph, mknap2 ``problem`` blocks, or an all-number stream whose
+    count is exactly that of an mknap1 collection or a QAPLIB instance); anything else is
+    refused rather than handed to a reader that would guess.
+
+    Raises
+    ------
+    UsageError
+        "cannot tell the format of FILE; use --format one of ...".
+    """
+    path = Path(path)
+    fmt = _SUFFIX_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        with open(path, "rb") as handle:
+            raw = handle.read(8_000_000)
+        fmt = None if b"\0" in raw else sniff_format(raw.decode("utf-8", errors="replace"))
+    if fmt is None:
+        raise UsageError(f"cannot tell the format of {path}; use --format one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def check_input_file(path, what: str = "file") -> Path:
+    """Return ``Path(path)`` when it is a readable regular file; else raise :class:`UsageError` saying why."""
+    p = Path(path)
+    if not p.exists():
+        parent = p.parent
+        missing_parent = str(parent) not in ("", ".") and not parent.exists()
+        hint = f" (the folder {parent} does not exist either)" if missing_parent else ""
+        raise UsageError(f"no such {what}: {path}{hint}; check the path")
+    if p.is_dir():
+        raise UsageError(f"{path} is a directory; give the path of a {what} inside it")
+    if not p.is_file():
+        raise UsageError(f"{path} is not a regular file; give the path of a {what}")
+    if not os.access(p, os.R_OK):
+        raise UsageError(f"cannot read {path} (permission denied); fix its permissions or copy it")
+    return p
+
+
+def check_output_path(path, what: str, *, folder: bool = False) -> Path:
+    """Return ``Path(path)`` for an output: its parent folder must exist; an existing ``folder``
+    output must be a folder, an existing file output a file (it is then reused)."""
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if folder:
+        if p.exists() and not p.is_dir():
+            raise UsageError(f"{what} {path} exists and is not a folder; give a new or existing folder")
+        return p
+    if not parent.exists():
+        raise UsageError(f"the folder of {what} {path} does not exist: {parent}; create it first")
+    if not parent.is_dir():
+        raise UsageError(f"the folder of {what} {path} is not a folder: {parent}")
+    if p.is_dir():
+        raise UsageError(f"{what} {path} is a directory; give a file path")
+    return p
 
 
 def read_problem(path: str, fmt: str | None = None, index: int | None = None):
@@ -108,9 +254,7 @@ def read_problem(path: str, fmt: str | None = None, index: int | None = None):
     with its known optimum attached when the file is shipped or listed in the benchmark library."""
     from cutslack.problems import library
 
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"no such file: {path}")
+    p = check_input_file(path, "file")
     fmt = fmt or detect_format(p)
     readers = {
         "tsplib": library.read_tsplib,
@@ -121,18 +265,22 @@ def read_problem(path: str, fmt: str | None = None, index: int | None = None):
         "mknap2": library.read_mknap2,
     }
     if fmt not in readers:
-        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise UsageError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     out = readers[fmt](str(p))
     if isinstance(out, list):
+        if not out:
+            raise UsageError(f"{path} holds no problem")
         if index is None:
             if len(out) != 1:
                 names = ", ".join(q.name for q in out[:8])
-                raise ValueError(f"{path} holds {len(out)} problems ({names}{', ...' if len(out) > 8 else ''}); "
+                raise UsageError(f"{path} holds {len(out)} problems ({names}{', ...' if len(out) > 8 else ''}); "
                                  f"pick one with --index (0-based)")
             index = 0
         if not 0 <= index < len(out):
-            raise ValueError(f"--index {index} out of range: {path} holds {len(out)} problems")
+            raise UsageError(f"--index {index} out of range: {path} holds {len(out)} problems (0..{len(out) - 1})")
         out = out[index]
+    elif index not in (None, 0):
+        raise UsageError(f"--index {index}: {path} holds one problem")
     return library.attach_known_optimum(out, p, complement=fmt != "dimacs")
 
 
@@ -153,10 +301,25 @@ def _jsonable(value):
 def _cmd_solve(args) -> int:
     import cutslack
 
-    if bool(args.file) == bool(args.generate):
-        raise ValueError("give either a FILE or --generate SPEC (not both)")
-    problem = generate_problem(args.generate) if args.generate else read_problem(args.file, args.format, args.index)
+    from cutslack.api import check_call
+
+    if (args.file is None) == (args.generate is None):
+        raise UsageError("give either a FILE or --generate SPEC (not both)")
+    if args.time_limit is not None and not (0 < args.time_limit < float("inf")):
+        raise UsageError(f"--time-limit must be a positive number of seconds, got {args.time_limit}")
+    if args.seed is not None and args.seed < 0:
+        raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
+    if args.index is not None and args.generate:
+        raise UsageError("--index picks a problem of a FILE; it does not go with --generate")
     options = _key_values(args.option or [], "--option")
+    if args.generate is not None:
+        problem = generate_problem(args.generate)
+    else:
+        problem = read_problem(args.file, args.format, args.index)
+    try:
+        check_call(problem, args.method, options, args.time_limit)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
     if args.quiet or args.json or not sys.stderr.isatty():
         res = cutslack.solve(problem, method=args.method, rng=args.seed, time_limit=args.time_limit, **options)
     else:
@@ -225,8 +388,13 @@ def _cmd_info(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``cutslack`` command."""
-    parser = argparse.ArgumentParser(prog="cutslack", description="Constrained optimization toolkit: solve library or "
-                                     "generated instances, inspect the installation, run benchmark suites.")
+    import cutslack
+
+    parser = _Parser(prog="cutslack", description="Constrained optimization toolkit: solve library or "
+                     "generated instances, inspect the installation, run benchmark suites.",
+                     epilog="exit codes: 0 ok, 1 no feasible solution, 2 bad input, 3 internal error "
+                            "(the traceback file is named), 130 interrupted")
+    parser.add_argument("--version", action="version", version=f"cutslack {cutslack.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ps = sub.add_parser("solve", help="solve a library file or a generated instance",
@@ -260,20 +428,75 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one ``cutslack: error:`` line (exit 2), like every other error."""
+
+    def error(self, message):
+        self.exit(EXIT_BAD_INPUT, f"{ERROR_PREFIX}{message} (see '{self.prog} --help')\n")
+
+
+def _write_traceback(exc: BaseException) -> str:
+    """Write the traceback of ``exc`` to a new file under the temp folder; return its path."""
+    fd, path = tempfile.mkstemp(prefix="cutslack-traceback-", suffix=".txt")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"cutslack {' '.join(sys.argv[1:])}\n")
+        handle.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    return path
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def run_guarded(handler, args, *, interrupted: str = "interrupted") -> int:
+    """Run ``handler(args)`` and return its exit code, turning every exception into one line on stderr.
+
+    Expected failures (:class:`~cutslack.errors.CutslackError`, an operating-system error on a
+    named path) print ``cutslack: error: ...`` and give 2; Ctrl-C prints ``interrupted`` and
+    gives 130; anything else is a bug: one line names it and the file holding the full
+    traceback, exit 3.
+    """
+    try:
+        return int(handler(args) or 0)
+    except CutslackError as exc:
+        print(f"{ERROR_PREFIX}{_one_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        if exc.filename is None:
+            return _internal_error(exc)
+        reason = exc.strerror or type(exc).__name__
+        print(f"{ERROR_PREFIX}{exc.filename}: {reason.lower()}; check the path and its permissions", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"{ERROR_PREFIX}{interrupted}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 -- the last line of defence: no traceback on the terminal
+        return _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> int:
+    try:
+        where = f"the full traceback is in {_write_traceback(exc)}"
+    except OSError:
+        where = "the traceback could not be written to the temp folder"
+    print(f"{ERROR_PREFIX}internal error {type(exc).__name__}: {_one_line(exc)[:300]}; {where} "
+          f"(please report it)", file=sys.stderr)
+    return EXIT_INTERNAL
+
+
 def main(argv=None) -> int:
     """Run the command line; return the exit code."""
-    from cutslack.errors import CutslackError
-
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return 2
     try:
-        return int(args.handler(args) or 0)
-    except (CutslackError, ValueError, TypeError, FileNotFoundError) as exc:
-        print(f"cutslack: error: {exc}", file=sys.stderr)
-        return 2
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a malformed command line (already printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    if not getattr(args, "handler", None):
+        parser.print_usage(sys.stderr)
+        print(f"{ERROR_PREFIX}give a command: solve, info or bench (see 'cutslack --help')", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return run_guarded(args.handler, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,6 +14,7 @@ __all__ = [
     "BackendUnavailableError",
     "ProblemTooLargeError",
     "SolverError",
+    "UsageError",
 ]
 
 
@@ -61,12 +62,22 @@ class BackendUnavailableError(CutslackError, ImportError):
 class ProblemTooLargeError(CutslackError, MemoryError):
     """A method refused an instance before allocating memory it would not have."""
 
-    def __init__(self, what: str, size, limit):
+    def __init__(self, what: str, size, limit, *, estimate=None):
         self.what = what
         self.size = size
         self.limit = limit
-        super().__init__(f"{what}: size {size} exceeds the limit {limit}")
+        self.estimate = estimate
+        if estimate is None:
+            super().__init__(f"{what}: size {size} exceeds the limit {limit}")
+        else:
+            super().__init__(f"{what}: size {size} needs an estimated {estimate}, over the limit {limit} "
+                             f"(raise it with CUTSLACK_MEMORY_LIMIT or cutslack.config.set_memory_limit)")
 
 
 class SolverError(CutslackError, RuntimeError):
     """A solver failed or cannot take the given problem (the message says why)."""
+
+
+class UsageError(CutslackError, ValueError):
+    """A command line or call was malformed: a bad path, option, key or value (the message says
+    which and what to do)."""

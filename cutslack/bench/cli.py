@@ -4,8 +4,10 @@
 them on their own (``python -m cutslack.bench ...``).
 
 Exit codes: 0 all went well; 1 some runs ended in ERROR (they are stored, the suite went
-on); 2 bad input (suite, database, arguments), reported before any run starts;
-130 interrupted by Ctrl-C (finished runs are stored; the same command resumes).
+on); 2 bad input (suite, database, arguments), reported before any run starts; 3 an
+internal error (one line names the file holding the traceback); 130 interrupted by Ctrl-C
+(finished runs are stored; the same command resumes).  Every error is one line starting
+``cutslack: error:``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import json
 import statistics
 import sys
+from pathlib import Path
 
 from cutslack.errors import CutslackError
 
@@ -21,8 +24,9 @@ __all__ = ["add_bench_parser", "main", "EXIT_OK", "EXIT_FAILED_RUNS", "EXIT_BAD_
 
 EXIT_OK, EXIT_FAILED_RUNS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-_EPILOG = ("exit codes: 0 ok, 1 some runs ended in ERROR, 2 bad input (nothing was run), "
+_EPILOG = ("exit codes: 0 ok, 1 some runs ended in ERROR, 2 bad input (nothing was run), 3 internal error, "
            "130 interrupted (run the same command again to resume)")
+_RESUME = "interrupted; finished runs are stored, run the same command again to resume"
 
 
 def add_bench_parser(subparsers) -> argparse.ArgumentParser:
@@ -105,8 +109,17 @@ def _cmd_run(args) -> int:
     from cutslack.bench.store import Store
     from cutslack.bench.suite import load_suite
 
+    from cutslack.cli import check_output_path
+
     if args.workers is not None and args.workers < 1:
         raise CutslackError(f"--workers must be at least 1, got {args.workers}")
+    if args.dask_local is not None and args.dask_local < 1:
+        raise CutslackError(f"--dask-local must be at least 1, got {args.dask_local}")
+    if args.time_limit is not None and not (0 < args.time_limit < float("inf")):
+        raise CutslackError(f"--time-limit must be a positive number of seconds, got {args.time_limit}")
+    if args.benchmarks is not None and not Path(args.benchmarks).is_dir():
+        raise CutslackError(f"--benchmarks {args.benchmarks}: no such folder; give the benchmark library's folder")
+    check_output_path(args.db, "--db")  # before the suite runs, and under --dry-run too
     suite = load_suite(args.suite, benchmark_dir=args.benchmarks, seeds=args.seeds, time_limit=args.time_limit)
     for note in suite.skipped_solvers:
         _say(args, f"note: skipping solver {note}")
@@ -140,6 +153,12 @@ def _cmd_report(args) -> int:
     from cutslack.bench.report import load_runs, summarise, write_report
     from cutslack.bench.store import Store
 
+    from cutslack.cli import check_input_file, check_output_path
+
+    check_input_file(args.db, "database")
+    check_output_path(args.out, "--out", folder=True)
+    if not (0 <= args.target < float("inf")):
+        raise CutslackError(f"--target must be a non-negative relative gap, got {args.target}")
     try:
         path = write_report(args.db, args.out, suite=args.suite, target=args.target)
     except ValueError as exc:
@@ -157,7 +176,9 @@ def _cmd_report(args) -> int:
 def _cmd_compare(args) -> int:
     from cutslack.bench.report import compare
     from cutslack.bench.store import Store
+    from cutslack.cli import check_input_file
 
+    check_input_file(args.db, "database")
     with Store(args.db, readonly=True) as store:
         try:
             result = compare(store, args.a, args.b, suite=args.suite)
@@ -183,6 +204,9 @@ def _cmd_list(args) -> int:
     from cutslack.bench.suite import shipped_suites
 
     if args.db:
+        from cutslack.cli import check_input_file
+
+        check_input_file(args.db, "database")
         with Store(args.db, readonly=True) as store:
             rows = [dict(r) for r in store.conn.execute(
                 "SELECT suite, solver, COUNT(*) AS runs, SUM(status = 'error') AS errors FROM runs "
@@ -206,17 +230,13 @@ def _cmd_list(args) -> int:
 
 
 def _guarded(command):
-    """Wrap a command so cutslack errors become one line on stderr and exit code 2."""
+    """Wrap a command so every error becomes one ``cutslack: error:`` line: exit 2 for bad input,
+    3 (with the traceback's file) for an internal error, 130 for Ctrl-C."""
 
     def run(args) -> int:
-        try:
-            return command(args)
-        except CutslackError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        except KeyboardInterrupt:
-            print("interrupted; finished runs are stored, run the same command again to resume", file=sys.stderr)
-            return EXIT_INTERRUPTED
+        from cutslack.cli import run_guarded
+
+        return run_guarded(command, args, interrupted=_RESUME)
 
     run.__doc__ = command.__doc__
     return run
@@ -224,13 +244,9 @@ def _guarded(command):
 
 def main(argv=None) -> int:
     """Entry point of ``python -m cutslack.bench``; return the exit code."""
-    parser = argparse.ArgumentParser(prog="cutslack", description="cutslack benchmark harness", epilog=_EPILOG)
-    add_bench_parser(parser.add_subparsers(dest="command", required=True))
+    from cutslack.cli import main as cutslack_main
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] != ["bench"]:
+    if argv[:1] != ["bench"] and argv[:1] not in (["--version"], ["-h"], ["--help"]):
         argv = ["bench", *argv]
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return EXIT_BAD_INPUT if exc.code else EXIT_OK
-    return args.handler(args)
+    return cutslack_main(argv)

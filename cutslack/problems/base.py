@@ -15,7 +15,8 @@ import numpy as np
 
 from cutslack.errors import InvalidInstanceError, SolverError
 
-__all__ = ["Problem", "KnownOptimum", "as_rng", "check_array", "check_square"]
+__all__ = ["Problem", "KnownOptimum", "as_rng", "check_array", "check_square", "check_count", "check_choice",
+           "check_number"]
 
 
 def as_rng(rng=None) -> np.random.Generator:
@@ -54,6 +55,37 @@ def check_array(value, field: str, *, ndim: int | None = None, shape=None, nonne
         raise InvalidInstanceError(field, "must be integral")
     arr.setflags(write=False)
     return arr
+
+
+def check_count(value, field: str, minimum: int = 0) -> int:
+    """Return ``value`` as an int after checking it is an integer (not a bool) of at least ``minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise InvalidInstanceError(field, f"must be an integer, got {value!r}")
+    if value < minimum:
+        raise InvalidInstanceError(field, f"must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def check_choice(value, field: str, choices) -> str:
+    """Return ``value`` when it is one of ``choices``; else raise naming ``field`` and the choices."""
+    if value not in choices:
+        raise InvalidInstanceError(field, f"must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def check_number(value, field: str, *, low: float | None = None, high: float | None = None,
+                 low_open: bool = False) -> float:
+    """Return ``value`` as a finite float in ``[low, high]`` (``(low, high]`` when ``low_open``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidInstanceError(field, f"must be a number, got {value!r}")
+    x = float(value)
+    if not np.isfinite(x):
+        raise InvalidInstanceError(field, f"must be finite, got {value!r}")
+    if low is not None and (x <= low if low_open else x < low):
+        raise InvalidInstanceError(field, f"must be {'>' if low_open else '>='} {low:g}, got {value!r}")
+    if high is not None and x > high:
+        raise InvalidInstanceError(field, f"must be <= {high:g}, got {value!r}")
+    return x
 
 
 def check_square(value, field: str, *, symmetric: bool = False, nonneg: bool = False) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 
 from cutslack.binary import BinaryProgram, as_bit_matrix
 from cutslack.errors import InvalidInstanceError
-from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_array
+from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_array, check_choice, check_count, check_number
 
 __all__ = ["Knapsack", "random_knapsack", "random_mdkp"]
 
@@ -104,10 +104,10 @@ def random_knapsack(n: int, m: int = 1, *, kind: str = "uncorrelated", R: int = 
     (``w̄_j + R/10``), where ``w̄_j`` is item ``j``'s mean weight over the ``m`` rows.  Each
     capacity is ``tightness`` times its row sum.
     """
-    if n < 1 or m < 1:
-        raise InvalidInstanceError("n" if n < 1 else "m", "must be at least 1")
-    if not 0 < tightness <= 1:
-        raise InvalidInstanceError("tightness", "must lie in (0, 1]")
+    n, m = check_count(n, "n", 1), check_count(m, "m", 1)
+    R = check_count(R, "R", 1)
+    check_choice(kind, "kind", ("uncorrelated", "weakly", "weakly_correlated", "strongly", "strongly_correlated"))
+    tightness = check_number(tightness, "tightness", low=0.0, high=1.0, low_open=True)
     g = as_rng(rng)
     W = g.integers(1, R + 1, size=(m, n)).astype(float)
     wbar = W.mean(axis=0)
@@ -130,10 +130,8 @@ def random_mdkp(n: int, m: int, *, tightness: float = 0.25, rng=None) -> Knapsac
     ``p_j = sum_i w_ij / m + 500 q_j`` with ``q_j ~ U(0, 1)`` (rounded), as in OR-Library's
     mknapcb sets (tightness 0.25, 0.5, 0.75).
     """
-    if n < 1 or m < 1:
-        raise InvalidInstanceError("n" if n < 1 else "m", "must be at least 1")
-    if not 0 < tightness <= 1:
-        raise InvalidInstanceError("tightness", "must lie in (0, 1]")
+    n, m = check_count(n, "n", 1), check_count(m, "m", 1)
+    tightness = check_number(tightness, "tightness", low=0.0, high=1.0, low_open=True)
     g = as_rng(rng)
     W = g.integers(0, 1001, size=(m, n)).astype(float)
     c = np.floor(tightness * W.sum(axis=1))

@@ -17,7 +17,7 @@ import numpy as np
 
 from cutslack.binary import BinaryProgram, as_bit_matrix
 from cutslack.errors import InvalidInstanceError
-from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_array
+from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_array, check_count, check_number
 
 __all__ = ["MaximumIndependentSet", "random_mis", "random_regular_mis", "random_unit_disk_mis"]
 
@@ -125,10 +125,8 @@ def _weights(n: int, weighted, g) -> np.ndarray | None:
 
 def random_mis(n: int, p: float, *, weighted: bool = False, rng=None) -> MaximumIndependentSet:
     """Return an MIS instance on an Erdős–Rényi G(n, p) graph (weights U{1..10} if ``weighted``)."""
-    if n < 0:
-        raise InvalidInstanceError("n", "must be non-negative")
-    if not 0 <= p <= 1:
-        raise InvalidInstanceError("p", "must lie in [0, 1]")
+    n = check_count(n, "n", 0)
+    p = check_number(p, "p", low=0.0, high=1.0)
     g = as_rng(rng)
     G = nx.gnp_random_graph(n, p, seed=int(g.integers(2**31)))
     return MaximumIndependentSet(G, _weights(n, weighted, g), name=f"gnp-n{n}-p{p:g}")
@@ -136,6 +134,7 @@ def random_mis(n: int, p: float, *, weighted: bool = False, rng=None) -> Maximum
 
 def random_regular_mis(n: int, d: int, *, weighted: bool = False, rng=None) -> MaximumIndependentSet:
     """Return an MIS instance on a random d-regular graph (``n * d`` must be even)."""
+    n, d = check_count(n, "n", 1), check_count(d, "d", 0)
     if d >= n or (n * d) % 2:
         raise InvalidInstanceError("d", f"a {d}-regular graph on {n} nodes needs d < n and n*d even")
     g = as_rng(rng)
@@ -146,8 +145,8 @@ def random_regular_mis(n: int, d: int, *, weighted: bool = False, rng=None) -> M
 def random_unit_disk_mis(n: int, radius: float, *, weighted: bool = False, rng=None) -> MaximumIndependentSet:
     """Return an MIS instance on a unit-disk graph: n points uniform in the unit square,
     joined when closer than ``radius`` (the Rydberg-atom setting)."""
-    if radius <= 0:
-        raise InvalidInstanceError("radius", "must be positive")
+    n = check_count(n, "n", 0)
+    radius = check_number(radius, "radius", low=0.0, low_open=True)
     g = as_rng(rng)
     G = nx.random_geometric_graph(n, radius, seed=int(g.integers(2**31)))
     return MaximumIndependentSet(G, _weights(n, weighted, g), name=f"unitdisk-n{n}-r{radius:g}")

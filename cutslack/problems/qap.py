@@ -16,7 +16,7 @@ import numpy as np
 
 from cutslack.binary import BinaryProgram
 from cutslack.errors import InvalidInstanceError
-from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_square
+from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_choice, check_count, check_square
 from cutslack.problems.permutation import (as_permutations, assignment_constraints, decode_assignment,
                                            permutation_violation)
 
@@ -91,8 +91,8 @@ def random_qap(n: int, *, kind: str = "uniform", rng=None) -> QuadraticAssignmen
     taiXXa).  ``kind="grid"``: locations on a near-square grid with Manhattan distances, flows
     uniform on ``{0..9}`` with about half the pairs zero (Nugent/Skorin-Kapov style), symmetric.
     """
-    if n < 1:
-        raise InvalidInstanceError("n", "must be at least 1")
+    n = check_count(n, "n", 1)
+    check_choice(kind, "kind", ("uniform", "grid"))
     g = as_rng(rng)
     if kind == "uniform":
         F = g.integers(0, 100, size=(n, n)).astype(float)

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from cutslack.binary import BinaryProgram
 from cutslack.errors import InvalidInstanceError, ProblemTooLargeError
-from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_array, check_square
+from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_array, check_choice, check_count, check_number, check_square
 from cutslack.problems.permutation import (as_permutations, assignment_constraints, decode_assignment,
                                            permutation_violation)
 
@@ -114,7 +114,7 @@ class TravelingSalesman(Problem):
         C = None
         if self.coordinates is not None:
             C = check_array(self.coordinates, "coordinates", ndim=2)
-            if C.shape[1] < 2:
+            if C.shape[1] != 2:  # a third column would be ignored by every metric: refuse, don't drop it
                 raise InvalidInstanceError("coordinates", f"must have shape (n, 2), got {C.shape}")
             object.__setattr__(self, "coordinates", C)
         if self.distance is None:
@@ -257,8 +257,12 @@ def random_tsp(n: int, *, kind: str = "uniform", scale: float = 1000.0, n_cluste
     (default ``max(2, n // 25)``) centres, points normally spread around them (DIMACS
     challenge style).  ``rounding="nint"`` rounds distances to integers as TSPLIB's EUC_2D.
     """
-    if n < 1:
-        raise InvalidInstanceError("n", "must be at least 1")
+    n = check_count(n, "n", 1)
+    check_choice(kind, "kind", ("uniform", "clustered"))
+    check_choice(rounding, "rounding", ("none", "nint"))
+    scale = check_number(scale, "scale", low=0.0, low_open=True)
+    if n_clusters is not None:
+        check_count(n_clusters, "n_clusters", 1)
     g = as_rng(rng)
     if kind == "uniform":
         C = g.random((n, 2)) * scale

@@ -28,6 +28,7 @@ import numba
 import numpy as np
 
 from cutslack.binary import QUBO
+from cutslack.config import check_memory
 from cutslack.errors import ProblemTooLargeError
 from cutslack.gpu.backend import asnumpy, get_array_module, resolve_backend
 from cutslack.quantum.ising import bits_from_indices, ising_terms
@@ -72,6 +73,7 @@ def check_statevector_size(n: int, *, backend: str = "numpy", memory_fraction: f
     if n > MAX_QUBITS:
         raise ProblemTooLargeError(f"statevector of 2^{n} amplitudes", f"{n} qubits", f"{MAX_QUBITS} qubits")
     need = BYTES_PER_AMPLITUDE << n
+    check_memory(f"statevector of 2^{n} amplitudes ({backend})", f"{n} qubits", need)
     limit = int(memory_fraction * _available_memory(backend))
     if need > limit:
         raise ProblemTooLargeError(f"statevector of 2^{n} amplitudes ({n} qubits, {backend})",

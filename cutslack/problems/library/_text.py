@@ -15,9 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from cutslack.errors import ParseError
+from cutslack.errors import InvalidInstanceError, ParseError
 
-__all__ = ["TEXT_LABEL", "read_source", "source_name", "source_stem", "TokenStream"]
+__all__ = ["TEXT_LABEL", "read_source", "source_name", "source_stem", "TokenStream", "build_instance", "last_line",
+           "MAX_EXACT_INTEGER"]
+
+#: integers beyond 2**53 are not exact in float64: a token that large is refused as an integer
+MAX_EXACT_INTEGER = 2 ** 53
 
 TEXT_LABEL = "<text>"
 
@@ -36,13 +40,14 @@ def read_source(path_or_text) -> tuple[str, str]:
         When ``path_or_text`` is neither a string nor a path.
     """
     if isinstance(path_or_text, str) and "\n" in path_or_text:
-        return path_or_text, TEXT_LABEL
+        return path_or_text.removeprefix("\ufeff"), TEXT_LABEL
     if not isinstance(path_or_text, (str, os.PathLike)):
         raise TypeError(f"expected a path or the file's text, got {type(path_or_text).__name__}")
     path = Path(path_or_text)
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
-    return path.read_text(encoding="utf-8", errors="replace"), str(path)
+    # utf-8-sig drops a byte-order mark (Windows editors write one); bad bytes become U+FFFD
+    return path.read_text(encoding="utf-8-sig", errors="replace"), str(path)
 
 
 def source_name(label: str) -> str:
@@ -125,13 +130,13 @@ class TokenStream:
             values = np.array(chunk, dtype=float)
             bad = ~np.isfinite(values)
             if integer:
-                bad |= values != np.round(values)
+                bad |= (values != np.round(values)) | (np.abs(values) > MAX_EXACT_INTEGER)
             first_bad = int(np.argmax(bad)) if bad.any() else -1
         except ValueError:
             first_bad = next(i for i, token in enumerate(chunk) if not _is_number(token))
         if first_bad >= 0:
             kind = "an integer" if integer else "a finite number"
-            raise self.error(f"expected {kind} among the {what} of {self.what}, got {chunk[first_bad]!r}",
+            raise self.error(f"expected {kind} for {what} in {self.what}, got {chunk[first_bad]!r}",
                              line=self.lines[start + first_bad])
         self.pos = stop
         return values
@@ -153,6 +158,20 @@ class TokenStream:
         if self.remaining:
             raise self.error(f"expected nothing more after {after} in {self.what}, "
                              f"found {self.remaining} more token(s) starting with {self.tokens[self.pos]!r}")
+
+
+def last_line(text: str) -> int:
+    """Return the number of the last line of ``text`` (1 for an empty text): where a missing part was due."""
+    return max(1, len(text.splitlines()))
+
+
+def build_instance(cls, *args, file: str, line: int, **kwargs):
+    """Return ``cls(*args, **kwargs)``, turning its :class:`InvalidInstanceError` into a
+    :class:`ParseError` at ``line`` of ``file`` (a reader reports where the bad data are)."""
+    try:
+        return cls(*args, **kwargs)
+    except InvalidInstanceError as exc:
+        raise ParseError(f"the data make an invalid {cls.__name__}: {exc}", file=file, line=line) from None
 
 
 def _is_number(token: str) -> bool:

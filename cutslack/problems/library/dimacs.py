@@ -17,13 +17,17 @@ import networkx as nx
 import numpy as np
 
 from cutslack.errors import ParseError, ProblemTooLargeError
-from cutslack.problems.library._text import read_source, source_name, source_stem
+from cutslack.problems.library._text import build_instance, last_line, read_source, source_name, source_stem
 from cutslack.problems.mis import MaximumIndependentSet
 
-__all__ = ["read_dimacs", "MAX_COMPLEMENT_NODES"]
+__all__ = ["read_dimacs", "MAX_COMPLEMENT_NODES", "MAX_NODES"]
 
 #: The complement is built from a dense N×N boolean matrix; larger graphs are refused.
 MAX_COMPLEMENT_NODES = 30_000
+
+#: Graphs declaring more vertices are refused before a node is allocated (networkx keeps
+#: a dict per node: about 500 bytes each).
+MAX_NODES = 20_000_000
 
 _FORMATS = ("edge", "edges", "col")
 
@@ -97,6 +101,8 @@ def read_dimacs(path_or_text, complement: bool = False, *, weighted: bool = Fals
             declared = _parse_int(words[3], "edge count M", file, number)
             if n_nodes < 0 or declared < 0:
                 raise ParseError("expected non-negative N and M on the 'p' line", file=file, line=number)
+            if n_nodes > MAX_NODES:
+                raise ProblemTooLargeError("DIMACS graph (vertices)", n_nodes, MAX_NODES)
             p_line = number
         elif kind in ("e", "n"):
             if p_line is None:
@@ -112,14 +118,16 @@ def read_dimacs(path_or_text, complement: bool = False, *, weighted: bool = Fals
                 edges.append((u, v))
             else:
                 try:
-                    weights[_vertex(words[1], n_nodes, file, number)] = float(words[2])
+                    weights[_vertex(words[1], n_nodes, file, number)] = weight = float(words[2])
+                    if not np.isfinite(weight):
+                        raise ValueError(weight)
                 except ValueError:
                     raise ParseError(f"expected a numeric vertex weight, got {words[2]!r}",
                                      file=file, line=number) from None
         else:
             raise ParseError(f"expected a 'c', 'p', 'e' or 'n' line, got {kind!r}", file=file, line=number)
     if p_line is None:
-        raise ParseError("expected a 'p edge N M' line, found none", file=file, line=None)
+        raise ParseError("expected a 'p edge N M' line, found none", file=file, line=last_line(text))
     if len(edges) != declared:
         raise ParseError(f"the 'p' line declares {declared} edges but the file has {len(edges)} 'e' lines",
                          file=file, line=p_line)
@@ -142,5 +150,5 @@ def read_dimacs(path_or_text, complement: bool = False, *, weighted: bool = Fals
     meta = {"source": source_name(file), "complement": complement, "declared_edges": declared}
     if weights:
         meta["vertex_weights"] = vertex_weights
-    return MaximumIndependentSet(graph, vertex_weights if weighted else None, name=source_stem(file, "dimacs"),
-                                 meta=meta)
+    return build_instance(MaximumIndependentSet, graph, vertex_weights if weighted else None,
+                          name=source_stem(file, "dimacs"), meta=meta, file=file, line=p_line)

@@ -20,7 +20,8 @@ import re
 from cutslack.errors import ParseError
 from cutslack.problems.base import KnownOptimum
 from cutslack.problems.knapsack import Knapsack
-from cutslack.problems.library._text import TokenStream, read_source, source_name, source_stem
+from cutslack.problems.library._text import (TokenStream, build_instance, last_line, read_source, source_name,
+                                             source_stem)
 
 __all__ = ["read_mknap1", "read_mknap2"]
 
@@ -54,6 +55,7 @@ def read_mknap1(path_or_text) -> list[Knapsack]:
     count = stream.integer("the number of problems K", minimum=0)
     problems = []
     for k in range(1, count + 1):
+        first_line = stream.line
         n = stream.integer(f"n (items) of problem {k}", minimum=1)
         m = stream.integer(f"m (constraints) of problem {k}", minimum=1)
         optimum = stream.number(f"the optimum of problem {k}")
@@ -61,9 +63,9 @@ def read_mknap1(path_or_text) -> list[Knapsack]:
         weights = stream.numbers(m * n, f"weights of problem {k} ({m} rows of {n})").reshape(m, n)
         capacities = stream.numbers(m, f"capacities of problem {k} (m={m})")
         known = KnownOptimum(optimum, proven=True, source=f"OR-Library {source_name(file)}") if optimum else None
-        problems.append(Knapsack(profits, weights, capacities, known_optimum=known,
-                                 name=f"{m}.{n}-{k - 1:02d}" if chu_beasley else f"{stem}#{k}",
-                                 meta={"source": source_name(file), "index": k}))
+        problems.append(build_instance(Knapsack, profits, weights, capacities, known_optimum=known,
+                                       name=f"{m}.{n}-{k - 1:02d}" if chu_beasley else f"{stem}#{k}",
+                                       meta={"source": source_name(file), "index": k}, file=file, line=first_line))
     stream.expect_end(f"the {count} problems")
     return problems
 
@@ -85,7 +87,8 @@ def read_mknap2(path_or_text) -> list[Knapsack]:
     starts = [(number, match.group(1)) for number, line in enumerate(lines, start=1)
               if (match := _PROBLEM.match(line))]
     if not starts:
-        raise ParseError("expected 'problem NAME.DAT' blocks (mknap2 format), found none", file=file, line=None)
+        raise ParseError("expected 'problem NAME.DAT' blocks (mknap2 format), found none", file=file,
+                         line=last_line(text))
     problems = []
     ends = [number for number, _ in starts[1:]] + [len(lines) + 1]
     for (start, label), end in zip(starts, ends):
@@ -103,8 +106,9 @@ def read_mknap2(path_or_text) -> list[Knapsack]:
         weights = stream.numbers(m * n, f"weights ({m} rows of {n})").reshape(m, n)
         optimum = stream.number("the optimum")
         stream.expect_end("the optimum")
-        problems.append(Knapsack(profits, weights, capacities, name=name,
-                                 known_optimum=KnownOptimum(optimum, proven=True,
-                                                             source=f"OR-Library {source_name(file)}"),
-                                 meta={"source": source_name(file), "block_line": start}))
+        problems.append(build_instance(Knapsack, profits, weights, capacities, name=name,
+                                       known_optimum=KnownOptimum(optimum, proven=True,
+                                                                   source=f"OR-Library {source_name(file)}"),
+                                       meta={"source": source_name(file), "block_line": start}, file=file,
+                                       line=start))
     return problems

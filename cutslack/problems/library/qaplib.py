@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from cutslack.errors import ParseError, ProblemTooLargeError
-from cutslack.problems.library._text import TokenStream, read_source, source_name, source_stem
+from cutslack.problems.library._text import TokenStream, build_instance, read_source, source_name, source_stem
 from cutslack.problems.qap import QuadraticAssignment
 
 __all__ = ["read_qaplib", "read_qaplib_solution", "invert_permutation", "MAX_FACILITIES"]
@@ -61,8 +61,8 @@ def read_qaplib(path_or_text) -> QuadraticAssignment:
     flow = stream.numbers(n * n, f"entries of the {n}x{n} matrix A").reshape(n, n)
     distance = stream.numbers(n * n, f"entries of the {n}x{n} matrix B").reshape(n, n)
     stream.expect_end("the matrices A and B")
-    return QuadraticAssignment(flow, distance, name=source_stem(file, "qaplib"),
-                               meta={"source": source_name(file)})
+    return build_instance(QuadraticAssignment, flow, distance, name=source_stem(file, "qaplib"),
+                          meta={"source": source_name(file)}, file=file, line=1)
 
 
 def read_qaplib_solution(path_or_text) -> tuple[float, np.ndarray]:

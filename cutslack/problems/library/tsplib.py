@@ -31,7 +31,8 @@ import re
 import numpy as np
 
 from cutslack.errors import ParseError, ProblemTooLargeError
-from cutslack.problems.library._text import TokenStream, read_source, source_name, source_stem
+from cutslack.problems.library._text import (TokenStream, build_instance, last_line, read_source, source_name,
+                                             source_stem)
 from cutslack.problems.tsp import METRICS, TravelingSalesman, coordinate_distance
 
 __all__ = ["read_tsplib", "read_tsplib_tour", "tsplib_distances", "EDGE_WEIGHT_TYPES", "EDGE_WEIGHT_FORMATS",
@@ -67,6 +68,7 @@ def _parse(text: str, file: str) -> tuple[dict, dict, dict]:
     header_lines: dict[str, int] = {}
     sections: dict[str, list] = {}
     current = None
+    header_lines["<END>"] = last_line(text)
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
@@ -114,7 +116,7 @@ def _dimension(header: dict, header_lines: dict, file: str, *, dense: bool = Tru
 
 def _section(sections: dict, header_lines: dict, name: str, file: str, *, needed_by: str) -> TokenStream:
     if name not in sections:
-        raise ParseError(f"expected a {name} ({needed_by})", file=file, line=None)
+        raise ParseError(f"expected a {name} ({needed_by})", file=file, line=header_lines["<END>"])
     return TokenStream(sections[name], file, what=name, end_line=header_lines[name] if not sections[name] else None)
 
 
@@ -129,6 +131,21 @@ def _coordinates(stream: TokenStream, n: int) -> np.ndarray:
     coords = np.empty((n, 2))
     coords[ids.astype(np.int64) - 1] = values[:, 1:]
     return coords
+
+
+#: coordinates beyond this magnitude would overflow a squared distance (or, for GEO, are no
+#: angle in DDD.MM form)
+_MAX_COORDINATE = {"GEO": 1_000.0}
+_MAX_EUCLIDEAN = 1e150
+
+
+def _check_coordinates(coordinates: np.ndarray, metric: str, file: str, line: int) -> None:
+    limit = _MAX_COORDINATE.get(metric, _MAX_EUCLIDEAN)
+    too_big = np.abs(coordinates) > limit
+    if too_big.any():
+        node = int(np.argmax(too_big.any(axis=1)))
+        raise ParseError(f"coordinate of node {node + 1} is {coordinates[node].tolist()}, beyond +-{limit:g} where "
+                         f"{metric} distances are defined", file=file, line=line)
 
 
 def tsplib_distances(coordinates, edge_weight_type: str) -> np.ndarray:
@@ -214,7 +231,7 @@ def read_tsplib(path_or_text) -> TravelingSalesman:
                          f"expected one of {', '.join(EDGE_WEIGHT_TYPES)}", file=file,
                          line=header_lines.get("EDGE_WEIGHT_TYPE", 1))
     weight_format = header.get("EDGE_WEIGHT_FORMAT", "").upper() or None
-    coordinates = None
+    coordinates = coordinates_from = meta_diagonal = None
     for name in ("NODE_COORD_SECTION", "DISPLAY_DATA_SECTION"):
         if name in sections:
             coordinates = _coordinates(_section(sections, header_lines, name, file, needed_by="coordinates"), n)
@@ -228,19 +245,29 @@ def read_tsplib(path_or_text) -> TravelingSalesman:
         stream = _section(sections, header_lines, "EDGE_WEIGHT_SECTION", file,
                           needed_by="EDGE_WEIGHT_TYPE is EXPLICIT")
         distance = _explicit(stream, n, weight_format)
+        diagonal = np.diag(distance).copy()
+        if diagonal.any():  # a don't-care the problem ignores (some files write 9999); kept, not dropped
+            meta_diagonal = diagonal
     else:
         if "NODE_COORD_SECTION" not in sections:
-            raise ParseError(f"expected a NODE_COORD_SECTION (EDGE_WEIGHT_TYPE is {weight_type})", file=file)
+            raise ParseError(f"expected a NODE_COORD_SECTION (EDGE_WEIGHT_TYPE is {weight_type})", file=file,
+                             line=header_lines["<END>"])
         distance = None  # the problem computes TSPLIB distances from the coordinates (lazily when large)
     meta = {"type": kind, "edge_weight_type": weight_type, "edge_weight_format": weight_format,
             "source": source_name(file),
             "comment": header.get("COMMENT", "")}
     if coordinates is not None:
         meta["coordinates_from"] = coordinates_from
+    if meta_diagonal is not None:
+        meta["diagonal"] = meta_diagonal
     # a few files write the file name into NAME (ulysses16.tsp); the instance is its stem
     name = re.sub(r"\.tsp$", "", header.get("NAME", ""), flags=re.IGNORECASE) or source_stem(file, "tsplib")
     metric = None if weight_type == "EXPLICIT" else weight_type
-    return TravelingSalesman(distance, coordinates, name=name, meta=meta, metric=metric)
+    if coordinates is not None and metric is not None:
+        _check_coordinates(coordinates, metric, file, header_lines.get(coordinates_from, 1))
+    data_line = header_lines.get("EDGE_WEIGHT_SECTION" if distance is not None else coordinates_from, 1)
+    return build_instance(TravelingSalesman, distance, coordinates, name=name, meta=meta, metric=metric, file=file,
+                          line=data_line)
 
 
 def read_tsplib_tour(path_or_text) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from cutslack.api import Run, make_result, register_solver
+from cutslack.config import check_memory
 from cutslack.errors import ProblemTooLargeError, SolverError
 from cutslack.problems.knapsack import Knapsack
 from cutslack.result import Result, Status
@@ -39,6 +40,7 @@ def knapsack_dp(problem: Knapsack, *, rng=None, time_limit=None, callback=None) 
     n = w.shape[0]
     w = w.astype(np.int64)
     C = int(C)
+    check_memory("knapsack DP table", f"{n} items x capacity {C}", n * (C + 1) + 16 * (C + 1))
     if n * (C + 1) > MAX_TABLE:
         raise ProblemTooLargeError("knapsack DP table (items x (capacity + 1))", n * (C + 1), MAX_TABLE)
     p = problem.profits

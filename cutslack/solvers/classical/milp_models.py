@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-import pyomo.environ as pyo
 import scipy.sparse as sp
 
 from cutslack.binary import BinaryProgram, fold_upper
+from cutslack.config import check_memory
 from cutslack.errors import ProblemTooLargeError
 from cutslack.problems.knapsack import Knapsack
 from cutslack.problems.mis import MaximumIndependentSet
@@ -48,6 +48,19 @@ from cutslack.problems.tsp import TravelingSalesman
 __all__ = ["MilpModel", "TspModel", "build_model", "knapsack_model", "mis_model", "qap_model",
            "tsp_model", "binary_program_model", "edge_clique_cover", "greedy_knapsack", "greedy_independent_set",
            "nearest_neighbour_tour", "patch_cycles", "MAX_QAP_PAIR_VARIABLES", "MAX_TSP_VARIABLES"]
+
+
+class _LazyPyomo:
+    """``pyomo.environ``, imported on first use: importing it takes seconds, and every solver
+    module is imported by the first ``cutslack.solve`` call, whose clock is already running."""
+
+    def __getattr__(self, name):
+        import pyomo.environ
+
+        return getattr(pyomo.environ, name)
+
+
+pyo = _LazyPyomo()
 
 #: largest number of RLT pair variables (n²(n-1)²/2) the QAP model builds (n = 20 has 72 200)
 MAX_QAP_PAIR_VARIABLES = 150_000
@@ -476,8 +489,31 @@ def binary_program_model(program: BinaryProgram) -> MilpModel:
                      formulation="binary program: McCormick products", info={"n_products": len(products)})
 
 
+#: bytes Pyomo spends per variable and per constraint coefficient (measured: ~0.5-1 kB)
+PYOMO_BYTES_PER_TERM = 1_000
+
+
+def _model_terms(problem) -> int:
+    """Return the variables plus constraint coefficients the model of ``problem`` will hold (an estimate)."""
+    if isinstance(problem, Knapsack):
+        return problem.n * (problem.m + 1)
+    if isinstance(problem, MaximumIndependentSet):
+        return 3 * problem.graph.number_of_nodes() + 3 * problem.graph.number_of_edges()
+    if isinstance(problem, QuadraticAssignment):
+        return 4 * problem.n ** 4 // 2 + 3 * problem.n ** 2
+    if isinstance(problem, TravelingSalesman):
+        return 4 * problem.n * problem.n
+    n = getattr(problem, "n", 0)
+    return 4 * n * n
+
+
 def build_model(problem, *, cliques: bool = True) -> MilpModel:
-    """Return the MILP model of a problem (Knapsack, MIS, QAP, TSP or BinaryProgram)."""
+    """Return the MILP model of a problem (Knapsack, MIS, QAP, TSP or BinaryProgram).
+
+    Raises ProblemTooLargeError (from :func:`cutslack.config.check_memory`) when the estimated
+    model would not fit the memory limit, before Pyomo allocates it."""
+    terms = _model_terms(problem)
+    check_memory("MILP model (Pyomo)", f"{terms} variables and coefficients", terms * PYOMO_BYTES_PER_TERM)
     if isinstance(problem, Knapsack):
         return knapsack_model(problem)
     if isinstance(problem, MaximumIndependentSet):

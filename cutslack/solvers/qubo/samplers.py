@@ -36,6 +36,7 @@ import numpy as np
 
 from cutslack.api import Run
 from cutslack.binary import QUBO
+from cutslack.config import check_memory
 from cutslack.errors import InvalidInstanceError, ProblemTooLargeError, SolverError
 from cutslack.gpu.backend import resolve_backend
 from cutslack.result import SampleSet
@@ -59,6 +60,7 @@ def _couplings(qubo: QUBO, dtype=np.float64):
     if not isinstance(qubo, QUBO):
         raise TypeError(f"samplers take a cutslack QUBO, got {type(qubo).__name__}")
     n = qubo.n
+    check_memory("dense QUBO couplings", f"{n} variables", 2 * n * n * np.dtype(dtype).itemsize)
     if n * n * np.dtype(dtype).itemsize > MAX_DENSE_BYTES:
         raise ProblemTooLargeError("dense QUBO coupling matrix (bytes)", n * n * np.dtype(dtype).itemsize,
                                    MAX_DENSE_BYTES)

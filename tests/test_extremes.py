@@ -1,0 +1,180 @@
+"""Constructors and generators refuse every invalid field with InvalidInstanceError naming it;
+extreme but valid instances (n = 1, empty graphs, zero capacities, all-equal weights,
+coefficients near 1e12 and 1e-12) are solved to their brute-force optimum by every method
+that accepts them (read from the registry), or refused with a CutslackError saying why."""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import cutslack
+from cutslack.api import SOLVERS, available_methods
+from cutslack.binary import QUBO, BinaryProgram
+from cutslack.errors import CutslackError, InvalidInstanceError, SolverError
+from cutslack.problems import (Knapsack, MaximumIndependentSet, QuadraticAssignment, TravelingSalesman,
+                               random_knapsack, random_mdkp, random_mis, random_qap, random_regular_mis, random_tsp,
+                               random_unit_disk_mis)
+from cutslack.testing import brute_force
+
+NAN, INF = float("nan"), float("inf")
+
+#: (constructor, keyword arguments, the field the error must name)
+INVALID = [
+    (Knapsack, dict(profits=[1, -2], weights=[[1, 1]], capacities=[1]), "profits"),
+    (Knapsack, dict(profits=[1, NAN], weights=[[1, 1]], capacities=[1]), "profits"),
+    (Knapsack, dict(profits=[[1, 2]], weights=[[1, 1]], capacities=[1]), "profits"),
+    (Knapsack, dict(profits=["a", "b"], weights=[[1, 1]], capacities=[1]), "profits"),
+    (Knapsack, dict(profits=[1, 2], weights=[[1, -1]], capacities=[1]), "weights"),
+    (Knapsack, dict(profits=[1, 2], weights=[[1, INF]], capacities=[1]), "weights"),
+    (Knapsack, dict(profits=[1, 2], weights=[[1, 1, 1]], capacities=[1]), "weights"),
+    (Knapsack, dict(profits=[1, 2], weights=[[1, 1]], capacities=[-1]), "capacities"),
+    (Knapsack, dict(profits=[1, 2], weights=[[1, 1]], capacities=[1, 2]), "capacities"),
+    (Knapsack, dict(profits=[1, 2], weights=[[1, 1]], capacities=[NAN]), "capacities"),
+    (MaximumIndependentSet, dict(graph=[(0, 1)]), "graph"),
+    (MaximumIndependentSet, dict(graph=nx.DiGraph([(0, 1)])), "graph"),
+    (MaximumIndependentSet, dict(graph=nx.Graph([(0, 0)])), "graph"),
+    (MaximumIndependentSet, dict(graph=nx.path_graph(3), weights=[1, 2]), "weights"),
+    (MaximumIndependentSet, dict(graph=nx.path_graph(3), weights=[1, -2, 1]), "weights"),
+    (MaximumIndependentSet, dict(graph=nx.path_graph(3), weights=[1, NAN, 1]), "weights"),
+    (QuadraticAssignment, dict(flow=[[0, 1], [1, 0]], distance=[[0, 1, 2], [1, 0, 1], [2, 1, 0]]), "distance"),
+    (QuadraticAssignment, dict(flow=[[0, NAN], [1, 0]], distance=[[0, 1], [1, 0]]), "flow"),
+    (QuadraticAssignment, dict(flow=[[0, 1, 2]], distance=[[0, 1], [1, 0]]), "flow"),
+    (QuadraticAssignment, dict(flow=[[0, 1], [1, 0]], distance=[[0, INF], [1, 0]]), "distance"),
+    (TravelingSalesman, dict(distance=[[0, -1], [-1, 0]]), "distance"),
+    (TravelingSalesman, dict(distance=[[0, NAN], [1, 0]]), "distance"),
+    (TravelingSalesman, dict(distance=[[0, 1, 2]]), "distance"),
+    (TravelingSalesman, dict(distance=None, coordinates=[[0, 0], [1, 1]], metric="MANHATTAN"), "metric"),
+    (TravelingSalesman, dict(distance=None, coordinates=[[0, 0, 0], [1, 1, 1]], metric="EUC_2D"), "coordinates"),
+    (TravelingSalesman, dict(distance=None, coordinates=[[0, 0], [1, NAN]], metric="EUC_2D"), "coordinates"),
+    (TravelingSalesman, dict(distance=None), "distance"),
+    (QUBO, dict(Q=[[1, 2, 3]]), "Q"),
+    (QUBO, dict(Q=[[1, NAN], [0, 1]]), "Q"),
+    (QUBO, dict(Q=[[1, 0], [0, 1]], offset=INF), "offset"),
+    (QUBO, dict(Q=[[1, 0], [0, 1]], names=["a"]), "names"),
+    (BinaryProgram, dict(c=[1, NAN]), "c"),
+    (BinaryProgram, dict(c=[1, 2], sense="maximise"), "sense"),
+    (BinaryProgram, dict(c=[1, 2], const=NAN), "const"),
+    (BinaryProgram, dict(c=[1, 2], A_le=[[1, 1]]), "A_le"),
+    (BinaryProgram, dict(c=[1, 2], A_le=[[1, 1]], b_le=[NAN]), "b_le"),
+    (BinaryProgram, dict(c=[1, 2], conflicts=[(0, 5)]), "conflicts"),
+    (BinaryProgram, dict(c=[1, 2], conflicts=[(1, 1)]), "conflicts"),
+    (BinaryProgram, dict(c=[1, 2], names=["a"]), "names"),
+]
+
+#: (generator, arguments, the field the error must name)
+INVALID_GENERATED = [
+    (random_knapsack, dict(n=0), "n"),
+    (random_knapsack, dict(n=5, m=0), "m"),
+    (random_knapsack, dict(n=-3), "n"),
+    (random_knapsack, dict(n=2.5), "n"),
+    (random_knapsack, dict(n="5"), "n"),
+    (random_knapsack, dict(n=5, kind="bogus"), "kind"),
+    (random_knapsack, dict(n=5, R=0), "R"),
+    (random_mdkp, dict(n=5, m=2, tightness=0.0), "tightness"),
+    (random_mdkp, dict(n=5, m=2, tightness=1.5), "tightness"),
+    (random_mdkp, dict(n=5, m=-1), "m"),
+    (random_mis, dict(n=-1, p=0.5), "n"),
+    (random_mis, dict(n=5, p=1.5), "p"),
+    (random_mis, dict(n=5, p=NAN), "p"),
+    (random_mis, dict(n=2.5, p=0.5), "n"),
+    (random_regular_mis, dict(n=5, d=3), "d"),
+    (random_unit_disk_mis, dict(n=5, radius=-1.0), "radius"),
+    (random_qap, dict(n=0), "n"),
+    (random_qap, dict(n=4, kind="bogus"), "kind"),
+    (random_tsp, dict(n=0), "n"),
+    (random_tsp, dict(n=5, kind="bogus"), "kind"),
+    (random_tsp, dict(n=5, scale=-1.0), "scale"),
+]
+
+
+@pytest.mark.parametrize("cls, kwargs, field", INVALID, ids=[f"{c.__name__}-{f}-{i}" for i, (c, _, f) in
+                                                             enumerate(INVALID)])
+def test_constructor_names_the_invalid_field(cls, kwargs, field):
+    with pytest.raises(InvalidInstanceError) as info:
+        cls(**kwargs)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize("generator, kwargs, field", INVALID_GENERATED,
+                         ids=[f"{g.__name__}-{f}-{i}" for i, (g, _, f) in enumerate(INVALID_GENERATED)])
+def test_generator_names_the_invalid_argument(generator, kwargs, field):
+    with pytest.raises(InvalidInstanceError) as info:
+        generator(**kwargs, rng=0)
+    assert info.value.field == field
+
+
+# ------------------------------------------------------------------------ extreme valid instances
+
+def _qubo_optimum(qubo: QUBO) -> float:
+    X = np.array(list(itertools.product((0, 1), repeat=qubo.n)), dtype=np.uint8)
+    return float(np.min(qubo.energy(X)))
+
+
+def _extremes() -> dict:
+    """Small extreme instances, each with its optimum."""
+    scale_big, scale_small = 1e12, 1e-12
+    cases = {
+        "knapsack-n1": Knapsack([5.0], [[3.0]], [4.0]),
+        "knapsack-zero-capacity": Knapsack([5.0, 7.0, 1.0], [[3.0, 2.0, 1.0]], [0.0]),
+        "knapsack-all-equal": Knapsack([2.0] * 6, [[3.0] * 6], [10.0]),
+        "knapsack-1e12": Knapsack([3 * scale_big, 4 * scale_big, 5 * scale_big], [[2 * scale_big, 3 * scale_big,
+                                                                                    4 * scale_big]], [5 * scale_big]),
+        "knapsack-1e-12": Knapsack([3 * scale_small, 4 * scale_small, 5 * scale_small], [[2.0, 3.0, 4.0]], [5.0]),
+        "mdkp-zero-row": Knapsack([4.0, 3.0, 2.0], [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]], [2.0, 0.0]),
+        "mis-n1": MaximumIndependentSet(nx.empty_graph(1)),
+        "mis-empty-graph": MaximumIndependentSet(nx.empty_graph(5)),
+        "mis-complete": MaximumIndependentSet(nx.complete_graph(4), weights=[1.0, 1.0, 3.0, 1.0]),
+        "qap-n1": QuadraticAssignment([[0.0]], [[0.0]]),
+        "qap-n2": QuadraticAssignment([[0.0, 2.0], [3.0, 0.0]], [[0.0, 5.0], [1.0, 0.0]]),
+        "qap-all-equal": QuadraticAssignment(np.ones((4, 4)), np.ones((4, 4))),
+        "tsp-n3": TravelingSalesman([[0.0, 1.0, 2.0], [1.0, 0.0, 1.5], [2.0, 1.5, 0.0]]),
+        "tsp-all-equal": TravelingSalesman(np.ones((5, 5)) - np.eye(5)),
+        "tsp-1e12": TravelingSalesman(random_tsp(5, rng=3).distance * 1e9),
+        "qubo-n1": QUBO([[-1.0]]),
+        "qubo-zero": QUBO(np.zeros((3, 3))),
+        "qubo-1e12-1e-12": QUBO([[-scale_big, 2 * scale_big], [0.0, -scale_small]]),
+    }
+    optima = {}
+    for name, problem in cases.items():
+        optima[name] = _qubo_optimum(problem) if isinstance(problem, QUBO) else brute_force(problem)[1]
+    return {name: (problem, optima[name]) for name, problem in cases.items()}
+
+
+EXTREMES = _extremes()
+METHODS = available_methods()
+PAIRS = [(m, name) for m in METHODS for name, (problem, _) in EXTREMES.items()
+         if isinstance(problem, SOLVERS[m].accepts)]
+#: the default run gives each method its first extreme instance (every method covered, ~30
+#: solves); ``-m slow`` runs every method on every extreme instance it accepts
+FIRST = [next((p for p in PAIRS if p[0] == m and p[1] == "qubo-n1"), next(p for p in PAIRS if p[0] == m))
+         for m in METHODS]
+SLOW_PAIRS = [p for p in PAIRS if p not in FIRST]
+
+
+def test_every_method_gets_extreme_instances():
+    assert {m for m, _ in PAIRS} == set(METHODS)
+
+
+def _pairs(pairs, slow: bool):
+    marks = [pytest.mark.slow] if slow else []
+    return [pytest.param(m, n, id=f"{m}-{n}", marks=marks) for m, n in pairs]
+
+
+@pytest.mark.parametrize("method, name", _pairs(FIRST, False) + _pairs(SLOW_PAIRS, True))
+def test_extreme_instance_is_solved_to_its_optimum_or_refused(method, name):
+    problem, optimum = EXTREMES[name]
+    try:
+        result = cutslack.solve(problem, method=method, rng=0, time_limit=20.0)
+    except (SolverError, CutslackError) as exc:
+        assert str(exc), "a refusal says why"
+        pytest.skip(f"{method} refuses {name}: {exc}")  # recorded, not a wrong answer
+    if isinstance(problem, QUBO):
+        energy = float(problem.energy(np.asarray(result.samples.best if result.samples is not None else result.x)))
+        assert energy == pytest.approx(optimum, rel=1e-9, abs=1e-15)
+        return
+    assert result.feasible, result.summary()
+    assert result.objective == pytest.approx(optimum, rel=1e-9, abs=1e-15), result.summary()

@@ -1,0 +1,81 @@
+"""Time limits: the clock starts when ``solve`` is called (module loading and compiling count),
+``Result.wall_time`` is the whole call, and every registered method -- read from the registry,
+so new ones are included -- returns within ``time_limit + max(10 %, 1 s)`` with its best
+solution so far and ``Status.TIME_LIMIT`` on an instance it cannot finish."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import cutslack
+from cutslack.api import Run, make_result, register_solver
+from cutslack.problems import Knapsack, random_knapsack
+from cutslack.reliability import TIME_LIMIT_CASES, allowed_overshoot, measure_time_limit, time_limit_case
+from cutslack.result import Status
+
+METHODS = cutslack.available_methods()
+
+#: a few representative methods measured in the default run (all of them under -m slow)
+DEFAULT_METHODS = ["dp", "tsp-ils", "anneal", "qap-tabu"]
+
+
+def test_every_registered_method_has_a_time_limit_case():
+    missing = [m for m in METHODS if m not in TIME_LIMIT_CASES]
+    assert not missing, (f"add an entry to cutslack.reliability.TIME_LIMIT_CASES for {', '.join(missing)}: an "
+                         f"instance the method cannot finish within a second")
+
+
+def test_a_method_without_a_case_fails_loudly():
+    with pytest.raises(KeyError, match="add an instance it cannot finish"):
+        time_limit_case("no-such-method")
+
+
+@register_solver("test-slow-start", accepts=(Knapsack,), description="sleeps before it starts its Run")
+def _slow_start(problem, *, rng=None, time_limit=None, callback=None, delay: float = 0.3):
+    time.sleep(delay)  # stands for module loading or kernel compiling before the solver's own clock
+    run = Run(rng=rng, time_limit=time_limit, callback=callback)
+    expired = run.expired()
+    return make_result(problem, np.zeros(problem.n, dtype=np.int8), method="test-slow-start", run=run,
+                       info={"expired_at_start": expired})
+
+
+def test_the_clock_starts_when_solve_is_called():
+    problem = random_knapsack(5, rng=0)
+    start = time.perf_counter()
+    res = cutslack.solve(problem, method="test-slow-start", time_limit=0.2, delay=0.3)
+    wall = time.perf_counter() - start
+    assert res.info["expired_at_start"] and res.status is Status.TIME_LIMIT
+    assert 0.3 <= res.wall_time <= wall
+    # a Run made inside the solver after the first one (a sub-solver's) starts its own clock
+    res = cutslack.solve(problem, method="test-slow-start", time_limit=5.0, delay=0.0)
+    assert not res.info["expired_at_start"]
+
+
+def _check(measurement):
+    res = measurement.result
+    assert measurement.within, (f"{measurement.method}: {measurement.wall:.2f} s for a {measurement.time_limit} s "
+                                f"limit (allowed {allowed_overshoot(measurement.time_limit):.1f} s more)")
+    assert res.wall_time <= measurement.wall + 1e-6
+    assert measurement.honest_status, f"{measurement.method}: status {res.status} after {measurement.wall:.2f} s"
+    assert res.x is not None, f"{measurement.method} returned no best-so-far solution"
+
+
+@pytest.mark.parametrize("method", DEFAULT_METHODS)
+def test_time_limit_is_honoured(method):
+    _check(measure_time_limit(method, 1.0))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", METHODS)
+def test_time_limit_is_honoured_by_every_registered_method(method):
+    _check(measure_time_limit(method, 2.0))
+
+
+def test_warm_up_solves_a_small_instance_per_accepted_type():
+    from cutslack.warmup import warm_up
+
+    seconds = warm_up(["dp", "tsp-nn"])
+    assert set(seconds) == {"dp", "tsp-nn"} and all(s >= 0 for s in seconds.values())
