@@ -34,6 +34,7 @@ SOLVER_MODULES = [
     "cutslack.solvers.qubo.methods",
     "cutslack.quantum.methods",
     "cutslack.solvers.classical.heuristics",
+    "cutslack.solvers.robust",
 ]
 
 

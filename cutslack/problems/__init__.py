@@ -10,6 +10,7 @@ from cutslack.problems.knapsack import Knapsack, random_knapsack, random_mdkp
 from cutslack.problems.mis import MaximumIndependentSet, random_mis, random_regular_mis, random_unit_disk_mis
 from cutslack.problems.qap import QuadraticAssignment, random_qap
 from cutslack.problems.tsp import TravelingSalesman, random_tsp
+from cutslack.problems.robust import TwoStageRobustKnapsack, random_robust_knapsack
 
 __all__ = [
     "Problem", "KnownOptimum",
@@ -17,4 +18,5 @@ __all__ = [
     "MaximumIndependentSet", "random_mis", "random_regular_mis", "random_unit_disk_mis",
     "QuadraticAssignment", "random_qap",
     "TravelingSalesman", "random_tsp",
+    "TwoStageRobustKnapsack", "random_robust_knapsack",
 ]
