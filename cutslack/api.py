@@ -35,6 +35,7 @@ SOLVER_MODULES = [
     "cutslack.quantum.methods",
     "cutslack.solvers.classical.heuristics",
     "cutslack.solvers.robust",
+    "cutslack.surrogates.neur2ro",
 ]
 
 

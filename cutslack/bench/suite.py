@@ -67,6 +67,7 @@ GENERATORS = {
     "random_unit_disk_mis": "mis",
     "random_qap": "qap",
     "random_tsp": "tsp",
+    "random_robust_knapsack": "robust",
 }
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
