@@ -26,6 +26,7 @@ def main(argv=None) -> None:
     parser.add_argument("--epochs", type=int, default=160)
     parser.add_argument("--time-budget", type=float, default=480.0, help="seconds of training at most")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--value-hidden", type=int, default=64, help="width of the value head's hidden layer")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--out", default=str(SHIPPED_MODEL))
     parser.add_argument("--data", default=None, help="cache of the labelled samples (.npz): read when it exists, "
@@ -41,7 +42,7 @@ def main(argv=None) -> None:
             data.save(args.data)
     label_seconds = time.perf_counter() - start
     network = train_value_network(data, epochs=args.epochs, seed=args.seed, time_budget=args.time_budget,
-                                  progress=True)
+                                  value_hidden=args.value_hidden, progress=True)
     network.info.update({"label_seconds": round(label_seconds, 1), "data_seed": args.seed,
                          "per_instance": args.per_instance,
                          "command": "python scripts/train_robust_value.py " + " ".join(sys.argv[1:] if argv is None else argv)})

@@ -5,7 +5,8 @@ value ``Q̂(x, ξ)`` (:class:`~cutslack.surrogates.robust_value.ValueNetwork`) e
 MILPs (:mod:`cutslack.surrogates.embedding`):
 
 * **main problem** over the scenarios ``ξ^1..ξ^K`` found so far:
-  ``max Σ (p̄ - f) x + η`` s.t. ``η <= Q̂(x, ξ^k)`` for each ``k``.  For a fixed scenario the item
+  ``max Σ (p̄ - f) x + η`` s.t. ``η <= Q̂(x, ξ^k)`` for each ``k`` and valid caps on the true
+  second stage (the nominal knapsack's LP dual bounds, linear in ``x``).  For a fixed scenario the item
   encoder takes two values per item (``x_i ∈ {0, 1}``), so the aggregated embedding is linear
   in ``x`` and only the value head is embedded per scenario;
 * **adversarial problem** for the main problem's ``x``: ``min_{ξ ∈ Ξ} Q̂(x, ξ)``, with the item
@@ -79,6 +80,15 @@ class learned_main_problem:
         model.objective = pyo.Objective(expr=sum(float(gain[i]) * model.x[i] for i in model.I) + model.eta,
                                         sense=pyo.maximize)
         model.scenarios = pyo.Block(pyo.Any)
+        # valid caps on the true second stage, whatever the network says: Q(x, ξ) is at most the
+        # nominal knapsack max {f'y : c'y <= C, y <= x}, hence at most its LP dual value
+        # λC + Σ_i x_i max(0, f_i - λ c_i) for every λ >= 0 (λ = 0 gives Σ f x).  They keep the
+        # main problem from exploiting the network's extrapolation on loads far past the capacity.
+        ratios = problem.outsourcing_costs / np.maximum(problem.weights, 1e-9)
+        lambdas = np.unique(np.concatenate([[0.0], np.quantile(ratios, np.linspace(0, 1, 21))]))
+        f, c = problem.outsourcing_costs, problem.weights
+        model.caps = pyo.Constraint(range(lambdas.size), rule=lambda m, j: m.eta <= float(lambdas[j]) * problem.capacity
+                                    + sum(float(max(0.0, f[i] - lambdas[j] * c[i])) * m.x[i] for i in m.I))
         self.model = model
         self.mip_gap, self.seed = mip_gap, seed
         self.scenarios: list[np.ndarray] = []
@@ -191,7 +201,7 @@ def learned_adversary(problem: TwoStageRobustKnapsack, network: ValueNetwork, x,
 @register_solver("neur2ro", accepts=(TwoStageRobustKnapsack,),
                  description="Neur2RO: CCG over a learned second-stage value embedded in MILPs (exactly re-scored)")
 def solve_neur2ro(problem: TwoStageRobustKnapsack, *, rng=None, time_limit=None, callback=None, model=None,
-                  rel_tol: float = 1e-4, mip_gap: float = 1e-4, adversary_time: float | None = None,
+                  rel_tol: float = 1e-4, mip_gap: float = 1e-3, adversary_time: float | None = None,
                   max_iterations: int = 50) -> Result:
     """Return the first-stage decision of ML-assisted CCG over the learned value function.
 

@@ -180,22 +180,25 @@ def load_value_network(path=None) -> ValueNetwork:
 # training data
 
 def sample_decisions(problem: TwoStageRobustKnapsack, count: int, rng) -> np.ndarray:
-    """Return ``count`` first-stage decisions, in turn: items of a random order, or of a noisy
-    greedy order (profit per weight, where robust decisions lie), added up to a random fraction
-    (0.5-1.5) of the capacity; and uniform random bits."""
+    """Return ``count`` first-stage decisions, in turn: items of a random order added up to a
+    random load of 0.3-3 times the capacity; items of a noisy greedy order (profit per weight,
+    where robust decisions lie) up to 0.5-2 times the capacity; and uniform random bits.  Loads
+    well past the capacity are included so that the network does not extrapolate there when
+    the main problem tries them."""
     g = as_rng(rng)
     X = np.zeros((count, problem.n))
     ratio = problem.profits / np.maximum(problem.weights, 1e-9)
     for row in range(count):
         kind = row % 3
         if kind == 2:
-            X[row] = g.random(problem.n) < g.uniform(0.2, 0.8)
+            X[row] = g.random(problem.n) < g.uniform(0.1, 0.9)
             continue
-        target = problem.capacity * g.uniform(0.5, 1.5)
         if kind == 0:
             order = g.permutation(problem.n)
+            target = problem.capacity * g.uniform(0.3, 3.0)
         else:
             order = np.argsort(-ratio * g.lognormal(0.0, 0.3, problem.n))
+            target = problem.capacity * g.uniform(0.5, 2.0)
         load = np.cumsum(problem.weights[order])
         X[row, order[load <= target]] = 1.0
     return X

@@ -38,7 +38,7 @@ def brute_force_worst_case(problem, x) -> float:
     return float(x @ (problem.profits - problem.outsourcing_costs) + res.fun)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+@pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("correlation", ["UN", "SC"])
 def test_worst_case_matches_brute_force(seed, correlation):
     problem = random_robust_knapsack(7, correlation=correlation, budget_factor=0.3, delta=1.0, h=60, rng=seed)
