@@ -110,7 +110,9 @@ class learned_main_problem:
         block = model.scenarios[len(self.scenarios)]
         out, _, _ = add_relu_network(block, [model.x[i] for i in range(n)], np.zeros(n), np.ones(n),
                                      [first, *rest], self.counter)
-        block.cut = self.pyo.Constraint(expr=model.eta <= self.factor * out[0])
+        f = self.problem.outsourcing_costs
+        block.cut = self.pyo.Constraint(expr=model.eta <= sum(float(f[i]) * model.x[i] for i in range(n))
+                                        - self.factor * out[0])
         self.scenarios.append(xi)
 
     def solve(self, time_left: float):
@@ -188,7 +190,8 @@ def learned_adversary(problem: TwoStageRobustKnapsack, network: ValueNetwork, x,
     big = np.full(net.embedding_size, 1e6)
     out, _, _ = add_relu_network(model, z, -big, big, net.value_layers, counter,
                                  first_bounds=(a_lo - 1e-9, a_hi + 1e-9))
-    model.objective = pyo.Objective(expr=out[0], sense=pyo.minimize)
+    # Q̂ = Σ f x - n s · head: the adversary maximises the predicted shortfall
+    model.objective = pyo.Objective(expr=out[0], sense=pyo.maximize)
     solver = _solver(time_left, mip_gap, seed)
     has, timed_out = _solve(solver, model)
     if not has:
