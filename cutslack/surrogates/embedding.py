@@ -6,6 +6,10 @@ formulation ``h >= a, h <= a - L (1 - z), 0 <= h <= U z`` with one binary ``z``.
 from interval arithmetic on the affine layers; with a box on the inputs they are valid, so the
 embedding is exact (the MILP's feasible ``(inputs, output)`` pairs are exactly the network's).
 
+The robust-knapsack adversary embeds its one-input item encoders differently (the incremental
+formulation of a piecewise-linear function, in :mod:`cutslack.surrogates.neur2ro`), because
+big-M ReLUs made that MILP 2-4x slower with HiGHS.
+
 Why not OMLT: OMLT builds the same big-M formulation, but from ONNX/Keras models and one input
 vector per network; here the robust knapsack needs the item encoder applied to each item with
 the instance's fixed features folded into the first layer's bias (inputs of one variable per

@@ -9,9 +9,11 @@ MILPs (:mod:`cutslack.surrogates.embedding`):
   second stage (the nominal knapsack's LP dual bounds, linear in ``x``).  For a fixed scenario the item
   encoder takes two values per item (``x_i ∈ {0, 1}``), so the aggregated embedding is linear
   in ``x`` and only the value head is embedded per scenario;
-* **adversarial problem** for the main problem's ``x``: ``min_{ξ ∈ Ξ} Q̂(x, ξ)``, with the item
-  encoder of each picked item embedded as a one-input ReLU net of ``ξ_i`` (an unpicked item's
-  degradation cannot change the true second stage, so it is fixed at 0) and the value head.
+* **adversarial problem** for the main problem's ``x``: ``min_{ξ ∈ Ξ} Q̂(x, ξ)``.  For a picked
+  item the encoder is a piecewise-linear function of the one input ``ξ_i`` (kinks where a hidden
+  neuron switches), embedded with the incremental formulation (exact and sharp: one binary per
+  kink); an unpicked item's degradation cannot change the true second stage, so it is fixed at
+  0; the value head's ReLUs use big-M with bounds from the items' exact ranges.
 
 Stopping rules (as published): the adversary cannot push ``Q̂`` below the main problem's ``η``
 by more than ``rel_tol`` (relative), the adversary returns a scenario already in the main
