@@ -7,8 +7,9 @@ from interval arithmetic on the affine layers; with a box on the inputs they are
 embedding is exact (the MILP's feasible ``(inputs, output)`` pairs are exactly the network's).
 
 The robust-knapsack adversary embeds its one-input item encoders differently (the incremental
-formulation of a piecewise-linear function, in :mod:`cutslack.surrogates.neur2ro`), because
-big-M ReLUs made that MILP 2-4x slower with HiGHS.
+formulation of a piecewise-linear function, in :mod:`cutslack.surrogates.neur2ro`): its LP
+relaxation is the convex hull of each item's function, where big-M ReLUs are weaker (not
+benchmarked against each other here: one trial each, on a loaded machine, was inconclusive).
 
 Why not OMLT: OMLT builds the same big-M formulation, but from ONNX/Keras models and one input
 vector per network; here the robust knapsack needs the item encoder applied to each item with
