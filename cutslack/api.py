@@ -37,6 +37,8 @@ SOLVER_MODULES = [
     "cutslack.solvers.classical.heuristics",
     "cutslack.surrogates.methods",
     "cutslack.solvers.pde",
+    "cutslack.solvers.robust",
+    "cutslack.surrogates.neur2ro",
 ]
 
 

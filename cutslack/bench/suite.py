@@ -68,6 +68,7 @@ GENERATORS = {
     "random_qap": "qap",
     "random_tsp": "tsp",
     "random_elliptic_control": "pde",
+    "random_robust_knapsack": "robust",
 }
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"

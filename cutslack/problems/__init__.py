@@ -12,6 +12,7 @@ from cutslack.problems.qap import QuadraticAssignment, random_qap
 from cutslack.problems.tsp import TravelingSalesman, random_tsp
 from cutslack.problems.pde import (EllipticControl, elliptic_control_fd, elliptic_control_fem, manufactured_control,
                                    random_elliptic_control)
+from cutslack.problems.robust import TwoStageRobustKnapsack, random_robust_knapsack
 
 __all__ = [
     "Problem", "KnownOptimum",
@@ -21,4 +22,5 @@ __all__ = [
     "TravelingSalesman", "random_tsp",
     "EllipticControl", "elliptic_control_fd", "elliptic_control_fem", "manufactured_control",
     "random_elliptic_control",
+    "TwoStageRobustKnapsack", "random_robust_knapsack",
 ]

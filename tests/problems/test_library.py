@@ -335,8 +335,8 @@ def test_load_instance_sets_the_manifest_optimum(benchmarks, family, instance, k
 def test_load_instance_reports_unknown_ids_and_missing_library(benchmarks, tmp_path):
     with pytest.raises(ValueError, match="did you mean 'berlin52'"):
         load_instance("tsp", "berlin53", benchmark_dir=benchmarks)
-    with pytest.raises(ValueError, match="no reader for family 'ro'"):
-        load_instance("ro", "anything", benchmark_dir=benchmarks)
+    with pytest.raises(ValueError, match="no reader for family 'pde'"):
+        load_instance("pde", "anything", benchmark_dir=benchmarks)
     with pytest.raises(FileNotFoundError, match=str(tmp_path / "MANIFEST.tsv")):
         load_instance("tsp", "berlin52", benchmark_dir=tmp_path)
 

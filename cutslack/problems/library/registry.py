@@ -39,7 +39,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 _MANIFEST = "MANIFEST.tsv"
 _MANIFEST_COLUMNS = ("family", "instance", "file", "n", "optimum_or_best_known", "status")
-_READABLE_FAMILIES = ("tsp", "qap", "mdkp", "mis")
+_READABLE_FAMILIES = ("tsp", "qap", "mdkp", "mis", "ro")
 
 
 class ManifestEntry(NamedTuple):
@@ -155,6 +155,10 @@ def _read(family: str, instance: str, path: Path) -> Problem:
         return read_qaplib(path)
     if family == "mis":
         return read_dimacs(path, complement=path.suffix == ".clq")
+    if family == "ro":  # two-stage robust knapsack (Arslan & Detienne)
+        from cutslack.problems.library.robust_kp import read_robust_knapsack
+
+        return read_robust_knapsack(path, results=None)
     # mdkp ids: "<file stem>#<name in the file>"
     collection, _, key = instance.partition("#")
     problems = read_mknap2(path) if collection.startswith("mknap2") else read_mknap1(path)

@@ -1,0 +1,132 @@
+"""The learned robust-knapsack value function, its MILP embedding and method="neur2ro"."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import cutslack
+from cutslack.errors import BackendUnavailableError, InvalidInstanceError
+from cutslack.problems import random_robust_knapsack
+from cutslack.problems.robust import second_stage_profit
+from cutslack.surrogates.neur2ro import learned_adversary
+from cutslack.surrogates.robust_value import (N_INPUTS, SHIPPED_MODEL, ValueNetwork, generate_training_data,
+                                              load_value_network, sample_decisions, sample_scenarios,
+                                              train_value_network)
+from cutslack.testing import check_result
+
+
+@pytest.fixture(scope="module")
+def tiny_network():
+    pytest.importorskip("torch")
+    data = generate_training_data(6, 12, grid={"n": (8, 10)}, rng=0)
+    return train_value_network(data, epochs=3, seed=0), data
+
+
+def test_tiny_training_records_its_validation_error(tiny_network, tmp_path):
+    network, data = tiny_network
+    assert len(data) == 72 and all(q.shape == (12,) for q in data.Q)
+    assert network.info["validation_instances"] == 1 and np.isfinite(network.info["val_relative_mae"])
+    path = tmp_path / "tiny.npz"
+    network.save(path)
+    again = load_value_network(path)
+    problem = random_robust_knapsack(9, rng=1)
+    X = sample_decisions(problem, 4, 2)
+    XI = sample_scenarios(problem, X, 3)
+    assert np.allclose(again.predict(problem, X, XI), network.predict(problem, X, XI))
+
+
+def test_labels_are_exact_second_stage_values():
+    data = generate_training_data(2, 5, grid={"n": (8,)}, rng=4)
+    params = data.params[0]
+    assert len(data) == 10 and params["n"] == 8
+    assert np.all(data.XI[0].sum(axis=1) <= data.XI[0].shape[1] * params["budget_factor"] + 1e-9)
+
+
+def test_shipped_model_predicts_within_its_validation_error():
+    network = load_value_network()
+    rel_mae = network.info["val_relative_mae"]
+    assert rel_mae < 0.1
+    errors, labels = [], []
+    for seed in range(6):
+        problem = random_robust_knapsack(30 + 10 * seed, correlation=("UN", "WC", "ASC", "SC")[seed % 4], rng=seed)
+        X = sample_decisions(problem, 10, seed)
+        XI = sample_scenarios(problem, X, seed + 50)
+        truth = np.array([second_stage_profit(problem, x, xi)[0] for x, xi in zip(X, XI)])
+        errors.append(np.abs(network.predict(problem, X, XI) - truth))
+        labels.append(np.abs(truth))
+    measured = np.concatenate(errors).mean() / np.concatenate(labels).mean()
+    assert measured <= 2 * rel_mae + 0.01, f"relative MAE {measured:.4f} vs stored validation {rel_mae:.4f}"
+
+
+def test_model_with_wrong_feature_size_is_refused(tmp_path):
+    W = [(np.zeros((4, N_INPUTS + 2)), np.zeros(4)), (np.zeros((3, 4)), np.zeros(3))]
+    with pytest.raises(InvalidInstanceError, match="inputs per item"):
+        ValueNetwork(W, [(np.zeros((1, 3)), np.zeros(1))])
+    np.savez(tmp_path / "bad.npz", item_W0=np.zeros((4, 5)), item_b0=np.zeros(4), value_W0=np.zeros((1, 4)),
+             value_b0=np.zeros(1))
+    with pytest.raises(InvalidInstanceError, match="item_layers"):
+        load_value_network(tmp_path / "bad.npz")
+
+
+def test_missing_torch_raises_with_install_line(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    data = generate_training_data(2, 2, grid={"n": (8,)}, rng=0)
+    with pytest.raises(BackendUnavailableError, match="pip install"):
+        train_value_network(data, epochs=1)
+
+
+def test_adversary_milp_beats_sampled_scenarios():
+    """The embedded adversary's minimum is at most the network's value at any sampled scenario."""
+    network = load_value_network()
+    problem = random_robust_knapsack(10, correlation="UN", budget_factor=0.2, rng=8)
+    x = sample_decisions(problem, 1, 9)[0]
+    xi, value, proven = learned_adversary(problem, network, x)
+    assert proven
+    assert xi.sum() <= problem.budget + 1e-6 and np.all(xi[x == 0] == 0)
+    assert value == pytest.approx(network.predict(problem, x[None], xi[None])[0])
+    rng = np.random.default_rng(10)
+    XI = rng.random((3000, 10)) * x
+    XI *= np.minimum(1.0, problem.budget / np.maximum(XI.sum(axis=1, keepdims=True), 1e-12))
+    assert value <= network.predict(problem, np.repeat(x[None], 3000, 0), XI).min() + 1e-4 * abs(value)
+
+
+def test_neur2ro_result_is_scored_exactly():
+    problem = random_robust_knapsack(12, correlation="SC", rng=11)
+    result = cutslack.solve(problem, method="neur2ro", rng=0, max_iterations=3)
+    check_result(problem, result)
+    assert result.bound is None and result.nit <= 3
+    assert result.info["stop"] in ("tolerance", "repeated_scenario", "max_iterations")
+    assert result.objective == pytest.approx(problem.evaluate(result.x))
+    assert result.info["predicted_objective"] != result.objective  # the network's estimate is only reported
+    again = cutslack.solve(problem, method="neur2ro", rng=0, max_iterations=3)
+    assert np.array_equal(again.x, result.x)
+
+
+def test_neur2ro_honours_the_time_limit():
+    problem = random_robust_knapsack(40, correlation="UN", rng=3)
+    result = cutslack.solve(problem, method="neur2ro", rng=0, time_limit=3)
+    check_result(problem, result)
+    assert result.info["loop_seconds"] < 3 + 3
+
+
+def test_shipped_model_file_is_small():
+    assert SHIPPED_MODEL.stat().st_size < 200_000
+
+
+def test_main_problem_caps_are_valid_for_the_true_second_stage():
+    """The caps on η hold for the exact second stage at every sampled decision (no scenario is worse
+    for them than ξ = 0, where the second stage earns most)."""
+    from cutslack.surrogates.neur2ro import learned_main_problem
+
+    problem = random_robust_knapsack(25, correlation="WC", rng=12)
+    main = learned_main_problem(problem, load_value_network(), mip_gap=1e-4, seed=0)
+    main.model.eta.set_value(0.0)
+    for x in sample_decisions(problem, 12, 13):
+        for i in range(problem.n):
+            main.model.x[i].set_value(float(x[i]))
+        truth = second_stage_profit(problem, x, np.zeros(problem.n))[0]
+        for cap in main.model.caps.values():
+            assert truth <= cap.uslack() + 1e-6  # with eta = 0 the slack is the cap itself
