@@ -39,6 +39,7 @@ class TimeLimitCase(NamedTuple):
     options: dict = {}
     note: str = ""
     may_finish: bool = False
+    warm_options: dict = {}   # options the small warm-up call needs (e.g. a black box's budget)
 
 
 # ----------------------------------------------------------------- instance factories (per type)
@@ -114,7 +115,28 @@ def small_like(problem):
         return random_qap(6, rng=1)
     if isinstance(problem, MaximumIndependentSet):
         return random_mis(14, 0.3, rng=1)
+    from cutslack.problems.pde import EllipticControl
+    from cutslack.problems.robust import TwoStageRobustKnapsack
+
+    if isinstance(problem, TwoStageRobustKnapsack):
+        return large_robust_knapsack(10)
+    if isinstance(problem, EllipticControl):
+        return large_control(8, problem.nonlinearity)
     raise TypeError(f"no small instance of type {type(problem).__name__}: extend small_like")
+
+
+def large_robust_knapsack(n: int = 80):
+    """A two-stage robust knapsack from the published grid (CCG needs many scenarios)."""
+    from cutslack.problems.robust import random_robust_knapsack
+
+    return random_robust_knapsack(n, correlation="WC", rng=3)
+
+
+def large_control(N: int = 256, nonlinearity: str = "semilinear"):
+    """An elliptic control problem on an N x N grid."""
+    from cutslack.problems.pde import random_elliptic_control
+
+    return random_elliptic_control(N, nonlinearity=nonlinearity, rng=3)
 
 
 _QUANTUM = "QUBO n=16, 10^6 optimiser iterations"
@@ -159,6 +181,22 @@ TIME_LIMIT_CASES: dict[str, TimeLimitCase] = {
     "cvar-vqe": TimeLimitCase(lambda: dense_qubo(16), _ITERATIONS, note=_QUANTUM),
     "pce": TimeLimitCase(lambda: dense_qubo(400), _ITERATIONS, note="QUBO n=400 compressed into qubits"),
     "qrao": TimeLimitCase(lambda: ring_qubo(48), _ITERATIONS, note="ring QUBO n=48 (3 variables per qubit)"),
+    "lagrangian-heuristic": TimeLimitCase(lambda: large_mdkp(300, 10), {"maxiter": 10**6, "patience": 10**6},
+                                          note="MDKP n=300 m=10, closed-form subproblems"),
+    "ccg": TimeLimitCase(large_robust_knapsack, note="two-stage robust knapsack n=80 (WC)"),
+    "neur2ro": TimeLimitCase(large_robust_knapsack, note="two-stage robust knapsack n=80 (WC)"),
+    "newton-kkt": TimeLimitCase(lambda: large_control(200), note="semilinear control, 200x200 grid (one sparse "
+                                "factorisation is not interruptible: on 400x400 a single one outlasts a 2 s limit)"),
+    "reduced-lbfgs": TimeLimitCase(lambda: large_control(200), note="semilinear control, 200x200 grid"),
+    "pde-cvxpy": TimeLimitCase(lambda: large_control(48, "linear"), note="linear control, 48x48 grid (conic solver)",
+                               may_finish=True),
+    "adasketch": TimeLimitCase(lambda: large_control(48), note="semilinear control, 48x48 grid (sketched Newton)"),
+    "fmqa": TimeLimitCase(lambda: large_mdkp(200, 5), {"budget": 10**6}, warm_options={"budget": 20},
+                          note="black-box MDKP n=200, budget 1e6"),
+    "random-search": TimeLimitCase(lambda: large_mdkp(200, 5), {"budget": 10**9}, warm_options={"budget": 20},
+                                   note="black-box MDKP n=200, budget 1e9"),
+    "blackbox-anneal": TimeLimitCase(lambda: large_mdkp(200, 5), {"budget": 10**9}, warm_options={"budget": 20},
+                                     note="black-box MDKP n=200, budget 1e9"),
     "shrink": TimeLimitCase(lambda: dense_qubo(60), {"correlations": "samples"},
                             note="QUBO n=60 shrunk to 12 qubits, sampled correlations"),
 }
@@ -214,7 +252,7 @@ def measure_time_limit(method: str, time_limit: float = 1.0, *, seed: int = 0, w
     case = time_limit_case(method)
     problem = case.factory()
     if warm:
-        cutslack.solve(small_like(problem), method=method, rng=seed, time_limit=30.0)
+        cutslack.solve(small_like(problem), method=method, rng=seed, time_limit=30.0, **case.warm_options)
     start = time.perf_counter()
     result = cutslack.solve(problem, method=method, rng=seed, time_limit=time_limit, **case.options)
     wall = time.perf_counter() - start

@@ -290,7 +290,9 @@ def blackbox_anneal(bb: BlackBox, *, rng=None, deadline: Callable[[], bool] | No
         return inc
     spread = float(np.std(inc.y_min)) or 1.0
     steps = max(1, budget - len(inc.y_min))
-    temps = spread * np.geomspace(1.0, final_temperature_ratio, steps)
+    # the geometric schedule T_k = spread * ratio^(k / (steps - 1)), computed per step: a budget of
+    # 10^9 evaluations must not allocate 10^9 temperatures up front
+    log_ratio = float(np.log(final_temperature_ratio)) / max(steps - 1, 1)
     cache = {x.tobytes(): y for x, y in zip(inc.X, inc.y_min)}
     x, fx = inc.bits.copy(), inc.value_min
     step = 0
@@ -323,7 +325,7 @@ def blackbox_anneal(bb: BlackBox, *, rng=None, deadline: Callable[[], bool] | No
             cache[key] = fy
             step += 1
             idle = 0
-        T = temps[min(step, steps - 1)]
+        T = spread * float(np.exp(log_ratio * min(step, steps - 1)))
         if fy <= fx or rng.random() < np.exp(-(fy - fx) / T):
             x, fx = y, fy
     return inc

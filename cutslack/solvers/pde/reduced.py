@@ -43,12 +43,20 @@ def reduced_lbfgs(problem: EllipticControl, *, rng=None, time_limit=None, callba
         raise SolverError("reduced-lbfgs needs a smooth objective; the l1 term (beta > 0) is handled by newton-kkt")
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     _, u0, _ = start_point(problem, x0)
-    state = {"y": None, "p": None, "u": None, "evals": 0}
+    state = {"y": None, "p": None, "u": None, "evals": 0, "best": None}
     history = []
 
+    class _Deadline(Exception):
+        """Raised inside an evaluation once the time limit has passed (L-BFGS-B's line search can
+        evaluate many times between two callbacks, each a PDE solve)."""
+
     def fun(u):
+        if state["best"] is not None and run.expired():
+            raise _Deadline
         j, g, y, p = problem.reduced_gradient(u, y0=state["y"])
         state.update(y=y, p=p, u=u.copy(), evals=state["evals"] + 1)
+        if state["best"] is None or j < state["best"][0]:
+            state["best"] = (j, u.copy())
         return j, g
 
     j0, g0 = fun(u0)
@@ -77,14 +85,17 @@ def reduced_lbfgs(problem: EllipticControl, *, rng=None, time_limit=None, callba
             raise StopIteration
 
     record(u0)
-    res = so.minimize(fun, u0, jac=True, method="L-BFGS-B", bounds=bounds, callback=cb,
-                      options={"maxiter": maxiter, "maxcor": memory, "ftol": 1e-16,
-                               "gtol": tol * scale * mass_min, "maxfun": 10 * maxiter})
-    u = res.x
+    try:
+        res = so.minimize(fun, u0, jac=True, method="L-BFGS-B", bounds=bounds, callback=cb,
+                          options={"maxiter": maxiter, "maxcor": memory, "ftol": 1e-16,
+                                   "gtol": tol * scale * mass_min, "maxfun": 10 * maxiter})
+        u, nit, message, success = res.x, int(res.nit), str(res.message), bool(res.success)
+    except _Deadline:
+        u, nit, message, success = state["best"][1], len(history), "time limit reached inside a line search", False
     y, p = record(u)
-    converged = bool(res.success) and not run.stopped and not run.timed_out
+    converged = success and not run.stopped and not run.timed_out
     return finish(problem, y, u, p, method="reduced-lbfgs", run=run, converged=converged, history=history,
-                  nit=int(res.nit), info={"message": str(res.message), "evaluations": state["evals"]})
+                  nit=nit, info={"message": message, "evaluations": state["evals"]})
 
 
 @register_solver("pde-cvxpy", accepts=(EllipticControl,),
