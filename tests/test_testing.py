@@ -30,7 +30,11 @@ def test_check_result_rejects_a_wrong_objective():
     with pytest.raises(AssertionError, match="own evaluation"):
         check_result(p, dataclasses.replace(res, objective=res.objective + 1))
     with pytest.raises(AssertionError, match="differs from optimum"):
-        check_result(p, res, optimum=res.objective + 5)
+        check_result(p, dataclasses.replace(res, bound=None), optimum=res.objective + 5)
+    with pytest.raises(AssertionError, match="below the optimum"):
+        check_result(p, res, optimum=res.objective + 5)   # dp's bound cannot lie below a true optimum
+    with pytest.raises(AssertionError, match="beats the optimum"):
+        check_result(p, dataclasses.replace(res, bound=None), optimum=res.objective - 5, reach_known=False)
     with pytest.raises(AssertionError, match="infeasible"):
         bad = np.ones(p.n, dtype=int)
         check_result(p, dataclasses.replace(res, x=bad, objective=p.evaluate(bad), feasible=False))

@@ -37,6 +37,10 @@ def cuda_simulator():
     if _imported_cuda() == "device":
         pytest.skip("numba.cuda was imported for a device in this process; run the simulator tests on their own")
     old = os.environ.get("NUMBA_ENABLE_CUDASIM")
+    old_threads = os.environ.get("NUMBA_NUM_THREADS")
+    # reload_config re-reads every NUMBA_* variable: pin the thread count to the pool already
+    # running (another test may have changed the variable since), or numba refuses to reload
+    os.environ["NUMBA_NUM_THREADS"] = str(config.NUMBA_NUM_THREADS)
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
     config.reload_config()
     try:
@@ -47,6 +51,10 @@ def cuda_simulator():
         else:
             os.environ["NUMBA_ENABLE_CUDASIM"] = old
         config.reload_config()
+        if old_threads is None:
+            os.environ.pop("NUMBA_NUM_THREADS", None)
+        else:
+            os.environ["NUMBA_NUM_THREADS"] = old_threads
 
 
 @pytest.fixture(scope="module")

@@ -246,15 +246,7 @@ def exhaustive_sampler_device(qubo: QUBO, *, num_best: int | None = None, rng=No
 
     chunks = _DeviceChunks(count, run, min_units=min(count, MIN_PREFIXES_PER_LAUNCH))
     chunks.run_all(step, snapshot)
-    X = collect()
-    energies = qubo.energy(X)
-    order = np.argsort(energies, kind="stable")
-    X, energies = X[order], energies[order]
-    if num_best is None:
-        scale = max(1.0, float(np.abs(energies).max()))
-        X = X[energies <= energies[0] + tolerance * scale]
-    else:
-        X = X[:num_best]
+    X = host.lowest_states(qubo, collect(), num_best, tolerance)
     searched = int(chunks.done) << low
     return host._sample_set(qubo, X, "exhaustive", run, {"complete": chunks.finished, "states": searched,
                                                          "backend": _backend_label(), "spin_flip_attempts": searched})

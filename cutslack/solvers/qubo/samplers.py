@@ -206,6 +206,18 @@ def _on_device(backend: str) -> bool:
     return backend != "numpy" and resolve_backend(backend) == "cupy"
 
 
+def lowest_states(qubo: QUBO, X, num_best, tolerance: float) -> np.ndarray:
+    """Return the rows of ``X`` sorted by exact energy: the ``num_best`` lowest, or (``None``) all tied
+    with the minimum within ``tolerance`` relative to the energy scale (shared by the CPU and GPU searches)."""
+    energies = qubo.energy(X)
+    order = np.argsort(energies, kind="stable")
+    X, energies = X[order], energies[order]
+    if num_best is None:
+        scale = max(1.0, float(np.abs(energies).max()))
+        return X[energies <= energies[0] + tolerance * scale]
+    return X[:num_best]
+
+
 # --- exhaustive --------------------------------------------------------------------------------------
 
 def exhaustive_sampler(qubo: QUBO, *, num_best: int | None = None, rng=None, time_limit=None, initial_states=None,
@@ -264,15 +276,7 @@ def exhaustive_sampler(qubo: QUBO, *, num_best: int | None = None, rng=None, tim
 
     chunks = _Chunks(prefixes.size, run)
     chunks.run_all(step, snapshot)
-    X = collect()
-    energies = qubo.energy(X)
-    order = np.argsort(energies, kind="stable")
-    X, energies = X[order], energies[order]
-    if num_best is None:
-        scale = max(1.0, float(np.abs(energies).max()))
-        X = X[energies <= energies[0] + tolerance * scale]
-    else:
-        X = X[:num_best]
+    X = lowest_states(qubo, collect(), num_best, tolerance)
     searched = int(chunks.done) << low
     return _sample_set(qubo, X, "exhaustive", run, {"complete": chunks.finished, "states": searched,
                                                     "spin_flip_attempts": searched})

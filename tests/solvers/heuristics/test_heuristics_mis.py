@@ -47,7 +47,7 @@ def test_determinism_time_limit_and_callback():
     b = cutslack.solve(problem, method="mis-ils", rng=4, max_iter=3000)
     assert np.array_equal(a.x, b.x)
     assert a.objective >= cutslack.solve(problem, method="mis-greedy").objective
-    res = cutslack.solve(problem, method="mis-ils", rng=0, time_limit=0.3)
+    res = cutslack.solve(problem, method="mis-ils", rng=0, time_limit=0.3, max_no_improve=float("inf"))
     assert res.status is Status.TIME_LIMIT and res.feasible and res.wall_time < 1.5
 
     def stop(_):
