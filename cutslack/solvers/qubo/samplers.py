@@ -17,9 +17,12 @@ vector or a ``(k, n)`` batch, cycled over the reads — warm-starts the run.
 ``info`` records the sampler's name, its sweep or iteration count, the wall time and the
 number of single-bit flip attempts (what :mod:`benchmarks.sampler_speed` counts).
 
-The samplers work on the dense coupling matrix (a sparse QUBO is densified, refused with
-:class:`~cutslack.errors.ProblemTooLargeError` above :data:`MAX_DENSE_BYTES`); the loops
-are the Numba kernels of :mod:`cutslack.solvers.qubo.kernels`.
+Annealing, tempering and tabu run on the dense symmetric coupling matrix or on the same
+matrix in CSR, chosen by density (``layout="auto"``: CSR below :data:`SPARSE_DENSITY`
+nonzero couplings, or whenever the dense matrix would pass :data:`MAX_DENSE_BYTES`), so a
+sparse QUBO of a million variables is never densified.  Both layouts make the same moves
+with the same random draws.  The loops are the Numba kernels of
+:mod:`cutslack.solvers.qubo.kernels`.  Exhaustive enumeration is dense (n <= 30).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import time
 from typing import Callable
 
 import numpy as np
+import scipy.sparse as sp
 
 from cutslack.api import Run
 from cutslack.binary import QUBO
@@ -37,29 +41,80 @@ from cutslack.result import SampleSet
 from cutslack.solvers.qubo import kernels
 
 __all__ = ["SAMPLERS", "sample_qubo", "sampler_names", "resolve_sampler", "exhaustive_sampler", "anneal_sampler", "tempering_sampler", "tabu_sampler",
-           "default_beta_range", "MAX_EXHAUSTIVE_BITS", "MAX_DENSE_BYTES"]
+           "default_beta_range", "MAX_EXHAUSTIVE_BITS", "MAX_DENSE_BYTES", "MAX_STATE_BYTES", "SPARSE_DENSITY"]
 
 #: exhaustive enumeration refuses QUBOs with more variables than this
 MAX_EXHAUSTIVE_BITS = 30
 #: largest dense coupling matrix the samplers allocate
 MAX_DENSE_BYTES = 4 * 2**30
+#: largest sampler state (bits plus float64 local fields of every read or replica) allocated
+MAX_STATE_BYTES = 8 * 2**30
+#: below this fraction of nonzero off-diagonal couplings the samplers use the CSR kernels.
+#: Measured (``benchmarks/sparse.py --threshold``, n = 2,000, 1 thread): the CSR anneal is
+#: faster than the dense one up to about this density and slower above it
+SPARSE_DENSITY = 0.1
 #: largest number of lowest states exhaustive enumeration keeps
 MAX_BEST = 4096
 
 
 # --- shared preparation ----------------------------------------------------------------------------
 
-def _couplings(qubo: QUBO, dtype=np.float64):
-    """Return ``(W, h)``: symmetric zero-diagonal couplings (of ``dtype``) and float64 linear part."""
+class _Couplings:
+    """The couplings a sampler kernel runs on: dense symmetric ``W``, or the same matrix in CSR.
+
+    ``args`` is what the kernels take first (``(W,)`` or ``(indptr, indices, data)``), ``h`` the
+    float64 linear part, ``layout`` ``"dense"`` or ``"sparse"`` (reported in the SampleSet's
+    ``info``), ``density`` the fraction of nonzero off-diagonal couplings.
+    """
+
+    def __init__(self, layout: str, args: tuple, h: np.ndarray, density: float):
+        self.layout = layout
+        self.args = args
+        self.h = h
+        self.density = density
+
+    @property
+    def sparse(self) -> bool:
+        return self.layout == "sparse"
+
+    def kernel(self, name: str):
+        """Return the kernel ``name`` of :mod:`kernels` for this layout (its ``_csr`` twin when sparse)."""
+        return getattr(kernels, name + "_csr" if self.sparse else name)
+
+    def fields(self, X) -> np.ndarray:
+        """Return the float64 local fields ``h + W x`` of every row of ``X``."""
+        if self.sparse:
+            F = np.empty(X.shape, dtype=np.float64)
+            kernels.local_fields_csr(*self.args, self.h, X, F)
+            return F
+        W = self.args[0]
+        return np.ascontiguousarray(self.h + X.astype(np.float64) @ W.astype(np.float64))
+
+
+def _couplings(qubo: QUBO, dtype=np.float64, layout: str = "auto") -> _Couplings:
+    """Return the :class:`_Couplings` of ``qubo`` stored as ``dtype``, dense or CSR.
+
+    ``layout="auto"`` takes CSR when fewer than :data:`SPARSE_DENSITY` of the off-diagonal
+    couplings are nonzero or when the dense matrix would exceed :data:`MAX_DENSE_BYTES`;
+    ``"dense"`` and ``"sparse"`` force one (``"dense"`` refuses what does not fit).
+    """
     if not isinstance(qubo, QUBO):
         raise TypeError(f"samplers take a cutslack QUBO, got {type(qubo).__name__}")
+    if layout not in ("auto", "dense", "sparse"):
+        raise ValueError(f"layout must be 'auto', 'dense' or 'sparse', got {layout!r}")
     n = qubo.n
-    if n * n * np.dtype(dtype).itemsize > MAX_DENSE_BYTES:
-        raise ProblemTooLargeError("dense QUBO coupling matrix (bytes)", n * n * np.dtype(dtype).itemsize,
-                                   MAX_DENSE_BYTES)
-    W = np.ascontiguousarray(qubo.symmetric(), dtype=dtype)
+    dense_bytes = n * n * np.dtype(dtype).itemsize
+    density = qubo.density
+    use_sparse = layout == "sparse" or (layout == "auto" and (density < SPARSE_DENSITY or dense_bytes > MAX_DENSE_BYTES))
     h = np.ascontiguousarray(qubo.linear, dtype=np.float64)
-    return W, h
+    if use_sparse:
+        W = qubo.symmetric_csr()
+        args = (W.indptr.astype(np.int64), W.indices.astype(np.int32), W.data.astype(dtype))
+        return _Couplings("sparse", args, h, density)
+    if dense_bytes > MAX_DENSE_BYTES:
+        raise ProblemTooLargeError("dense QUBO coupling matrix (bytes)", dense_bytes, MAX_DENSE_BYTES)
+    W = np.ascontiguousarray(qubo.symmetric(), dtype=dtype)
+    return _Couplings("dense", (W,), h, density)
 
 
 def _seeds(rng: np.random.Generator, k: int) -> np.ndarray:
@@ -69,6 +124,9 @@ def _seeds(rng: np.random.Generator, k: int) -> np.ndarray:
 
 def _start_states(rng: np.random.Generator, initial_states, k: int, n: int) -> np.ndarray:
     """Return ``(k, n)`` uint8 starting states: the given ones cycled over the reads, else random."""
+    if k * n * 9 > MAX_STATE_BYTES:
+        raise ProblemTooLargeError("sampler state: reads x variables x 9 bytes (bits and fields)", k * n * 9,
+                                   MAX_STATE_BYTES)
     if initial_states is None:
         return rng.integers(0, 2, size=(k, n), dtype=np.uint8)
     S = np.asarray(initial_states)
@@ -79,11 +137,6 @@ def _start_states(rng: np.random.Generator, initial_states, k: int, n: int) -> n
     if np.any((S != 0) & (S != 1)):
         raise InvalidInstanceError("initial_states", "entries must be 0 or 1")
     return np.ascontiguousarray(S[np.arange(k) % S.shape[0]], dtype=np.uint8)
-
-
-def _fields(W, h, X) -> np.ndarray:
-    """Return the float64 local fields ``h + W x`` of every row of ``X``."""
-    return np.ascontiguousarray(h + X.astype(np.float64) @ W.astype(np.float64))
 
 
 def _positive_int(value, name: str) -> int:
@@ -106,11 +159,19 @@ def default_beta_range(qubo: QUBO) -> tuple[float, float]:
     if qubo.n == 0:
         return 0.1, 1.0
     h, J, _ = qubo.to_ising()
-    J = J.toarray() if hasattr(J, "toarray") else np.asarray(J)
-    absJ = np.abs(J + J.T)
     absh = np.abs(h)
-    total = absh + absJ.sum(axis=1)
-    masked = np.where(absJ > 0, absJ, np.inf).min(axis=1)
+    if sp.issparse(J):
+        absJ = abs(J + J.T).tocsr()
+        absJ.eliminate_zeros()
+        total = absh + np.asarray(absJ.sum(axis=1)).reshape(-1)
+        masked = np.full(qubo.n, np.inf)
+        rows = np.flatnonzero(np.diff(absJ.indptr))
+        if rows.size:
+            masked[rows] = np.minimum.reduceat(absJ.data, absJ.indptr[rows])
+    else:
+        absJ = np.abs(J + J.T)
+        total = absh + absJ.sum(axis=1)
+        masked = np.where(absJ > 0, absJ, np.inf).min(axis=1)
     smallest = np.minimum(np.where(absh > 0, absh, np.inf), masked)
     finite = smallest[np.isfinite(smallest)]
     if finite.size == 0:
@@ -221,7 +282,8 @@ def exhaustive_sampler(qubo: QUBO, *, num_best: int | None = None, rng=None, tim
     n = qubo.n
     if n == 0:
         return _sample_set(qubo, np.zeros((1, 0)), "exhaustive", run, {"complete": True, "states": 1})
-    W, h = _couplings(qubo)
+    C = _couplings(qubo, layout="dense")
+    W, h = C.args[0], C.h
     high = min(n, max(0, int(prefix_bits)))
     low = n - high
     K = min(MAX_BEST, num_best if num_best is not None else 64, 1 << n)
@@ -262,7 +324,7 @@ def exhaustive_sampler(qubo: QUBO, *, num_best: int | None = None, rng=None, tim
 
 def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, beta_range=None,
                    beta_schedule: str = "geometric", rng=None, time_limit=None, initial_states=None,
-                   callback=None, dtype=np.float32) -> SampleSet:
+                   callback=None, dtype=np.float32, layout: str = "auto") -> SampleSet:
     """Return ``num_reads`` final states of independent simulated-annealing runs on ``qubo``.
 
     Each read does ``num_sweeps`` sequential Metropolis sweeps, one per inverse temperature of
@@ -275,6 +337,10 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
     so the walk is exact for integer coefficients below 2^24 and otherwise sees each coupling
     rounded by at most 6e-8 relative — never a drift; the returned energies are recomputed
     exactly.  Pass ``dtype=np.float64`` for unrounded couplings.
+    ``layout`` picks the dense or CSR kernel (default: by density, see :func:`_couplings`);
+    both make the same moves with the same random draws, so they return the same samples
+    for the same seed (up to float rounding of the initial fields, exact for integer
+    coefficients).
     """
     num_reads = _positive_int(num_reads, "num_reads")
     num_sweeps = _positive_int(num_sweeps, "num_sweeps")
@@ -286,32 +352,34 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
         betas = np.linspace(hot, cold, num_sweeps)
     else:
         raise ValueError(f"beta_schedule must be 'geometric' or 'linear', got {beta_schedule!r}")
-    W, h = _couplings(qubo, dtype)
+    C = _couplings(qubo, dtype, layout)
     X = _start_states(run.rng, initial_states, num_reads, qubo.n)
     states = _seeds(run.rng, num_reads)
-    F = _fields(W, h, X)
+    F = C.fields(X)
+    kernel = C.kernel("anneal_reads")
 
     def step(start, size):
-        kernels.anneal_reads(W, X, F, betas[start:start + size], states)
+        kernel(*C.args, X, F, betas[start:start + size], states)
 
     chunks = _Chunks(num_sweeps, run)
     chunks.run_all(step, lambda: _sample_set(qubo, X, "anneal", run, {"num_sweeps": chunks.done}))
     return _sample_set(qubo, X, "anneal", run, {
-        "num_reads": num_reads, "num_sweeps": chunks.done, "beta_range": (hot, cold),
+        "num_reads": num_reads, "num_sweeps": chunks.done, "beta_range": (hot, cold), "layout": C.layout,
         "spin_flip_attempts": int(num_reads) * int(chunks.done) * qubo.n})
 
 
 # --- parallel tempering --------------------------------------------------------------------------------
 
 def tempering_sampler(qubo: QUBO, *, num_reads: int = 4, num_replicas: int = 16, num_sweeps: int = 1000,
-                      beta_range=None, rng=None, time_limit=None, initial_states=None, callback=None) -> SampleSet:
+                      beta_range=None, rng=None, time_limit=None, initial_states=None, callback=None,
+                      layout: str = "auto") -> SampleSet:
     """Return the best state of each of ``num_reads`` independent parallel-tempering chains.
 
     Each chain holds ``num_replicas`` replicas at inverse temperatures geometrically spaced
     over ``beta_range`` (default :func:`default_beta_range`); after every Metropolis sweep of
     all replicas (in parallel), neighbouring temperatures try to exchange their states
     (even pairs on even sweeps, odd pairs on odd ones).  A chain reports the lowest-energy
-    state any of its replicas visited.
+    state any of its replicas visited.  ``layout`` as in :func:`anneal_sampler`.
     """
     num_reads = _positive_int(num_reads, "num_reads")
     K = _positive_int(num_replicas, "num_replicas")
@@ -319,10 +387,10 @@ def tempering_sampler(qubo: QUBO, *, num_reads: int = 4, num_replicas: int = 16,
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     hot, cold = _beta_range(qubo, beta_range)
     betas = np.geomspace(hot, cold, K) if K > 1 else np.array([cold])
-    W, h = _couplings(qubo)
+    C = _couplings(qubo, np.float64, layout)
     R = num_reads * K
     X = _start_states(run.rng, initial_states, R, qubo.n)
-    F = _fields(W, h, X)
+    F = C.fields(X)
     E = qubo.energy(X) - qubo.offset
     states = _seeds(run.rng, R)
     chain_states = _seeds(run.rng, num_reads)
@@ -330,12 +398,13 @@ def tempering_sampler(qubo: QUBO, *, num_reads: int = 4, num_replicas: int = 16,
     best_X = X[np.arange(num_reads) * K + E.reshape(num_reads, K).argmin(axis=1)].copy()
 
     def step(start, size):
-        kernels.tempering_sweeps(W, X, F, E, betas, states, chain_states, size, start, best_X, best_E)
+        C.kernel("tempering_sweeps")(*C.args, X, F, E, betas, states, chain_states, size, start, best_X, best_E)
 
     chunks = _Chunks(num_sweeps, run)
     chunks.run_all(step, lambda: _sample_set(qubo, best_X, "tempering", run, {"num_sweeps": chunks.done}))
     return _sample_set(qubo, best_X, "tempering", run, {
         "num_reads": num_reads, "num_replicas": K, "num_sweeps": chunks.done, "betas": betas.tolist(),
+        "layout": C.layout,
         "spin_flip_attempts": int(R) * int(chunks.done) * qubo.n})
 
 
@@ -343,7 +412,7 @@ def tempering_sampler(qubo: QUBO, *, num_reads: int = 4, num_replicas: int = 16,
 
 def tabu_sampler(qubo: QUBO, *, num_reads: int = 8, num_iterations: int | None = None, tenure: int | None = None,
                  tenure_spread: int | None = None, stall_limit: int | None = None, perturb: int | None = None,
-                 rng=None, time_limit=None, initial_states=None, callback=None) -> SampleSet:
+                 rng=None, time_limit=None, initial_states=None, callback=None, layout: str = "auto") -> SampleSet:
     """Return the best state of each of ``num_reads`` independent one-flip tabu searches.
 
     Each move evaluates all ``n`` flips from the incrementally kept local fields and takes
@@ -352,6 +421,8 @@ def tabu_sampler(qubo: QUBO, *, num_reads: int = 8, num_iterations: int | None =
     moves without improvement a read restarts from its best state with ``perturb`` random
     flips.  Defaults: ``num_iterations = 100 n``, ``tenure = max(1, min(20, n // 4))``,
     ``tenure_spread = tenure // 2``, ``stall_limit = 10 n``, ``perturb = max(2, n // 10)``.
+    ``layout`` as in :func:`anneal_sampler` (the CSR kernel still scans all ``n`` flips per
+    move; only the field update is O(degree)).
     """
     n = qubo.n
     num_reads = _positive_int(num_reads, "num_reads")
@@ -363,9 +434,9 @@ def tabu_sampler(qubo: QUBO, *, num_reads: int = 8, num_iterations: int | None =
     if tenure < 0 or tenure_spread < 0 or perturb < 0:
         raise ValueError("tenure, tenure_spread and perturb must be non-negative")
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
-    W, h = _couplings(qubo)
+    C = _couplings(qubo, np.float64, layout)
     X = _start_states(run.rng, initial_states, num_reads, n)
-    F = _fields(W, h, X)
+    F = C.fields(X)
     E = qubo.energy(X) - qubo.offset if n else np.zeros(num_reads)
     best_X, best_E = X.copy(), E.copy()
     tabu_until = np.zeros((num_reads, n), dtype=np.int64)
@@ -373,13 +444,13 @@ def tabu_sampler(qubo: QUBO, *, num_reads: int = 8, num_iterations: int | None =
     states = _seeds(run.rng, num_reads)
 
     def step(start, size):
-        kernels.tabu_reads(W, X, F, E, best_X, best_E, tabu_until, stall, states, start, size,
-                           tenure, tenure_spread, stall_limit, perturb)
+        C.kernel("tabu_reads")(*C.args, X, F, E, best_X, best_E, tabu_until, stall, states, start, size,
+                               tenure, tenure_spread, stall_limit, perturb)
 
     chunks = _Chunks(num_iterations, run)
     chunks.run_all(step, lambda: _sample_set(qubo, best_X, "tabu", run, {"num_iterations": chunks.done}))
     return _sample_set(qubo, best_X, "tabu", run, {
-        "num_reads": num_reads, "num_iterations": chunks.done, "tenure": tenure,
+        "num_reads": num_reads, "num_iterations": chunks.done, "tenure": tenure, "layout": C.layout,
         "spin_flip_attempts": int(num_reads) * int(chunks.done) * n})
 
 
