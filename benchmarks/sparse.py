@@ -19,9 +19,14 @@ Python and imports included; the idle interpreter with the same imports is print
 The machine is shared with other jobs: wall times are noisy, CPU times less so; the ratios
 come from the same script.
 
+``--threshold`` instead times the dense and the CSR anneal kernels of this package against
+each other on random QUBOs of n = 2,000 at several densities (one thread, this process),
+which is how :data:`cutslack.solvers.qubo.samplers.SPARSE_DENSITY` was set; it prints only.
+
 Usage::
 
     python benchmarks/sparse.py [--sizes 10000 100000] [--huge] [--reads 4] [--sweeps 200] [--seed 0]
+    python benchmarks/sparse.py --threshold
 """
 
 from __future__ import annotations
@@ -122,6 +127,31 @@ def worker(args) -> None:
                       "best": float(energies.min()), "rss_mib": peak_rss_mib(), "layout": layout}))
 
 
+def threshold(args) -> None:
+    """Print the CPU time of the dense and CSR anneal at n = 2,000 for a range of densities."""
+    import numba
+
+    from cutslack.binary import QUBO
+    from cutslack.solvers.qubo import anneal_sampler
+
+    numba.set_num_threads(1)
+    n = 2000
+    for layout in ("dense", "sparse"):
+        anneal_sampler(QUBO(np.triu(np.ones((8, 8)))), num_reads=1, num_sweeps=2, rng=0, layout=layout)
+    print(f"{'density':>8} {'dense s':>9} {'CSR s':>9} {'dense/CSR':>9}")
+    for density in (0.01, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5):
+        rng = np.random.default_rng(args.seed)
+        Q = np.triu(rng.normal(size=(n, n)) * (rng.random((n, n)) < density))
+        qubo = QUBO(Q)
+        times = {}
+        for layout in ("dense", "sparse"):
+            c0 = time.process_time()
+            anneal_sampler(qubo, num_reads=args.reads, num_sweeps=args.sweeps, rng=args.seed, layout=layout)
+            times[layout] = time.process_time() - c0
+        print(f"{density:>8.2f} {times['dense']:>9.3f} {times['sparse']:>9.3f} "
+              f"{times['dense'] / times['sparse']:>9.2f}", flush=True)
+
+
 def run_worker(kind: str, path: str, args) -> dict:
     """Run :func:`worker` in a fresh single-threaded subprocess and return its measurements."""
     env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
@@ -157,11 +187,15 @@ def main(argv=None) -> None:
     parser.add_argument("--sweeps", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-write", action="store_true", help="print only, do not write the results file")
+    parser.add_argument("--threshold", action="store_true", help="time dense vs CSR kernels by density, print only")
     parser.add_argument("--worker", choices=["cutslack", "dwave", "idle"], help=argparse.SUPPRESS)
     parser.add_argument("--worker-file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         worker(args)
+        return
+    if args.threshold:
+        threshold(args)
         return
     from cutslack.binary import QUBO
     from cutslack.solvers.qubo.samplers import default_beta_range
