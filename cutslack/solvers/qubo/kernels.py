@@ -15,6 +15,12 @@ Conventions shared by every kernel:
   ``numpy.random.Generator``, so results do not depend on thread scheduling.
 * Kernels advance state arrays in place, so a caller can run them in chunks and check the
   clock in between (Numba cannot read the clock cheaply).
+* Annealing, tempering and tabu come in two layouts: ``W`` dense (``anneal_reads``, ...) or
+  in CSR (``anneal_reads_csr(indptr, indices, data, ...)``, symmetric, zero diagonal, sorted
+  indices), where a flip updates only the O(degree) fields of its neighbours.  Both run the
+  same loop (``_anneal_read``, ``_tempering_chain``, ``_tabu_read``) on a coupling tuple
+  ``(W, indptr, indices, data)`` whose unused half is empty, so they make the same moves with
+  the same random draws: the same samples for the same seeds.
 """
 
 from __future__ import annotations
