@@ -31,7 +31,8 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = ["anneal_reads", "tempering_sweeps", "tabu_reads", "gray_code_search", "local_fields",
-           "anneal_reads_csr", "tempering_sweeps_csr", "tabu_reads_csr", "local_fields_csr", "EXP_CUTOFF"]
+           "anneal_reads_csr", "tempering_sweeps_csr", "tabu_reads_csr", "local_fields_csr", "local_fields_dense",
+           "symmetric_from_upper", "csr_row_stats", "EXP_CUTOFF"]
 
 #: Metropolis moves with ``beta * dE`` above this are rejected without drawing (p < 1e-17)
 EXP_CUTOFF = 40.0
@@ -109,7 +110,7 @@ def _metropolis_sweep(C, x, f, beta, state):
     n = x.shape[0]
     delta = 0.0
     for i in range(n):
-        de = f[i] if x[i] == 0 else -f[i]
+        de = f[i] * (1.0 - 2.0 * x[i])  # (1 - 2 x_i) f_i without a branch on x_i (exact: a sign)
         if de > 0.0:
             t = de * beta
             if t > EXP_CUTOFF:
@@ -133,6 +134,66 @@ def local_fields(W, h, x, f):
             row = W[i]
             for j in range(n):
                 f[j] += row[j]
+
+
+@njit(cache=True, parallel=True)
+def local_fields_dense(W, h, X, F):
+    """Fill each row of ``F`` with ``h + W x`` for the matching row ``x`` of ``X``, in parallel over rows.
+
+    Accumulates in float64 whatever the dtype of ``W``, like the flips that update it later.
+    """
+    for r in prange(X.shape[0]):
+        local_fields(W, h, X[r], F[r])
+
+
+@njit(cache=True, parallel=True)
+def symmetric_from_upper(U, W, row_sum, abs_sum, min_abs):
+    """Fill ``W`` with the symmetric zero-diagonal coupling of the upper-triangular ``U`` (one pass).
+
+    Also fills, from the float64 values of ``U``, each row's signed sum ``sum_j W_ij``, absolute
+    sum ``sum_j |W_ij|`` and smallest nonzero ``|W_ij|`` (``inf`` if none): what the default
+    beta range needs, without another pass over an ``n x n`` matrix.
+    """
+    n = U.shape[0]
+    for i in prange(n):
+        s = 0.0
+        a = 0.0
+        m = np.inf
+        for j in range(n):
+            if j == i:
+                W[i, j] = 0.0
+                continue
+            v = U[j, i] if j < i else U[i, j]
+            W[i, j] = v
+            s += v
+            if v != 0.0:
+                av = abs(v)
+                a += av
+                if av < m:
+                    m = av
+        row_sum[i] = s
+        abs_sum[i] = a
+        min_abs[i] = m
+
+
+@njit(cache=True, parallel=True)
+def csr_row_stats(indptr, data, row_sum, abs_sum, min_abs):
+    """Fill the row statistics of :func:`symmetric_from_upper` for a CSR matrix."""
+    for i in prange(indptr.shape[0] - 1):
+        s = 0.0
+        a = 0.0
+        m = np.inf
+        for k in range(indptr[i], indptr[i + 1]):
+            v = data[k]
+            s += v
+            if v != 0.0:
+                av = abs(v)
+                a += av
+                if av < m:
+                    m = av
+        row_sum[i] = s
+        abs_sum[i] = a
+        min_abs[i] = m
 
 
 @njit(cache=True, parallel=True)

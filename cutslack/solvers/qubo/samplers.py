@@ -32,7 +32,6 @@ import time
 from typing import Callable
 
 import numpy as np
-import scipy.sparse as sp
 
 from cutslack.api import Run
 from cutslack.binary import QUBO
@@ -65,14 +64,17 @@ class _Couplings:
 
     ``args`` is what the kernels take first (``(W,)`` or ``(indptr, indices, data)``), ``h`` the
     float64 linear part, ``layout`` ``"dense"`` or ``"sparse"`` (reported in the SampleSet's
-    ``info``), ``density`` the fraction of nonzero off-diagonal couplings.
+    ``info``), ``density`` the fraction of nonzero off-diagonal couplings, and ``row_stats``
+    each row's signed sum, absolute sum and smallest nonzero magnitude of ``W`` (float64,
+    computed in the same pass that builds ``W``; the default beta range comes from them).
     """
 
-    def __init__(self, layout: str, args: tuple, h: np.ndarray, density: float):
+    def __init__(self, layout: str, args: tuple, h: np.ndarray, density: float, row_stats: tuple):
         self.layout = layout
         self.args = args
         self.h = h
         self.density = density
+        self.row_stats = row_stats
 
     @property
     def sparse(self) -> bool:
@@ -84,12 +86,27 @@ class _Couplings:
 
     def fields(self, X) -> np.ndarray:
         """Return the float64 local fields ``h + W x`` of every row of ``X``."""
-        if self.sparse:
-            F = np.empty(X.shape, dtype=np.float64)
-            kernels.local_fields_csr(*self.args, self.h, X, F)
-            return F
-        W = self.args[0]
-        return np.ascontiguousarray(self.h + X.astype(np.float64) @ W.astype(np.float64))
+        F = np.empty(X.shape, dtype=np.float64)
+        (kernels.local_fields_csr if self.sparse else kernels.local_fields_dense)(*self.args, self.h, X, F)
+        return F
+
+    def default_beta_range(self) -> tuple[float, float]:
+        """Return :func:`default_beta_range` from the row statistics (no pass over the matrix)."""
+        row_sum, abs_sum, min_abs = self.row_stats
+        if self.h.shape[0] == 0:
+            return 0.1, 1.0
+        # Ising form (s = 2x - 1): h_i = d_i / 2 + sum_j W_ij / 4 and |J_ij| + |J_ji| = |W_ij| / 4
+        h = self.h / 2.0 + row_sum / 4.0
+        absh = np.abs(h)
+        total = absh + abs_sum / 4.0
+        smallest = np.minimum(np.where(absh > 0, absh, np.inf), min_abs / 4.0)
+        finite = smallest[np.isfinite(smallest)]
+        if finite.size == 0:
+            return 0.1, 1.0
+        hot = math.log(2.0) / (2.0 * float(total.max()))
+        least = float(finite.min())
+        cold = math.log(np.count_nonzero(finite == least) / 0.01) / (2.0 * least)
+        return hot, max(cold, hot)
 
 
 def _couplings(qubo: QUBO, dtype=np.float64, layout: str = "auto") -> _Couplings:
@@ -108,14 +125,18 @@ def _couplings(qubo: QUBO, dtype=np.float64, layout: str = "auto") -> _Couplings
     density = qubo.density
     use_sparse = layout == "sparse" or (layout == "auto" and (density < SPARSE_DENSITY or dense_bytes > MAX_DENSE_BYTES))
     h = np.ascontiguousarray(qubo.linear, dtype=np.float64)
+    stats = (np.empty(n), np.empty(n), np.empty(n))
     if use_sparse:
         W = qubo.symmetric_csr()
+        kernels.csr_row_stats(W.indptr, W.data, *stats)
         args = (W.indptr.astype(np.int64), W.indices.astype(np.int32), W.data.astype(dtype))
-        return _Couplings("sparse", args, h, density)
+        return _Couplings("sparse", args, h, density, stats)
     if dense_bytes > MAX_DENSE_BYTES:
         raise ProblemTooLargeError("dense QUBO coupling matrix (bytes)", dense_bytes, MAX_DENSE_BYTES)
-    W = np.ascontiguousarray(qubo.symmetric(), dtype=dtype)
-    return _Couplings("dense", (W,), h, density)
+    W = np.empty((n, n), dtype=dtype)
+    if n:
+        kernels.symmetric_from_upper(np.ascontiguousarray(qubo.to_dense(), dtype=np.float64), W, *stats)
+    return _Couplings("dense", (W,), h, density, stats)
 
 
 def _seeds(rng: np.random.Generator, k: int) -> np.ndarray:
@@ -157,35 +178,13 @@ def default_beta_range(qubo: QUBO) -> tuple[float, float]:
     (the smallest uphill flips are taken with probability about 1/100 per sweep).  Same rule,
     same schedule: equal sweeps compare like with like.
     """
-    if qubo.n == 0:
-        return 0.1, 1.0
-    h, J, _ = qubo.to_ising()
-    absh = np.abs(h)
-    if sp.issparse(J):
-        absJ = abs(J + J.T).tocsr()
-        absJ.eliminate_zeros()
-        total = absh + np.asarray(absJ.sum(axis=1)).reshape(-1)
-        masked = np.full(qubo.n, np.inf)
-        rows = np.flatnonzero(np.diff(absJ.indptr))
-        if rows.size:
-            masked[rows] = np.minimum.reduceat(absJ.data, absJ.indptr[rows])
-    else:
-        absJ = np.abs(J + J.T)
-        total = absh + absJ.sum(axis=1)
-        masked = np.where(absJ > 0, absJ, np.inf).min(axis=1)
-    smallest = np.minimum(np.where(absh > 0, absh, np.inf), masked)
-    finite = smallest[np.isfinite(smallest)]
-    if finite.size == 0:
-        return 0.1, 1.0
-    hot = math.log(2.0) / (2.0 * float(total.max()))
-    least = float(finite.min())
-    cold = math.log(np.count_nonzero(finite == least) / 0.01) / (2.0 * least)
-    return hot, max(cold, hot)
+    return _couplings(qubo, np.float64).default_beta_range()
 
 
-def _beta_range(qubo, beta_range):
+def _beta_range(beta_range):
+    """Return the validated ``(beta_hot, beta_cold)`` pair, or None for the default rule."""
     if beta_range is None:
-        return default_beta_range(qubo)
+        return None
     try:
         hot, cold = (float(b) for b in beta_range)
     except (TypeError, ValueError):
@@ -346,14 +345,12 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
     num_reads = _positive_int(num_reads, "num_reads")
     num_sweeps = _positive_int(num_sweeps, "num_sweeps")
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
-    hot, cold = _beta_range(qubo, beta_range)
-    if beta_schedule == "geometric":
-        betas = np.geomspace(hot, cold, num_sweeps)
-    elif beta_schedule == "linear":
-        betas = np.linspace(hot, cold, num_sweeps)
-    else:
+    given = _beta_range(beta_range)
+    if beta_schedule not in ("geometric", "linear"):
         raise ValueError(f"beta_schedule must be 'geometric' or 'linear', got {beta_schedule!r}")
     C = _couplings(qubo, dtype, layout)
+    hot, cold = given if given is not None else C.default_beta_range()
+    betas = (np.geomspace if beta_schedule == "geometric" else np.linspace)(hot, cold, num_sweeps)
     X = _start_states(run.rng, initial_states, num_reads, qubo.n)
     states = _seeds(run.rng, num_reads)
     F = C.fields(X)
@@ -386,9 +383,10 @@ def tempering_sampler(qubo: QUBO, *, num_reads: int = 4, num_replicas: int = 16,
     K = _positive_int(num_replicas, "num_replicas")
     num_sweeps = _positive_int(num_sweeps, "num_sweeps")
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
-    hot, cold = _beta_range(qubo, beta_range)
-    betas = np.geomspace(hot, cold, K) if K > 1 else np.array([cold])
+    given = _beta_range(beta_range)
     C = _couplings(qubo, np.float64, layout)
+    hot, cold = given if given is not None else C.default_beta_range()
+    betas = np.geomspace(hot, cold, K) if K > 1 else np.array([cold])
     R = num_reads * K
     X = _start_states(run.rng, initial_states, R, qubo.n)
     F = C.fields(X)
