@@ -34,8 +34,10 @@ __all__ = ["anneal_reads", "tempering_sweeps", "tabu_reads", "gray_code_search",
            "anneal_reads_csr", "tempering_sweeps_csr", "tabu_reads_csr", "local_fields_csr", "local_fields_dense",
            "symmetric_from_upper", "csr_row_stats", "EXP_CUTOFF"]
 
-#: Metropolis moves with ``beta * dE`` above this are rejected without drawing (p < 1e-17)
-EXP_CUTOFF = 40.0
+#: Metropolis moves with ``beta * dE`` above this are rejected without drawing: their
+#: probability ``exp(-17) < 4.2e-8`` is below the resolution ``2^-24`` of the float32
+#: uniform the test draws, so they would be taken only when that uniform is exactly 0
+EXP_CUTOFF = 17.0
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -45,6 +47,8 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0
+_S40 = np.uint64(40)
+_INV24 = np.float32(1.0 / 16777216.0)
 
 
 @njit(cache=True, inline="always")
@@ -56,6 +60,21 @@ def _next_uniform(state):
     z = (z ^ (z >> _S27)) * _MIX2
     z = z ^ (z >> _S31)
     return state, float(z >> _S11) * _INV53
+
+
+@njit(cache=True, inline="always")
+def _next_uniform32(state):
+    """Return ``(new_state, u)`` with ``u`` a float32 uniform on the 2^24 grid of [0, 1) (SplitMix64's top bits).
+
+    The Metropolis test needs no more resolution, and an int64 -> float32 conversion is far
+    cheaper than the uint64 -> float64 one of :func:`_next_uniform`.
+    """
+    state = state + _GOLDEN
+    z = state
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    z = z ^ (z >> _S31)
+    return state, np.float32(np.int64(z >> _S40)) * _INV24
 
 
 @njit(cache=True, inline="always")
@@ -103,9 +122,9 @@ def _flip_any(C, x, f, i):
 def _metropolis_sweep(C, x, f, beta, state):
     """One sequential Metropolis sweep; return ``(state, energy change)``.
 
-    The acceptance test ``u < exp(-beta dE)`` runs in float32 (``expf`` is about a third of
-    the cost of a move; its 6e-8 relative rounding moves the acceptance probability by as
-    much, far below the sampling noise), the fields stay float64.
+    The acceptance test ``u < exp(-beta dE)`` runs in float32 on a 24-bit uniform
+    (``expf`` and the draw are most of the cost of a move; their 6e-8 resolution moves an
+    acceptance probability by as much, far below the sampling noise), the fields stay float64.
     """
     n = x.shape[0]
     delta = 0.0
@@ -115,8 +134,8 @@ def _metropolis_sweep(C, x, f, beta, state):
             t = de * beta
             if t > EXP_CUTOFF:
                 continue
-            state, u = _next_uniform(state)
-            if np.float32(u) >= math.exp(np.float32(-t)):
+            state, u = _next_uniform32(state)
+            if u >= math.exp(np.float32(-t)):
                 continue
         _flip_any(C, x, f, i)
         delta += de
