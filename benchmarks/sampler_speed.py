@@ -1,108 +1,227 @@
-"""Simulated annealing speed: cutslack's ``anneal_sampler`` against dwave-samplers' SimulatedAnnealingSampler.
+"""Simulated annealing speed: cutslack's raw anneal kernel and ``cutslack.solve(method="anneal")``
+against dwave-samplers' SimulatedAnnealingSampler, with the threads of each side stated.
 
-Both run the same dense random QUBO (``U_ij ~ N(0, 1)`` for ``i <= j``) with the same number
-of reads and sweeps and each sampler's own default beta range (the same dwave-neal rule).
-Printed per size: spin-flip attempts per second of each (reads x sweeps x n / wall time),
-their ratio, and the best and mean energy of each.  cutslack runs its reads in parallel over
-the machine's cores (Numba ``prange``); dwave-samplers runs them one after the other.
-cutslack stores the couplings in float32 by default (``--dtype float64`` to compare unrounded).  Both
-are measured in this process, one after the other, after a warm-up (JIT compile) call.
+Instances: dense random QUBOs (``U_ij ~ N(0, 1)`` for ``i <= j``; cutslack's dense kernel)
+and sparse MIS QUBOs on random 3-regular graphs (``-sum x_i + 2 sum_edges x_i x_j``;
+cutslack's CSR kernel, chosen by density).  Every run: the same reads, sweeps, geometric
+schedule and beta range (``default_beta_range``, dwave's own rule) on both sides, over
+``--seeds`` seeds.
+
+Per instance and thread count ``T`` (``--threads``, default 1 and 2) three timings:
+
+* **kernel** — the Numba kernel call alone (``kernels.anneal_reads``/``anneal_reads_csr``),
+  its inputs prepared beforehand, ``numba.set_num_threads(T)``;
+* **solve** — ``cutslack.solve(qubo, method="anneal", ...)`` end to end (couplings, schedule,
+  start states, fields, kernel, exact energies, re-scored Result), ``T`` Numba threads;
+* **dwave** — ``SimulatedAnnealingSampler().sample(bqm, ...)`` on a BQM built beforehand;
+  it is single-threaded, so for ``T = 2`` the reads are split over two worker processes
+  (started and warmed up beforehand) and the wall time of both is taken.
+
+Printed: median wall seconds of each, ``solve / kernel`` (the cost of the user's path over
+the raw kernel), ``dwave / solve`` (the speed-up a user sees), for ``T = 1`` also the ratio of
+process CPU times (robust against other jobs on a shared machine), and the mean energy of
+each side over all reads and seeds.  ``--tuned-hot F`` adds a row per dense instance where
+cutslack starts ``F`` times colder (``beta_range=(F * beta_hot, beta_cold)``), to show what
+the schedule buys; dwave keeps its default.  Writes ``benchmarks/results/sampler_speed.txt``.
 
 Usage::
 
-    OMP_NUM_THREADS=1 python benchmarks/sampler_speed.py [--sizes 100 500 1000] [--reads 32]
-        [--sweeps 1000] [--seed 0] [--dtype float32|float64] [--out benchmarks/results/sampler_speed.txt]
+    python benchmarks/sampler_speed.py [--dense 1000] [--sparse 2000] [--reads 16] [--sweeps 1000]
+        [--seeds 5] [--threads 1 2] [--tuned-hot 4]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
+import statistics
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from cutslack.binary import QUBO  # noqa: E402
-from cutslack.errors import BackendUnavailableError  # noqa: E402
-from cutslack.solvers.qubo import anneal_sampler  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results" / "sampler_speed.txt"
 
 
-def random_dense_qubo(n: int, seed: int) -> QUBO:
-    """Return a dense QUBO with upper-triangular entries drawn from N(0, 1)."""
-    rng = np.random.default_rng(seed)
-    return QUBO(np.triu(rng.normal(size=(n, n))))
+def parse(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dense", type=int, nargs="*", default=[1000], help="sizes of dense random QUBOs")
+    parser.add_argument("--sparse", type=int, nargs="*", default=[2000], help="sizes of sparse 3-regular MIS QUBOs")
+    parser.add_argument("--reads", type=int, default=16)
+    parser.add_argument("--sweeps", type=int, default=1000)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--tuned-hot", type=float, default=4.0, help="0 to skip the tuned-schedule row")
+    parser.add_argument("--no-write", action="store_true")
+    return parser.parse_args(argv)
 
 
-def dwave_sampler():
-    """Return dwave-samplers' SimulatedAnnealingSampler (or raise with the install line)."""
-    try:
-        from dwave.samplers import SimulatedAnnealingSampler
-    except ImportError as exc:
-        raise BackendUnavailableError("dwave-samplers", "pip install dwave-samplers") from exc
-    return SimulatedAnnealingSampler()
+def dense_qubo(n: int, seed: int):
+    from cutslack.binary import QUBO
+
+    return QUBO(np.triu(np.random.default_rng(seed).normal(size=(n, n))))
 
 
-def to_bqm(qubo: QUBO):
-    """Return the QUBO as a dimod BQM built from arrays (fast for dense matrices)."""
+def sparse_qubo(n: int, seed: int):
+    import scipy.sparse as sp
+
+    from benchmarks.sparse import mis_qubo_arrays, regular_edges
+    from cutslack.binary import QUBO
+
+    row, col, val = mis_qubo_arrays(n, regular_edges(n, 3, np.random.default_rng(seed)))
+    return QUBO(sp.csr_matrix((val, (row, col)), shape=(n, n)))
+
+
+def to_bqm(qubo):
+    """The QUBO as a dimod BQM built from COO arrays (dwave-samplers takes it natively)."""
     import dimod
+    import scipy.sparse as sp
 
-    U = qubo.to_dense()
-    return dimod.BinaryQuadraticModel(np.diag(U).copy(), np.triu(U, 1), qubo.offset, dimod.BINARY)
+    U = sp.coo_matrix(qubo.U)
+    off = U.row != U.col
+    linear = np.zeros(qubo.n)
+    np.add.at(linear, U.row[~off], U.data[~off])
+    return dimod.BinaryQuadraticModel.from_numpy_vectors(linear, (U.row[off], U.col[off], U.data[off]),
+                                                         qubo.offset, dimod.BINARY)
 
 
-def measure(n: int, reads: int, sweeps: int, seed: int, dtype) -> dict:
-    """Return the throughput and energies of both samplers on one random QUBO of size ``n``."""
-    qubo = random_dense_qubo(n, seed)
-    attempts = reads * sweeps * n
-    t0 = time.perf_counter()
-    ours = anneal_sampler(qubo, num_reads=reads, num_sweeps=sweeps, rng=seed, dtype=dtype)
-    t_ours = time.perf_counter() - t0
-    bqm = to_bqm(qubo)
-    t0 = time.perf_counter()
-    theirs = dwave_sampler().sample(bqm, num_reads=reads, num_sweeps=sweeps, seed=seed)
-    t_theirs = time.perf_counter() - t0
-    theirs_energy = np.asarray(theirs.record.energy, dtype=float)
-    return {"n": n, "reads": reads, "sweeps": sweeps,
-            "ours_rate": attempts / t_ours, "dwave_rate": attempts / t_theirs,
-            "ours_best": ours.best_energy, "ours_mean": float(ours.energies.mean()),
-            "dwave_best": float(theirs_energy.min()), "dwave_mean": float(theirs_energy.mean())}
+def dwave_run(bqm, reads: int, sweeps: int, beta_range, seed: int):
+    """Sample in this process; return ``(energies, cpu seconds)``."""
+    from dwave.samplers import SimulatedAnnealingSampler
+
+    c0 = time.process_time()
+    res = SimulatedAnnealingSampler().sample(bqm, num_reads=reads, num_sweeps=sweeps, beta_range=beta_range,
+                                             beta_schedule_type="geometric", seed=seed)
+    return np.asarray(res.record.energy, dtype=float), time.process_time() - c0
+
+
+def kernel_seconds(qubo, reads: int, sweeps: int, seed: int) -> tuple[float, float]:
+    """Wall and process CPU seconds of the anneal kernel call alone, inputs prepared as ``anneal_sampler`` does."""
+    from cutslack.solvers.qubo.samplers import _couplings, _seeds, _start_states, default_beta_range
+
+    rng = np.random.default_rng(seed)
+    hot, cold = default_beta_range(qubo)
+    betas = np.geomspace(hot, cold, sweeps)
+    C = _couplings(qubo, np.float32)
+    X = _start_states(rng, None, reads, qubo.n)
+    states = _seeds(rng, reads)
+    F = C.fields(X)
+    kernel = C.kernel("anneal_reads")
+    t0, c0 = time.perf_counter(), time.process_time()
+    kernel(*C.args, X, F, betas, states)
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def versions() -> str:
+    from importlib.metadata import version
+
+    import numba
+
+    import cutslack
+
+    return (f"cutslack {cutslack.__version__}, numba {numba.__version__}, numpy {np.__version__}, "
+            f"dwave-samplers {version('dwave-samplers')}, Python {platform.python_version()}, "
+            f"{platform.machine()}, {os.cpu_count()} cores")
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 500, 1000])
-    parser.add_argument("--reads", type=int, default=32)
-    parser.add_argument("--sweeps", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
-                        help="cutslack's coupling storage (fields are float64 either way); float32 is its default")
-    parser.add_argument("--out", help="also write the printed table, with a provenance header, to this file")
-    args = parser.parse_args(argv)
-    argv = sys.argv[1:] if argv is None else list(argv)
-    dtype = np.dtype(args.dtype)
-    lines = []
-    dwave_sampler()
-    anneal_sampler(random_dense_qubo(8, 0), num_reads=2, num_sweeps=2, rng=0, dtype=dtype)  # JIT warm-up
-    header = (f"{'n':>5} {'reads':>5} {'sweeps':>6} {'ours flips/s':>13} {'dwave flips/s':>13} {'ratio':>6} "
-              f"{'ours best':>11} {'dwave best':>11} {'ours mean':>11} {'dwave mean':>11}")
-    lines += [header, "-" * len(header)]
-    print(header)
-    print("-" * len(header))
-    for n in args.sizes:
-        r = measure(n, args.reads, args.sweeps, args.seed, dtype)
-        lines.append(f"{r['n']:>5} {r['reads']:>5} {r['sweeps']:>6} {r['ours_rate']:>13.4g} {r['dwave_rate']:>13.4g} "
-                     f"{r['ours_rate'] / r['dwave_rate']:>6.2f} {r['ours_best']:>11.6g} {r['dwave_best']:>11.6g} "
-                     f"{r['ours_mean']:>11.6g} {r['dwave_mean']:>11.6g}")
-        print(lines[-1], flush=True)
-    if args.out:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from provenance import text_header
+    args = parse(argv)
+    os.environ.setdefault("NUMBA_NUM_THREADS", str(max(args.threads)))
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    import numba
 
-        Path(args.out).write_text(text_header(__file__, argv) + "\n".join(lines) + "\n")
-        print(f"wrote {args.out}")
+    import cutslack
+    from cutslack.solvers.qubo.samplers import default_beta_range
+
+    if numba.config.NUMBA_NUM_THREADS < max(args.threads):
+        raise SystemExit(f"NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS} < {max(args.threads)} threads asked")
+    instances = [("dense", n, dense_qubo) for n in args.dense] + [("sparse 3-reg MIS", n, sparse_qubo)
+                                                                  for n in args.sparse]
+    warm = dense_qubo(8, 0)
+
+    def warm_up():  # JIT compilation (or cache load) and the thread pool, outside every timing
+        for layout in ("dense", "sparse"):
+            cutslack.solve(warm, method="anneal", num_reads=4, num_sweeps=2, rng=0, layout=layout)
+            kernel_seconds(warm if layout == "dense" else sparse_qubo(64, 0), 4, 2, 0)
+
+    pool = ProcessPoolExecutor(2) if max(args.threads) > 1 else None
+    if pool is not None:
+        list(pool.map(dwave_run, [to_bqm(warm)] * 2, [1, 1], [2, 2], [(0.1, 1.0)] * 2, [0, 1]))
+    header = (f"{'instance':<18} {'n':>6} {'thr':>3} {'variant':<14} {'kernel s':>9} {'solve s':>8} {'solve/kern':>10} {'(CPU)':>9} "
+              f"{'dwave s':>8} {'dwave/solve':>11} {'CPU ratio':>9} {'ours mean E':>12} {'dwave mean E':>12}")
+    lines = [header, "-" * len(header)]
+    print(header, flush=True)
+    for label, n, make in instances:
+        qubos = [make(n, seed) for seed in range(args.seeds)]
+        bqms = [to_bqm(q) for q in qubos]
+        ranges = [default_beta_range(q) for q in qubos]
+        for T in args.threads:
+            numba.set_num_threads(T)
+            warm_up()
+            variants = [("default", 1.0)]
+            if args.tuned_hot and label == "dense" and T == min(args.threads):
+                variants.append((f"beta_hot x{args.tuned_hot:g}", args.tuned_hot))
+            dwave_wall, dwave_cpu, dwave_E = [], [], []
+            for seed, (bqm, br) in enumerate(zip(bqms, ranges)):
+                t0 = time.perf_counter()
+                if T == 1:
+                    E, cpu = dwave_run(bqm, args.reads, args.sweeps, br, seed)
+                else:
+                    half = [args.reads // 2, args.reads - args.reads // 2]
+                    parts = list(pool.map(dwave_run, [bqm] * 2, half, [args.sweeps] * 2, [br] * 2,
+                                          [seed, seed + 10_000]))
+                    E, cpu = np.concatenate([p[0] for p in parts]), sum(p[1] for p in parts)
+                dwave_wall.append(time.perf_counter() - t0)
+                dwave_cpu.append(cpu)
+                dwave_E.append(E.mean())
+            for variant, factor in variants:
+                kern, kern_cpu, solve_wall, solve_cpu, ours_E = [], [], [], [], []
+                for seed, (q, br) in enumerate(zip(qubos, ranges)):
+                    kw, kc = kernel_seconds(q, args.reads, args.sweeps, seed) if factor == 1.0 else (np.nan, np.nan)
+                    kern.append(kw)
+                    kern_cpu.append(kc)
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    res = cutslack.solve(q, method="anneal", num_reads=args.reads, num_sweeps=args.sweeps, rng=seed,
+                                         beta_range=(br[0] * factor, br[1]))
+                    solve_wall.append(time.perf_counter() - t0)
+                    solve_cpu.append(time.process_time() - c0)
+                    ours_E.append(res.samples.energies.mean())
+                k, s, d = statistics.median(kern), statistics.median(solve_wall), statistics.median(dwave_wall)
+                overhead_cpu = sum(solve_cpu) / sum(kern_cpu)
+                cpu_ratio = f"{sum(dwave_cpu) / sum(solve_cpu):9.2f}" if T == 1 else f"{'-':>9}"
+                line = (f"{label:<18} {n:>6} {T:>3} {variant:<14} {k:>9.3f} {s:>8.3f} {s / k:>10.3f} "
+                        f"{overhead_cpu:>9.3f} {d:>8.3f} "
+                        f"{d / s:>11.2f} {cpu_ratio} {np.mean(ours_E):>12.2f} {np.mean(dwave_E):>12.2f}")
+                lines.append(line)
+                print(line, flush=True)
+    if pool is not None:
+        pool.shutdown()
+    command = "python benchmarks/sampler_speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = "\n".join([
+        f"# {command.strip()}",
+        f"# date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {versions()}",
+        f"# threads: thr = Numba threads of cutslack (kernel and solve); dwave-samplers is single-threaded: at thr=1 it",
+        "#   runs in this process, at thr=2 its reads are split over 2 worker processes.  BLAS/OpenMP threads: 1.",
+        f"# work per run: {args.reads} reads x {args.sweeps} sweeps, same geometric schedule and beta range on both "
+        f"sides (dwave's rule); {args.seeds} seeds; times are medians of wall seconds over the seeds.",
+        "# solve/kern: cutslack.solve(method='anneal') over the raw kernel call, median wall seconds and (CPU) process",
+        "#   CPU seconds summed over seeds (all threads).  dwave/solve: speed-up over dwave (wall, medians).",
+        "# CPU ratio (thr=1 only): dwave's process CPU seconds / solve's, summed over seeds (less sensitive to other jobs).",
+        "# 'beta_hot xF': cutslack starts F times colder than dwave's rule (dwave keeps its default).",
+        "# The machine is shared by several sessions (2 cores): wall times are noisy; ratios come from this one script.",
+        *lines,
+        "",
+    ])
+    if not args.no_write:
+        RESULTS.write_text(text)
+        print(f"wrote {RESULTS}")
 
 
 if __name__ == "__main__":

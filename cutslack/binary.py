@@ -78,12 +78,26 @@ def fold_upper(Q):
     return np.triu(Q) + np.triu(Q.T, 1)
 
 
+#: a sparse quadratic form converts this many bytes of float64 samples at a time
+_SPARSE_CHUNK_BYTES = 64 * 2**20
+
+
 def _quad_form(M, X):
-    """Row-wise ``x'Mx`` for a dense/sparse ``M`` and a (k, n) batch ``X``."""
+    """Row-wise ``x'Mx`` for a dense/sparse ``M`` and a (k, n) batch ``X`` (any numeric dtype).
+
+    A sparse ``M`` is applied to a few samples at a time (about 64 MiB of float64), so a batch
+    of long bit vectors is never converted to float64 all at once.
+    """
     if sp.issparse(M):
-        MX = np.asarray((M @ X.T).T)
-    else:
-        MX = X @ M.T
+        k, n = X.shape
+        step = max(1, _SPARSE_CHUNK_BYTES // max(8 * n, 1))
+        out = np.empty(k)
+        for a in range(0, k, step):
+            Xc = np.asarray(X[a:a + step], dtype=float)
+            out[a:a + step] = (np.asarray((M @ Xc.T).T) * Xc).sum(axis=1)
+        return out
+    X = np.asarray(X, dtype=float)
+    MX = X @ M.T
     return (MX * X).sum(axis=1)
 
 
@@ -259,7 +273,10 @@ class QUBO:
     Q : (n, n) array or sparse matrix
         Any square matrix; it is folded to the upper-triangular ``U`` with the same energy
         (``U_ij = Q_ij + Q_ji`` above the diagonal).  Dense input stays dense, sparse input
-        becomes CSR.
+        (any scipy.sparse format) becomes CSR with sorted indices, duplicate entries summed
+        and explicit zeros dropped; a non-square matrix is refused.  A sparse QUBO stays
+        sparse everywhere: energies of batches, the Ising form and the samplers' CSR kernels
+        never build the dense ``n x n`` matrix.
     offset : float
     names : variable names (default ``x0, x1, ...``).
 
@@ -348,6 +365,26 @@ class QUBO:
         W = np.triu(U, 1)
         return W + W.T
 
+    def symmetric_csr(self) -> sp.csr_matrix:
+        """Return :meth:`symmetric` as a CSR matrix with sorted indices, built without densifying."""
+        T = sp.triu(self.U, 1, format="csr") if sp.issparse(self.U) else sp.csr_matrix(np.triu(self.U, 1))
+        W = (T + T.T).tocsr()
+        W.eliminate_zeros()
+        W.sort_indices()
+        return W
+
+    @property
+    def density(self) -> float:
+        """The fraction of the ``n (n - 1) / 2`` off-diagonal couplings that are nonzero (0 for n < 2)."""
+        n = self.n
+        if n < 2:
+            return 0.0
+        if sp.issparse(self.U):
+            off = self.U.nnz - np.count_nonzero(self.U.diagonal())
+        else:
+            off = np.count_nonzero(self.U) - np.count_nonzero(np.diag(self.U))
+        return float(off) / (n * (n - 1) / 2.0)
+
     def max_abs_coefficient(self) -> float:
         data = self.U.data if sp.issparse(self.U) else self.U
         return float(np.abs(data).max()) if np.size(data) else 0.0
@@ -361,7 +398,6 @@ class QUBO:
         xp = get_array_module(X)
         X2, single = as_bit_matrix(X, self.n)
         if xp is np:
-            X2 = np.asarray(X2, dtype=float)
             E = _quad_form(self.U, X2) + self.offset
             return float(E[0]) if single else E
         E = device_quadratic_form(self.U, X2) + self.offset  # CuPy input: evaluated on the device
@@ -393,7 +429,7 @@ class QUBO:
     def local_fields(self, x) -> np.ndarray:
         """Return ``dE_i``: the energy change of flipping bit ``i`` of ``x`` (for every ``i``)."""
         x = np.asarray(x, dtype=float).reshape(-1)
-        W = self.symmetric()
+        W = self.symmetric_csr() if self.is_sparse else self.symmetric()
         h = self.linear + W @ x
         return (1.0 - 2.0 * x) * h
 

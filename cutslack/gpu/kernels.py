@@ -36,7 +36,8 @@ import numpy as np
 from numba import cuda
 
 from cutslack.gpu.backend import cuda_simulator_enabled
-from cutslack.solvers.qubo.kernels import _GOLDEN, _INV53, _MIX1, _MIX2, _S11, _S27, _S30, _S31, EXP_CUTOFF
+from cutslack.solvers.qubo.kernels import (_GOLDEN, _INV24, _INV53, _MIX1, _MIX2, _S11, _S27, _S30, _S31, _S40,
+                                           EXP_CUTOFF)
 
 __all__ = ["anneal_reads", "tempering_sweeps", "gray_code_search", "MAX_GRAY_BITS", "THREADS_PER_CHAIN",
            "as_couplings", "simulator_launch", "default_threads_per_chain", "SIMULATOR_THREADS_PER_CHAIN"]
@@ -63,6 +64,17 @@ def _next_uniform(state):
 
 
 @cuda.jit(device=True)
+def _next_uniform32(state):
+    """Return ``(new_state, u)`` with ``u`` a float32 uniform on the 2^24 grid (the CPU anneal's draw)."""
+    state = state + _GOLDEN
+    z = state
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    z = z ^ (z >> _S31)
+    return state, np.float32(np.int64(z >> _S40)) * _INV24
+
+
+@cuda.jit(device=True)
 def _decide(fi, xi, beta, state):
     """Return ``(state, accept, dE)`` of the Metropolis test of one flip (the CPU sweep's test)."""
     de = fi if xi == 0 else -fi
@@ -72,8 +84,8 @@ def _decide(fi, xi, beta, state):
         if t > EXP_CUTOFF:
             accept = False
         else:
-            state, u = _next_uniform(state)
-            if u >= math.exp(-t):
+            state, u = _next_uniform32(state)   # float32 test, as the CPU anneal sweep
+            if u >= math.exp(np.float32(-t)):
                 accept = False
     return state, accept, de
 

@@ -20,6 +20,8 @@ move helps), and NumPy cannot vectorise them across samples.
 
 from __future__ import annotations
 
+import heapq
+
 import numba
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -133,18 +135,24 @@ def _mis_kernel(X, indptr, indices, weights, add_order):
             if x[v]:
                 for e in range(indptr[v], indptr[v + 1]):
                     conflicts[indices[e]] += 1
-        while True:
-            worst, worst_count = -1, 0
-            for v in range(n):
-                if x[v] and (conflicts[v] > worst_count or
-                             (conflicts[v] == worst_count and worst >= 0 and weights[v] < weights[worst])):
-                    if conflicts[v] > 0:
-                        worst, worst_count = v, conflicts[v]
-            if worst < 0:
-                break
+        # the chosen vertex in most conflicts (lighter, then lower index, first) from a heap
+        # with lazy deletion: O((n + m) log n) instead of a scan of all n per removal
+        heap = [(0, 0.0, 0)]
+        heap.pop()
+        for v in range(n):
+            if x[v] and conflicts[v] > 0:
+                heap.append((-conflicts[v], weights[v], v))
+        heapq.heapify(heap)
+        while len(heap) > 0:
+            neg_count, _, worst = heapq.heappop(heap)
+            if x[worst] == 0 or conflicts[worst] != -neg_count:
+                continue  # stale entry: removed already, or its count dropped (a newer entry exists)
             x[worst] = 0
             for e in range(indptr[worst], indptr[worst + 1]):
-                conflicts[indices[e]] -= 1
+                u = indices[e]
+                conflicts[u] -= 1
+                if x[u] and conflicts[u] > 0:
+                    heapq.heappush(heap, (-conflicts[u], weights[u], u))
         for t in range(n):
             v = add_order[t]
             if x[v] == 0 and conflicts[v] == 0:

@@ -70,8 +70,8 @@ def device_couplings(qubo: QUBO, dtype=np.float64, coupling_format: str = "auto"
         sparse_enough = qubo.is_sparse and qubo.U.nnz < CSR_DENSITY * max(n, 1) ** 2
         fmt = "csr" if sparse_enough else "dense"
     if fmt == "dense":
-        W, h = host._couplings(qubo, dtype)
-        return W, h, fmt
+        C = host._couplings(qubo, dtype, layout="dense")
+        return C.args[0], C.h, fmt
     upper = sp.triu(sp.csr_matrix(qubo.U), 1)
     W = (upper + upper.T).tocsr().astype(dtype)
     W.eliminate_zeros()
@@ -96,7 +96,15 @@ def _initial_fields(W, h, X) -> np.ndarray:
     """Return the float64 local fields ``h + W x`` of every row of ``X`` (host; the samplers' ``_fields``)."""
     if sp.issparse(W):
         return np.ascontiguousarray(h + np.asarray((W.astype(np.float64) @ X.T.astype(np.float64)).T))
-    return host._fields(W, h, X)
+    F = np.empty(X.shape, dtype=np.float64)
+    host.kernels.local_fields_dense(W, h, X, F)
+    return F
+
+
+def _beta_pair(qubo, beta_range) -> tuple[float, float]:
+    """The validated ``beta_range``, or the samplers' default rule for ``qubo``."""
+    given = host._beta_range(beta_range)
+    return given if given is not None else host.default_beta_range(qubo)
 
 
 def _check_memory(what: str, W, *arrays_bytes) -> None:
@@ -131,7 +139,7 @@ def anneal_sampler_device(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int =
     num_reads = host._positive_int(num_reads, "num_reads")
     num_sweeps = host._positive_int(num_sweeps, "num_sweeps")
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
-    hot, cold = host._beta_range(qubo, beta_range)
+    hot, cold = _beta_pair(qubo, beta_range)
     betas = _schedule(hot, cold, num_sweeps, beta_schedule)
     W, h, fmt = device_couplings(qubo, dtype, coupling_format)
     n = qubo.n
@@ -160,7 +168,7 @@ def tempering_sampler_device(qubo: QUBO, *, num_reads: int = 4, num_replicas: in
     K = host._positive_int(num_replicas, "num_replicas")
     num_sweeps = host._positive_int(num_sweeps, "num_sweeps")
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
-    hot, cold = host._beta_range(qubo, beta_range)
+    hot, cold = _beta_pair(qubo, beta_range)
     betas = np.geomspace(hot, cold, K) if K > 1 else np.array([cold])
     W, h, fmt = device_couplings(qubo, np.float64, coupling_format)
     n = qubo.n
@@ -214,7 +222,8 @@ def exhaustive_sampler_device(qubo: QUBO, *, num_best: int | None = None, rng=No
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     if n == 0:
         return host._sample_set(qubo, np.zeros((1, 0)), "exhaustive", run, {"complete": True, "states": 1})
-    W, h = host._couplings(qubo)
+    C = host._couplings(qubo, layout="dense")
+    W, h = C.args[0], C.h
     if prefix_bits is None:
         prefix_bits = SIMULATOR_PREFIX_BITS if cuda_simulator_enabled() else DEVICE_PREFIX_BITS
     high = min(n, max(0, int(prefix_bits)))

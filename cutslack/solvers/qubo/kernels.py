@@ -15,6 +15,12 @@ Conventions shared by every kernel:
   ``numpy.random.Generator``, so results do not depend on thread scheduling.
 * Kernels advance state arrays in place, so a caller can run them in chunks and check the
   clock in between (Numba cannot read the clock cheaply).
+* Annealing, tempering and tabu come in two layouts: ``W`` dense (``anneal_reads``, ...) or
+  in CSR (``anneal_reads_csr(indptr, indices, data, ...)``, symmetric, zero diagonal, sorted
+  indices), where a flip updates only the O(degree) fields of its neighbours.  Both run the
+  same loop (``_anneal_read``, ``_tempering_chain``, ``_tabu_read``) on a coupling tuple
+  ``(W, indptr, indices, data)`` whose unused half is empty, so they make the same moves with
+  the same random draws: the same samples for the same seeds.
 """
 
 from __future__ import annotations
@@ -25,10 +31,13 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = ["anneal_reads", "tempering_sweeps", "tabu_reads", "gray_code_search", "local_fields",
-           "EXP_CUTOFF"]
+           "anneal_reads_csr", "tempering_sweeps_csr", "tabu_reads_csr", "local_fields_csr", "local_fields_dense",
+           "symmetric_from_upper", "csr_row_stats", "EXP_CUTOFF"]
 
-#: Metropolis moves with ``beta * dE`` above this are rejected without drawing (p < 1e-17)
-EXP_CUTOFF = 40.0
+#: Metropolis moves with ``beta * dE`` above this are rejected without drawing: their
+#: probability ``exp(-17) < 4.2e-8`` is below the resolution ``2^-24`` of the float32
+#: uniform the test draws, so they would be taken only when that uniform is exactly 0
+EXP_CUTOFF = 17.0
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -38,6 +47,8 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0
+_S40 = np.uint64(40)
+_INV24 = np.float32(1.0 / 16777216.0)
 
 
 @njit(cache=True, inline="always")
@@ -49,6 +60,21 @@ def _next_uniform(state):
     z = (z ^ (z >> _S27)) * _MIX2
     z = z ^ (z >> _S31)
     return state, float(z >> _S11) * _INV53
+
+
+@njit(cache=True, inline="always")
+def _next_uniform32(state):
+    """Return ``(new_state, u)`` with ``u`` a float32 uniform on the 2^24 grid of [0, 1) (SplitMix64's top bits).
+
+    The Metropolis test needs no more resolution, and an int64 -> float32 conversion is far
+    cheaper than the uint64 -> float64 one of :func:`_next_uniform`.
+    """
+    state = state + _GOLDEN
+    z = state
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    z = z ^ (z >> _S31)
+    return state, np.float32(np.int64(z >> _S40)) * _INV24
 
 
 @njit(cache=True, inline="always")
@@ -65,21 +91,53 @@ def _flip(W, x, f, i):
             f[j] -= row[j]
 
 
-@njit(cache=True)
-def _metropolis_sweep(W, x, f, beta, state):
-    """One sequential Metropolis sweep; return ``(state, energy change)``."""
+@njit(cache=True, inline="always")
+def _flip_csr(indptr, indices, data, x, f, i):
+    """Flip bit ``i`` and update the local fields of its neighbours (O(degree), one CSR row)."""
+    lo, hi = indptr[i], indptr[i + 1]
+    if x[i] == 0:
+        x[i] = 1
+        for k in range(lo, hi):
+            f[indices[k]] += data[k]
+    else:
+        x[i] = 0
+        for k in range(lo, hi):
+            f[indices[k]] -= data[k]
+
+
+@njit(cache=True, inline="always")
+def _flip_any(C, x, f, i):
+    """Flip bit ``i`` under the couplings ``C``: ``(W, indptr, indices, data)``, CSR when ``indptr`` is not empty.
+
+    One tuple for both layouts keeps a single copy of every sampler loop below (the branch is
+    taken the same way on every call, so the processor predicts it for free).
+    """
+    if C[1].shape[0] > 0:
+        _flip_csr(C[1], C[2], C[3], x, f, i)
+    else:
+        _flip(C[0], x, f, i)
+
+
+@njit(cache=True, fastmath=True)
+def _metropolis_sweep(C, x, f, beta, state):
+    """One sequential Metropolis sweep; return ``(state, energy change)``.
+
+    The acceptance test ``u < exp(-beta dE)`` runs in float32 on a 24-bit uniform
+    (``expf`` and the draw are most of the cost of a move; their 6e-8 resolution moves an
+    acceptance probability by as much, far below the sampling noise), the fields stay float64.
+    """
     n = x.shape[0]
     delta = 0.0
     for i in range(n):
-        de = f[i] if x[i] == 0 else -f[i]
+        de = f[i] * (1.0 - 2.0 * x[i])  # (1 - 2 x_i) f_i without a branch on x_i (exact: a sign)
         if de > 0.0:
             t = de * beta
             if t > EXP_CUTOFF:
                 continue
-            state, u = _next_uniform(state)
-            if u >= math.exp(-t):
+            state, u = _next_uniform32(state)
+            if u >= math.exp(np.float32(-t)):
                 continue
-        _flip(W, x, f, i)
+        _flip_any(C, x, f, i)
         delta += de
     return state, delta
 
@@ -98,15 +156,101 @@ def local_fields(W, h, x, f):
 
 
 @njit(cache=True, parallel=True)
-def anneal_reads(W, X, F, betas, states):
-    """Run every read (row of ``X``) through the sweep schedule ``betas``, in parallel over reads."""
+def local_fields_dense(W, h, X, F):
+    """Fill each row of ``F`` with ``h + W x`` for the matching row ``x`` of ``X``, in parallel over rows.
+
+    Accumulates in float64 whatever the dtype of ``W``, like the flips that update it later.
+    """
     for r in prange(X.shape[0]):
-        s = states[r]
+        local_fields(W, h, X[r], F[r])
+
+
+@njit(cache=True, parallel=True)
+def symmetric_from_upper(U, W, row_sum, abs_sum, min_abs):
+    """Fill ``W`` with the symmetric zero-diagonal coupling of the upper-triangular ``U`` (one pass).
+
+    Also fills, from the float64 values of ``U``, each row's signed sum ``sum_j W_ij``, absolute
+    sum ``sum_j |W_ij|`` and smallest nonzero ``|W_ij|`` (``inf`` if none): what the default
+    beta range needs, without another pass over an ``n x n`` matrix.
+    """
+    n = U.shape[0]
+    for i in prange(n):
+        s = 0.0
+        a = 0.0
+        m = np.inf
+        for j in range(n):
+            if j == i:
+                W[i, j] = 0.0
+                continue
+            v = U[j, i] if j < i else U[i, j]
+            W[i, j] = v
+            s += v
+            if v != 0.0:
+                av = abs(v)
+                a += av
+                if av < m:
+                    m = av
+        row_sum[i] = s
+        abs_sum[i] = a
+        min_abs[i] = m
+
+
+@njit(cache=True, parallel=True)
+def csr_row_stats(indptr, data, row_sum, abs_sum, min_abs):
+    """Fill the row statistics of :func:`symmetric_from_upper` for a CSR matrix."""
+    for i in prange(indptr.shape[0] - 1):
+        s = 0.0
+        a = 0.0
+        m = np.inf
+        for k in range(indptr[i], indptr[i + 1]):
+            v = data[k]
+            s += v
+            if v != 0.0:
+                av = abs(v)
+                a += av
+                if av < m:
+                    m = av
+        row_sum[i] = s
+        abs_sum[i] = a
+        min_abs[i] = m
+
+
+@njit(cache=True, parallel=True)
+def local_fields_csr(indptr, indices, data, h, X, F):
+    """Fill each row of ``F`` with ``h + W x`` for the matching row ``x`` of ``X`` (``W`` in CSR), in parallel over rows."""
+    n = X.shape[1]
+    for r in prange(X.shape[0]):
         x = X[r]
         f = F[r]
-        for k in range(betas.shape[0]):
-            s, _ = _metropolis_sweep(W, x, f, betas[k], s)
-        states[r] = s
+        for j in range(n):
+            f[j] = h[j]
+        for i in range(n):
+            if x[i]:
+                for k in range(indptr[i], indptr[i + 1]):
+                    f[indices[k]] += data[k]
+
+
+@njit(cache=True)
+def _anneal_read(C, x, f, betas, state):
+    for k in range(betas.shape[0]):
+        state, _ = _metropolis_sweep(C, x, f, betas[k], state)
+    return state
+
+
+@njit(cache=True, parallel=True)
+def anneal_reads(W, X, F, betas, states):
+    """Run every read (row of ``X``) through the sweep schedule ``betas``, in parallel over reads."""
+    C = (W, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=W.dtype))
+    for r in prange(X.shape[0]):
+        states[r] = _anneal_read(C, X[r], F[r], betas, states[r])
+
+
+@njit(cache=True, parallel=True)
+def anneal_reads_csr(indptr, indices, data, X, F, betas, states):
+    """:func:`anneal_reads` on CSR couplings: O(degree) field updates, same moves and random draws."""
+    C = (np.zeros((0, 0), dtype=data.dtype), indptr, indices, data)
+    for r in prange(X.shape[0]):
+        states[r] = _anneal_read(C, X[r], F[r], betas, states[r])
 
 
 @njit(cache=True)
@@ -115,6 +259,38 @@ def _swap_rows(A, a, b):
         t = A[a, j]
         A[a, j] = A[b, j]
         A[b, j] = t
+
+
+@njit(cache=True)
+def _tempering_chain(C, X, F, E, betas, states, cs, c, num_sweeps, sweep_offset, best_X, best_E):
+    """Advance chain ``c`` of :func:`tempering_sweeps` by ``num_sweeps``; return its swap stream's state."""
+    K = betas.shape[0]
+    base = c * K
+    for sweep in range(num_sweeps):
+        for k in range(K):
+            r = base + k
+            s, d = _metropolis_sweep(C, X[r], F[r], betas[k], states[r])
+            states[r] = s
+            E[r] += d
+        for k in range((sweep_offset + sweep) % 2, K - 1, 2):
+            a = base + k
+            b = a + 1
+            arg = (betas[k] - betas[k + 1]) * (E[a] - E[b])
+            accept = arg >= 0.0
+            if not accept:
+                cs, u = _next_uniform(cs)
+                accept = u < math.exp(arg)
+            if accept:
+                _swap_rows(X, a, b)
+                _swap_rows(F, a, b)
+                t = E[a]
+                E[a] = E[b]
+                E[b] = t
+        for k in range(K):
+            if E[base + k] < best_E[c]:
+                best_E[c] = E[base + k]
+                best_X[c, :] = X[base + k, :]
+    return cs
 
 
 @njit(cache=True, parallel=True)
@@ -129,36 +305,77 @@ def tempering_sweeps(W, X, F, E, betas, states, chain_states, num_sweeps, sweep_
     chain's lowest-energy state seen.  One thread runs a whole chain, so a single parallel
     region covers the chunk.
     """
-    K = betas.shape[0]
-    n_chains = X.shape[0] // K
-    for c in prange(n_chains):
-        base = c * K
-        cs = chain_states[c]
-        for sweep in range(num_sweeps):
-            for k in range(K):
-                r = base + k
-                s, d = _metropolis_sweep(W, X[r], F[r], betas[k], states[r])
-                states[r] = s
-                E[r] += d
-            for k in range((sweep_offset + sweep) % 2, K - 1, 2):
-                a = base + k
-                b = a + 1
-                arg = (betas[k] - betas[k + 1]) * (E[a] - E[b])
-                accept = arg >= 0.0
-                if not accept:
-                    cs, u = _next_uniform(cs)
-                    accept = u < math.exp(arg)
-                if accept:
-                    _swap_rows(X, a, b)
-                    _swap_rows(F, a, b)
-                    t = E[a]
-                    E[a] = E[b]
-                    E[b] = t
-            for k in range(K):
-                if E[base + k] < best_E[c]:
-                    best_E[c] = E[base + k]
-                    best_X[c, :] = X[base + k, :]
-        chain_states[c] = cs
+    C = (W, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=W.dtype))
+    for c in prange(X.shape[0] // betas.shape[0]):
+        chain_states[c] = _tempering_chain(C, X, F, E, betas, states, chain_states[c], c, num_sweeps, sweep_offset,
+                                           best_X, best_E)
+
+
+@njit(cache=True, parallel=True)
+def tempering_sweeps_csr(indptr, indices, data, X, F, E, betas, states, chain_states, num_sweeps, sweep_offset,
+                         best_X, best_E):
+    """:func:`tempering_sweeps` on CSR couplings: O(degree) field updates, same moves and random draws."""
+    C = (np.zeros((0, 0), dtype=data.dtype), indptr, indices, data)
+    for c in prange(X.shape[0] // betas.shape[0]):
+        chain_states[c] = _tempering_chain(C, X, F, E, betas, states, chain_states[c], c, num_sweeps, sweep_offset,
+                                           best_X, best_E)
+
+
+@njit(cache=True)
+def _tabu_read(C, r, X, F, E, best_X, best_E, tabu_until, stall, states, iteration_offset, num_iterations,
+               tenure, tenure_spread, stall_limit, perturb):
+    """Advance read ``r`` of :func:`tabu_reads` by ``num_iterations`` moves."""
+    n = X.shape[1]
+    s = states[r]
+    x = X[r]
+    f = F[r]
+    e = E[r]
+    tb = tabu_until[r]
+    for step in range(num_iterations):
+        it = iteration_offset + step
+        best_i = -1
+        best_d = np.inf
+        ties = 0
+        for i in range(n):
+            d = f[i] if x[i] == 0 else -f[i]
+            if tb[i] > it and not (e + d < best_E[r] - 1e-12):
+                continue
+            if d < best_d - 1e-12:
+                best_d = d
+                best_i = i
+                ties = 1
+            elif d <= best_d + 1e-12:
+                ties += 1
+                s, u = _next_uniform(s)
+                if u * ties < 1.0:
+                    best_i = i
+        if best_i < 0:
+            continue
+        _flip_any(C, x, f, best_i)
+        e += best_d
+        s, u = _next_uniform(s)
+        tb[best_i] = it + tenure + int(u * (tenure_spread + 1))
+        if e < best_E[r] - 1e-12:
+            best_E[r] = e
+            best_X[r, :] = x
+            stall[r] = 0
+        else:
+            stall[r] += 1
+        if stall[r] >= stall_limit:
+            for j in range(n):
+                if x[j] != best_X[r, j]:
+                    _flip_any(C, x, f, j)
+            e = best_E[r]
+            for _ in range(perturb):
+                s, u = _next_uniform(s)
+                j = int(u * n)
+                e += f[j] if x[j] == 0 else -f[j]
+                _flip_any(C, x, f, j)
+            for j in range(n):
+                tb[j] = 0
+            stall[r] = 0
+    E[r] = e
+    states[r] = s
 
 
 @njit(cache=True, parallel=True)
@@ -172,58 +389,21 @@ def tabu_reads(W, X, F, E, best_X, best_E, tabu_until, stall, states, iteration_
     ``stall_limit`` moves without a new best, the read restarts from its best state with
     ``perturb`` random bits flipped.
     """
-    n = X.shape[1]
+    C = (W, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=W.dtype))
     for r in prange(X.shape[0]):
-        s = states[r]
-        x = X[r]
-        f = F[r]
-        e = E[r]
-        tb = tabu_until[r]
-        for step in range(num_iterations):
-            it = iteration_offset + step
-            best_i = -1
-            best_d = np.inf
-            ties = 0
-            for i in range(n):
-                d = f[i] if x[i] == 0 else -f[i]
-                if tb[i] > it and not (e + d < best_E[r] - 1e-12):
-                    continue
-                if d < best_d - 1e-12:
-                    best_d = d
-                    best_i = i
-                    ties = 1
-                elif d <= best_d + 1e-12:
-                    ties += 1
-                    s, u = _next_uniform(s)
-                    if u * ties < 1.0:
-                        best_i = i
-            if best_i < 0:
-                continue
-            _flip(W, x, f, best_i)
-            e += best_d
-            s, u = _next_uniform(s)
-            tb[best_i] = it + tenure + int(u * (tenure_spread + 1))
-            if e < best_E[r] - 1e-12:
-                best_E[r] = e
-                best_X[r, :] = x
-                stall[r] = 0
-            else:
-                stall[r] += 1
-            if stall[r] >= stall_limit:
-                for j in range(n):
-                    if x[j] != best_X[r, j]:
-                        _flip(W, x, f, j)
-                e = best_E[r]
-                for _ in range(perturb):
-                    s, u = _next_uniform(s)
-                    j = int(u * n)
-                    e += f[j] if x[j] == 0 else -f[j]
-                    _flip(W, x, f, j)
-                for j in range(n):
-                    tb[j] = 0
-                stall[r] = 0
-        E[r] = e
-        states[r] = s
+        _tabu_read(C, r, X, F, E, best_X, best_E, tabu_until, stall, states, iteration_offset, num_iterations,
+                   tenure, tenure_spread, stall_limit, perturb)
+
+
+@njit(cache=True, parallel=True)
+def tabu_reads_csr(indptr, indices, data, X, F, E, best_X, best_E, tabu_until, stall, states, iteration_offset,
+                   num_iterations, tenure, tenure_spread, stall_limit, perturb):
+    """:func:`tabu_reads` on CSR couplings: the same moves and random draws, O(degree) field updates
+    (each move still scans all ``n`` flips to pick the best)."""
+    C = (np.zeros((0, 0), dtype=data.dtype), indptr, indices, data)
+    for r in prange(X.shape[0]):
+        _tabu_read(C, r, X, F, E, best_X, best_E, tabu_until, stall, states, iteration_offset, num_iterations,
+                   tenure, tenure_spread, stall_limit, perturb)
 
 
 @njit(cache=True)

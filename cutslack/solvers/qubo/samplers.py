@@ -21,9 +21,12 @@ tempering and exhaustive search.
 ``info`` records the sampler's name, its sweep or iteration count, the wall time and the
 number of single-bit flip attempts (what :mod:`benchmarks.sampler_speed` counts).
 
-The samplers work on the dense coupling matrix (a sparse QUBO is densified, refused with
-:class:`~cutslack.errors.ProblemTooLargeError` above :data:`MAX_DENSE_BYTES`); the loops
-are the Numba kernels of :mod:`cutslack.solvers.qubo.kernels`.
+Annealing, tempering and tabu run on the dense symmetric coupling matrix or on the same
+matrix in CSR, chosen by density (``layout="auto"``: CSR below :data:`SPARSE_DENSITY`
+nonzero couplings, or whenever the dense matrix would pass :data:`MAX_DENSE_BYTES`), so a
+sparse QUBO of a million variables is never densified.  Both layouts make the same moves
+with the same random draws.  The loops are the Numba kernels of
+:mod:`cutslack.solvers.qubo.kernels`.  Exhaustive enumeration is dense (n <= 30).
 """
 
 from __future__ import annotations
@@ -43,30 +46,104 @@ from cutslack.result import SampleSet
 from cutslack.solvers.qubo import kernels
 
 __all__ = ["SAMPLERS", "sample_qubo", "sampler_names", "resolve_sampler", "exhaustive_sampler", "anneal_sampler", "tempering_sampler", "tabu_sampler",
-           "default_beta_range", "MAX_EXHAUSTIVE_BITS", "MAX_DENSE_BYTES"]
+           "default_beta_range", "MAX_EXHAUSTIVE_BITS", "MAX_DENSE_BYTES", "MAX_STATE_BYTES", "SPARSE_DENSITY"]
 
 #: exhaustive enumeration refuses QUBOs with more variables than this
 MAX_EXHAUSTIVE_BITS = 30
 #: largest dense coupling matrix the samplers allocate
 MAX_DENSE_BYTES = 4 * 2**30
+#: largest sampler state (bits plus float64 local fields of every read or replica) allocated
+MAX_STATE_BYTES = 8 * 2**30
+#: below this fraction of nonzero off-diagonal couplings the samplers use the CSR kernels.
+#: Measured with ``benchmarks/sparse.py --threshold`` (random N(0, 1) couplings, n = 2,000,
+#: 1 thread, CPU time dense / CSR): 4.1x at density 0.01, 2.0x at 0.03, 1.2-1.5x at 0.05-0.1,
+#: 0.83x at 0.2, 0.76x at 0.3; the crossover lies between 0.1 and 0.2
+SPARSE_DENSITY = 0.1
 #: largest number of lowest states exhaustive enumeration keeps
 MAX_BEST = 4096
 
 
 # --- shared preparation ----------------------------------------------------------------------------
 
-def _couplings(qubo: QUBO, dtype=np.float64):
-    """Return ``(W, h)``: symmetric zero-diagonal couplings (of ``dtype``) and float64 linear part."""
+class _Couplings:
+    """The couplings a sampler kernel runs on: dense symmetric ``W``, or the same matrix in CSR.
+
+    ``args`` is what the kernels take first (``(W,)`` or ``(indptr, indices, data)``), ``h`` the
+    float64 linear part, ``layout`` ``"dense"`` or ``"sparse"`` (reported in the SampleSet's
+    ``info``), ``density`` the fraction of nonzero off-diagonal couplings, and ``row_stats``
+    each row's signed sum, absolute sum and smallest nonzero magnitude of ``W`` (float64,
+    computed in the same pass that builds ``W``; the default beta range comes from them).
+    """
+
+    def __init__(self, layout: str, args: tuple, h: np.ndarray, density: float, row_stats: tuple):
+        self.layout = layout
+        self.args = args
+        self.h = h
+        self.density = density
+        self.row_stats = row_stats
+
+    @property
+    def sparse(self) -> bool:
+        return self.layout == "sparse"
+
+    def kernel(self, name: str):
+        """Return the kernel ``name`` of :mod:`kernels` for this layout (its ``_csr`` twin when sparse)."""
+        return getattr(kernels, name + "_csr" if self.sparse else name)
+
+    def fields(self, X) -> np.ndarray:
+        """Return the float64 local fields ``h + W x`` of every row of ``X``."""
+        F = np.empty(X.shape, dtype=np.float64)
+        (kernels.local_fields_csr if self.sparse else kernels.local_fields_dense)(*self.args, self.h, X, F)
+        return F
+
+    def default_beta_range(self) -> tuple[float, float]:
+        """Return :func:`default_beta_range` from the row statistics (no pass over the matrix)."""
+        row_sum, abs_sum, min_abs = self.row_stats
+        if self.h.shape[0] == 0:
+            return 0.1, 1.0
+        # Ising form (s = 2x - 1): h_i = d_i / 2 + sum_j W_ij / 4 and |J_ij| + |J_ji| = |W_ij| / 4
+        h = self.h / 2.0 + row_sum / 4.0
+        absh = np.abs(h)
+        total = absh + abs_sum / 4.0
+        smallest = np.minimum(np.where(absh > 0, absh, np.inf), min_abs / 4.0)
+        finite = smallest[np.isfinite(smallest)]
+        if finite.size == 0:
+            return 0.1, 1.0
+        hot = math.log(2.0) / (2.0 * float(total.max()))
+        least = float(finite.min())
+        cold = math.log(np.count_nonzero(finite == least) / 0.01) / (2.0 * least)
+        return hot, max(cold, hot)
+
+
+def _couplings(qubo: QUBO, dtype=np.float64, layout: str = "auto") -> _Couplings:
+    """Return the :class:`_Couplings` of ``qubo`` stored as ``dtype``, dense or CSR.
+
+    ``layout="auto"`` takes CSR when fewer than :data:`SPARSE_DENSITY` of the off-diagonal
+    couplings are nonzero or when the dense matrix would exceed :data:`MAX_DENSE_BYTES`;
+    ``"dense"`` and ``"sparse"`` force one (``"dense"`` refuses what does not fit).
+    """
     if not isinstance(qubo, QUBO):
         raise TypeError(f"samplers take a cutslack QUBO, got {type(qubo).__name__}")
+    if layout not in ("auto", "dense", "sparse"):
+        raise ValueError(f"layout must be 'auto', 'dense' or 'sparse', got {layout!r}")
     n = qubo.n
-    check_memory("dense QUBO couplings", f"{n} variables", 2 * n * n * np.dtype(dtype).itemsize)
-    if n * n * np.dtype(dtype).itemsize > MAX_DENSE_BYTES:
-        raise ProblemTooLargeError("dense QUBO coupling matrix (bytes)", n * n * np.dtype(dtype).itemsize,
-                                   MAX_DENSE_BYTES)
-    W = np.ascontiguousarray(qubo.symmetric(), dtype=dtype)
+    dense_bytes = n * n * np.dtype(dtype).itemsize
+    density = qubo.density
+    use_sparse = layout == "sparse" or (layout == "auto" and (density < SPARSE_DENSITY or dense_bytes > MAX_DENSE_BYTES))
     h = np.ascontiguousarray(qubo.linear, dtype=np.float64)
-    return W, h
+    stats = (np.empty(n), np.empty(n), np.empty(n))
+    if use_sparse:
+        W = qubo.symmetric_csr()
+        kernels.csr_row_stats(W.indptr, W.data, *stats)
+        args = (W.indptr.astype(np.int64), W.indices.astype(np.int32), W.data.astype(dtype))
+        return _Couplings("sparse", args, h, density, stats)
+    if dense_bytes > MAX_DENSE_BYTES:
+        raise ProblemTooLargeError("dense QUBO coupling matrix (bytes)", dense_bytes, MAX_DENSE_BYTES)
+    check_memory("dense QUBO couplings", f"{n} variables", 2 * dense_bytes)
+    W = np.empty((n, n), dtype=dtype)
+    if n:
+        kernels.symmetric_from_upper(np.ascontiguousarray(qubo.to_dense(), dtype=np.float64), W, *stats)
+    return _Couplings("dense", (W,), h, density, stats)
 
 
 def _seeds(rng: np.random.Generator, k: int) -> np.ndarray:
@@ -76,6 +153,9 @@ def _seeds(rng: np.random.Generator, k: int) -> np.ndarray:
 
 def _start_states(rng: np.random.Generator, initial_states, k: int, n: int) -> np.ndarray:
     """Return ``(k, n)`` uint8 starting states: the given ones cycled over the reads, else random."""
+    if k * n * 9 > MAX_STATE_BYTES:
+        raise ProblemTooLargeError("sampler state: reads x variables x 9 bytes (bits and fields)", k * n * 9,
+                                   MAX_STATE_BYTES)
     if initial_states is None:
         return rng.integers(0, 2, size=(k, n), dtype=np.uint8)
     S = np.asarray(initial_states)
@@ -86,11 +166,6 @@ def _start_states(rng: np.random.Generator, initial_states, k: int, n: int) -> n
     if np.any((S != 0) & (S != 1)):
         raise InvalidInstanceError("initial_states", "entries must be 0 or 1")
     return np.ascontiguousarray(S[np.arange(k) % S.shape[0]], dtype=np.uint8)
-
-
-def _fields(W, h, X) -> np.ndarray:
-    """Return the float64 local fields ``h + W x`` of every row of ``X``."""
-    return np.ascontiguousarray(h + X.astype(np.float64) @ W.astype(np.float64))
 
 
 def _positive_int(value, name: str) -> int:
@@ -110,27 +185,13 @@ def default_beta_range(qubo: QUBO) -> tuple[float, float]:
     (the smallest uphill flips are taken with probability about 1/100 per sweep).  Same rule,
     same schedule: equal sweeps compare like with like.
     """
-    if qubo.n == 0:
-        return 0.1, 1.0
-    h, J, _ = qubo.to_ising()
-    J = J.toarray() if hasattr(J, "toarray") else np.asarray(J)
-    absJ = np.abs(J + J.T)
-    absh = np.abs(h)
-    total = absh + absJ.sum(axis=1)
-    masked = np.where(absJ > 0, absJ, np.inf).min(axis=1)
-    smallest = np.minimum(np.where(absh > 0, absh, np.inf), masked)
-    finite = smallest[np.isfinite(smallest)]
-    if finite.size == 0:
-        return 0.1, 1.0
-    hot = math.log(2.0) / (2.0 * float(total.max()))
-    least = float(finite.min())
-    cold = math.log(np.count_nonzero(finite == least) / 0.01) / (2.0 * least)
-    return hot, max(cold, hot)
+    return _couplings(qubo, np.float64).default_beta_range()
 
 
-def _beta_range(qubo, beta_range):
+def _beta_range(beta_range):
+    """Return the validated ``(beta_hot, beta_cold)`` pair, or None for the default rule."""
     if beta_range is None:
-        return default_beta_range(qubo)
+        return None
     try:
         hot, cold = (float(b) for b in beta_range)
     except (TypeError, ValueError):
@@ -253,7 +314,8 @@ def exhaustive_sampler(qubo: QUBO, *, num_best: int | None = None, rng=None, tim
     n = qubo.n
     if n == 0:
         return _sample_set(qubo, np.zeros((1, 0)), "exhaustive", run, {"complete": True, "states": 1})
-    W, h = _couplings(qubo)
+    C = _couplings(qubo, layout="dense")
+    W, h = C.args[0], C.h
     high = min(n, max(0, int(prefix_bits)))
     low = n - high
     K = min(MAX_BEST, num_best if num_best is not None else 64, 1 << n)
@@ -286,7 +348,7 @@ def exhaustive_sampler(qubo: QUBO, *, num_best: int | None = None, rng=None, tim
 
 def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, beta_range=None,
                    beta_schedule: str = "geometric", rng=None, time_limit=None, initial_states=None,
-                   callback=None, dtype=np.float32, backend: str = "numpy") -> SampleSet:
+                   callback=None, dtype=np.float32, layout: str = "auto", backend: str = "numpy") -> SampleSet:
     """Return ``num_reads`` final states of independent simulated-annealing runs on ``qubo``.
 
     Each read does ``num_sweeps`` sequential Metropolis sweeps, one per inverse temperature of
@@ -301,6 +363,11 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
     exactly.  Pass ``dtype=np.float64`` for unrounded couplings.  ``backend="cupy"`` (or
     ``"auto"`` with a GPU) runs one thread block per read on the device, with the same
     random streams (:func:`cutslack.solvers.qubo.device.anneal_sampler_device`).
+    exactly.  Pass ``dtype=np.float64`` for unrounded couplings.
+    ``layout`` picks the dense or CSR kernel (default: by density, see :func:`_couplings`);
+    both make the same moves with the same random draws, so they return the same samples
+    for the same seed (up to float rounding of the initial fields, exact for integer
+    coefficients).
     """
     if _on_device(backend):
         from cutslack.solvers.qubo.device import anneal_sampler_device
@@ -311,25 +378,24 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
     num_reads = _positive_int(num_reads, "num_reads")
     num_sweeps = _positive_int(num_sweeps, "num_sweeps")
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
-    hot, cold = _beta_range(qubo, beta_range)
-    if beta_schedule == "geometric":
-        betas = np.geomspace(hot, cold, num_sweeps)
-    elif beta_schedule == "linear":
-        betas = np.linspace(hot, cold, num_sweeps)
-    else:
+    given = _beta_range(beta_range)
+    if beta_schedule not in ("geometric", "linear"):
         raise ValueError(f"beta_schedule must be 'geometric' or 'linear', got {beta_schedule!r}")
-    W, h = _couplings(qubo, dtype)
+    C = _couplings(qubo, dtype, layout)
+    hot, cold = given if given is not None else C.default_beta_range()
+    betas = (np.geomspace if beta_schedule == "geometric" else np.linspace)(hot, cold, num_sweeps)
     X = _start_states(run.rng, initial_states, num_reads, qubo.n)
     states = _seeds(run.rng, num_reads)
-    F = _fields(W, h, X)
+    F = C.fields(X)
+    kernel = C.kernel("anneal_reads")
 
     def step(start, size):
-        kernels.anneal_reads(W, X, F, betas[start:start + size], states)
+        kernel(*C.args, X, F, betas[start:start + size], states)
 
     chunks = _Chunks(num_sweeps, run)
     chunks.run_all(step, lambda: _sample_set(qubo, X, "anneal", run, {"num_sweeps": chunks.done}))
     return _sample_set(qubo, X, "anneal", run, {
-        "num_reads": num_reads, "num_sweeps": chunks.done, "beta_range": (hot, cold),
+        "num_reads": num_reads, "num_sweeps": chunks.done, "beta_range": (hot, cold), "layout": C.layout,
         "spin_flip_attempts": int(num_reads) * int(chunks.done) * qubo.n})
 
 
@@ -337,7 +403,7 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
 
 def tempering_sampler(qubo: QUBO, *, num_reads: int = 4, num_replicas: int = 16, num_sweeps: int = 1000,
                       beta_range=None, rng=None, time_limit=None, initial_states=None, callback=None,
-                      backend: str = "numpy") -> SampleSet:
+                      layout: str = "auto", backend: str = "numpy") -> SampleSet:
     """Return the best state of each of ``num_reads`` independent parallel-tempering chains.
 
     Each chain holds ``num_replicas`` replicas at inverse temperatures geometrically spaced
@@ -347,6 +413,7 @@ def tempering_sampler(qubo: QUBO, *, num_reads: int = 4, num_replicas: int = 16,
     state any of its replicas visited.  ``backend="cupy"`` (or ``"auto"`` with a GPU) runs one
     thread block per chain on the device
     (:func:`cutslack.solvers.qubo.device.tempering_sampler_device`).
+    state any of its replicas visited.  ``layout`` as in :func:`anneal_sampler`.
     """
     if _on_device(backend):
         from cutslack.solvers.qubo.device import tempering_sampler_device
@@ -358,12 +425,13 @@ def tempering_sampler(qubo: QUBO, *, num_reads: int = 4, num_replicas: int = 16,
     K = _positive_int(num_replicas, "num_replicas")
     num_sweeps = _positive_int(num_sweeps, "num_sweeps")
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
-    hot, cold = _beta_range(qubo, beta_range)
+    given = _beta_range(beta_range)
+    C = _couplings(qubo, np.float64, layout)
+    hot, cold = given if given is not None else C.default_beta_range()
     betas = np.geomspace(hot, cold, K) if K > 1 else np.array([cold])
-    W, h = _couplings(qubo)
     R = num_reads * K
     X = _start_states(run.rng, initial_states, R, qubo.n)
-    F = _fields(W, h, X)
+    F = C.fields(X)
     E = qubo.energy(X) - qubo.offset
     states = _seeds(run.rng, R)
     chain_states = _seeds(run.rng, num_reads)
@@ -371,12 +439,13 @@ def tempering_sampler(qubo: QUBO, *, num_reads: int = 4, num_replicas: int = 16,
     best_X = X[np.arange(num_reads) * K + E.reshape(num_reads, K).argmin(axis=1)].copy()
 
     def step(start, size):
-        kernels.tempering_sweeps(W, X, F, E, betas, states, chain_states, size, start, best_X, best_E)
+        C.kernel("tempering_sweeps")(*C.args, X, F, E, betas, states, chain_states, size, start, best_X, best_E)
 
     chunks = _Chunks(num_sweeps, run)
     chunks.run_all(step, lambda: _sample_set(qubo, best_X, "tempering", run, {"num_sweeps": chunks.done}))
     return _sample_set(qubo, best_X, "tempering", run, {
         "num_reads": num_reads, "num_replicas": K, "num_sweeps": chunks.done, "betas": betas.tolist(),
+        "layout": C.layout,
         "spin_flip_attempts": int(R) * int(chunks.done) * qubo.n})
 
 
@@ -384,7 +453,8 @@ def tempering_sampler(qubo: QUBO, *, num_reads: int = 4, num_replicas: int = 16,
 
 def tabu_sampler(qubo: QUBO, *, num_reads: int = 8, num_iterations: int | None = None, tenure: int | None = None,
                  tenure_spread: int | None = None, stall_limit: int | None = None, perturb: int | None = None,
-                 rng=None, time_limit=None, initial_states=None, callback=None, backend: str = "numpy") -> SampleSet:
+                 rng=None, time_limit=None, initial_states=None, callback=None, layout: str = "auto",
+                 backend: str = "numpy") -> SampleSet:
     """Return the best state of each of ``num_reads`` independent one-flip tabu searches.
 
     Each move evaluates all ``n`` flips from the incrementally kept local fields and takes
@@ -395,6 +465,8 @@ def tabu_sampler(qubo: QUBO, *, num_reads: int = 8, num_iterations: int | None =
     ``tenure_spread = tenure // 2``, ``stall_limit = 10 n``, ``perturb = max(2, n // 10)``.
     Tabu search has no device kernel: ``backend="auto"`` runs it here, ``"cupy"`` raises
     :class:`~cutslack.errors.SolverError`.
+    ``layout`` as in :func:`anneal_sampler` (the CSR kernel still scans all ``n`` flips per
+    move; only the field update is O(degree)).
     """
     if _on_device(backend):
         raise SolverError("tabu search has no GPU kernel; use backend='numpy' or 'auto' "
@@ -409,9 +481,9 @@ def tabu_sampler(qubo: QUBO, *, num_reads: int = 8, num_iterations: int | None =
     if tenure < 0 or tenure_spread < 0 or perturb < 0:
         raise ValueError("tenure, tenure_spread and perturb must be non-negative")
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
-    W, h = _couplings(qubo)
+    C = _couplings(qubo, np.float64, layout)
     X = _start_states(run.rng, initial_states, num_reads, n)
-    F = _fields(W, h, X)
+    F = C.fields(X)
     E = qubo.energy(X) - qubo.offset if n else np.zeros(num_reads)
     best_X, best_E = X.copy(), E.copy()
     tabu_until = np.zeros((num_reads, n), dtype=np.int64)
@@ -419,13 +491,13 @@ def tabu_sampler(qubo: QUBO, *, num_reads: int = 8, num_iterations: int | None =
     states = _seeds(run.rng, num_reads)
 
     def step(start, size):
-        kernels.tabu_reads(W, X, F, E, best_X, best_E, tabu_until, stall, states, start, size,
-                           tenure, tenure_spread, stall_limit, perturb)
+        C.kernel("tabu_reads")(*C.args, X, F, E, best_X, best_E, tabu_until, stall, states, start, size,
+                               tenure, tenure_spread, stall_limit, perturb)
 
     chunks = _Chunks(num_iterations, run)
     chunks.run_all(step, lambda: _sample_set(qubo, best_X, "tabu", run, {"num_iterations": chunks.done}))
     return _sample_set(qubo, best_X, "tabu", run, {
-        "num_reads": num_reads, "num_iterations": chunks.done, "tenure": tenure,
+        "num_reads": num_reads, "num_iterations": chunks.done, "tenure": tenure, "layout": C.layout,
         "spin_flip_attempts": int(num_reads) * int(chunks.done) * n})
 
 

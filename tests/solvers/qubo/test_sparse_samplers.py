@@ -1,0 +1,153 @@
+"""Sparse QUBOs: CSR storage in ``QUBO``, the CSR sampler kernels against the dense ones, and
+sparse QUBOs through ``cutslack.solve`` (samplers and the Lagrangian loop) without densifying."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import cutslack
+from cutslack import binary
+from cutslack.binary import QUBO
+from cutslack.errors import InvalidInstanceError, ProblemTooLargeError
+from cutslack.problems import random_regular_mis
+from cutslack.solvers.qubo.lagrangian import lagrangian_qubo
+from cutslack.solvers.qubo.samplers import (SPARSE_DENSITY, anneal_sampler, default_beta_range, tabu_sampler,
+                                            tempering_sampler)
+
+
+def integer_qubo(n, density, seed):
+    """A QUBO with small integer coefficients (every field sum exact in float64 and float32)."""
+    rng = np.random.default_rng(seed)
+    Q = rng.integers(-5, 6, size=(n, n)) * (rng.random((n, n)) < density)
+    return np.triu(Q).astype(float)
+
+
+def mis_qubo(n, seed):
+    bp = random_regular_mis(n, 3, rng=seed).to_binary()
+    q, _ = lagrangian_qubo(bp, np.full(bp.n_conflicts, 2.0))
+    return q
+
+
+# --- the representation ---------------------------------------------------------------------------
+
+def test_sparse_input_is_normalised_duplicates_summed_zeros_dropped():
+    row = np.array([0, 0, 1, 2, 1, 0])
+    col = np.array([1, 1, 0, 2, 2, 2])
+    val = np.array([1.0, 2.0, 4.0, -3.0, 0.0, 0.0])  # (0,1) twice, (1,0) folds onto it, two explicit zeros
+    q = QUBO(sp.coo_matrix((val, (row, col)), shape=(3, 3)))
+    assert q.is_sparse and q.U.format == "csr"
+    assert q.U.nnz == 2  # (0,1) = 1 + 2 + 4 and (2,2) = -3; the zeros are gone
+    assert q.U[0, 1] == 7.0 and q.U[2, 2] == -3.0
+    dense = QUBO(sp.coo_matrix((val, (row, col)), shape=(3, 3)).toarray())
+    X = np.array([[1, 1, 1], [1, 1, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(q.energy(X), dense.energy(X))
+    assert q.density == pytest.approx(1 / 3)
+
+
+def test_non_square_sparse_input_is_refused_naming_the_field():
+    with pytest.raises(InvalidInstanceError, match="Q"):
+        QUBO(sp.csr_matrix((3, 4)))
+    with pytest.raises(InvalidInstanceError, match="NaN"):
+        QUBO(sp.csr_matrix(np.array([[np.nan, 0.0], [0.0, 1.0]])))
+
+
+def test_sparse_energies_match_dense_in_chunks(monkeypatch):
+    Q = integer_qubo(40, 0.2, 1)
+    qs, qd = QUBO(sp.csr_matrix(Q), 1.5), QUBO(Q, 1.5)
+    X = np.random.default_rng(2).integers(0, 2, size=(25, 40), dtype=np.uint8)
+    monkeypatch.setattr(binary, "_SPARSE_CHUNK_BYTES", 3 * 8 * 40)  # three samples per chunk
+    np.testing.assert_array_equal(qs.energy(X), qd.energy(X))
+    assert qs.energy(X[3]) == qd.energy(X[3])
+    np.testing.assert_array_equal(qs.symmetric_csr().toarray(), qd.symmetric())
+    np.testing.assert_array_equal(qs.local_fields(X[0]), qd.local_fields(X[0]))
+
+
+def test_default_beta_range_is_the_same_for_sparse_and_dense():
+    Q = integer_qubo(50, 0.1, 3)
+    Q[7, :] = 0.0  # a variable with no couplings at all
+    Q[:, 7] = 0.0
+    assert default_beta_range(QUBO(sp.csr_matrix(Q))) == pytest.approx(default_beta_range(QUBO(Q)))
+
+
+# --- CSR kernels against the dense ones --------------------------------------------------------------
+
+@pytest.mark.parametrize("sampler, options", [
+    (anneal_sampler, {"num_reads": 6, "num_sweeps": 200}),
+    (anneal_sampler, {"num_reads": 3, "num_sweeps": 100, "dtype": np.float64, "beta_schedule": "linear"}),
+    (tempering_sampler, {"num_reads": 2, "num_replicas": 4, "num_sweeps": 100}),
+    (tabu_sampler, {"num_reads": 3, "num_iterations": 400}),
+])
+def test_csr_kernels_draw_the_same_samples_as_the_dense_ones(sampler, options):
+    # the same moves with the same random draws: identical samples for the same seed
+    Q = integer_qubo(60, 0.08, 4)
+    dense = sampler(QUBO(Q), rng=11, layout="dense", **options)
+    sparse = sampler(QUBO(sp.csr_matrix(Q)), rng=11, layout="sparse", **options)
+    assert dense.info["layout"] == "dense" and sparse.info["layout"] == "sparse"
+    np.testing.assert_array_equal(dense.X, sparse.X)
+    np.testing.assert_array_equal(dense.energies, sparse.energies)
+
+
+def test_warm_start_gives_the_same_samples_in_both_layouts():
+    Q = integer_qubo(30, 0.2, 5)
+    start = np.random.default_rng(0).integers(0, 2, size=(2, 30))
+    a = anneal_sampler(QUBO(Q), num_reads=4, num_sweeps=50, rng=2, initial_states=start, layout="dense")
+    b = anneal_sampler(QUBO(Q), num_reads=4, num_sweeps=50, rng=2, initial_states=start, layout="sparse")
+    np.testing.assert_array_equal(a.X, b.X)
+
+
+def test_layout_is_chosen_by_density():
+    sparse_q = QUBO(integer_qubo(80, SPARSE_DENSITY / 4, 6))
+    dense_q = QUBO(sp.csr_matrix(integer_qubo(80, 0.6, 7)))
+    assert sparse_q.density < SPARSE_DENSITY < dense_q.density
+    assert anneal_sampler(sparse_q, num_reads=1, num_sweeps=5, rng=0).info["layout"] == "sparse"
+    assert anneal_sampler(dense_q, num_reads=1, num_sweeps=5, rng=0).info["layout"] == "dense"
+    with pytest.raises(ValueError, match="layout"):
+        anneal_sampler(sparse_q, num_reads=1, num_sweeps=5, rng=0, layout="csr")
+
+
+def test_sparse_anneal_finds_the_maximum_independent_set_of_a_small_graph():
+    # a 3-regular graph on 16 vertices: the CSR anneal reaches the exhaustive minimum
+    q = mis_qubo(16, 0)
+    best = cutslack.solve(q, method="exhaustive").objective
+    ss = anneal_sampler(q, num_reads=8, num_sweeps=500, rng=3, layout="sparse")
+    assert ss.best_energy == best
+
+
+# --- big sparse QUBOs: never densified ---------------------------------------------------------------
+
+def test_sparse_qubo_too_big_to_densify_is_sampled_in_csr():
+    n = 40_000  # a dense float32 coupling matrix would take 6.4 GB
+    q = mis_qubo(n, 1)
+    with pytest.raises(ProblemTooLargeError):
+        anneal_sampler(q, num_reads=1, num_sweeps=1, rng=0, layout="dense")
+    res = cutslack.solve(q, method="anneal", num_reads=2, num_sweeps=20, rng=0)
+    assert res.samples.info["layout"] == "sparse"
+    assert res.objective == pytest.approx(q.energy(res.x))
+    assert res.objective < -0.3 * n  # far below a random state's energy (about +0.25 n)
+
+
+def test_sampler_state_too_large_is_refused_before_allocating():
+    q = mis_qubo(1000, 2)
+    with pytest.raises(ProblemTooLargeError, match="sampler state"):
+        anneal_sampler(q, num_reads=10**9, num_sweeps=1, rng=0)
+
+
+def test_lagrangian_runs_on_a_sparse_mis_qubo_and_repairs_to_a_feasible_set():
+    problem = random_regular_mis(3000, 3, rng=4)  # above the Lagrangian form's dense limit: CSR QUBOs
+    res = cutslack.solve(problem, method="lagrangian", rng=0, maxiter=3, num_reads=4,
+                         sampler_options={"num_sweeps": 100})
+    assert res.feasible
+    assert res.objective > 0.38 * 3000  # random 3-regular graphs have independence ratio about 0.43
+
+
+# --- solve() is the kernel's fast path ----------------------------------------------------------------
+
+def test_solve_without_callback_runs_the_sampler_in_one_chunk():
+    q = QUBO(integer_qubo(30, 0.3, 8))
+    res = cutslack.solve(q, method="anneal", num_reads=2, num_sweeps=200, rng=0)
+    assert res.nit == 1  # no intermediate reports: one kernel call
+    direct = anneal_sampler(q, num_reads=2, num_sweeps=200, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(res.samples.X, direct.X)
+    seen = []
+    res = cutslack.solve(q, method="anneal", num_reads=2, num_sweeps=200, rng=0, callback=seen.append)
+    assert len(seen) >= 1 and res.nit == len(seen) + 1
