@@ -35,6 +35,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from cutslack.errors import ParseError, ProblemTooLargeError
+from cutslack.problems.library._text import _is_number
 
 __all__ = ["FuzzTarget", "fuzz_targets", "MUTATIONS", "FuzzReport", "fingerprint", "Mutant", "FileFuzzer",
            "fuzz_reader", "check_parse"]
@@ -154,14 +155,6 @@ class Mutant(NamedTuple):
 
 
 _TOKEN = re.compile(r"\S+")
-
-
-def _is_number(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
 
 
 class FileFuzzer:

@@ -53,24 +53,26 @@ GRAY_BLOCK = 128
 
 
 @cuda.jit(device=True)
-def _next_uniform(state):
-    """Return ``(new_state, u)`` with ``u`` uniform in [0, 1) (SplitMix64, as on the CPU)."""
+def _splitmix(state):
+    """Return ``(new_state, z)``: one SplitMix64 step, as on the CPU."""
     state = state + _GOLDEN
     z = state
     z = (z ^ (z >> _S30)) * _MIX1
     z = (z ^ (z >> _S27)) * _MIX2
-    z = z ^ (z >> _S31)
+    return state, z ^ (z >> _S31)
+
+
+@cuda.jit(device=True)
+def _next_uniform(state):
+    """Return ``(new_state, u)`` with ``u`` uniform in [0, 1) (SplitMix64, as on the CPU)."""
+    state, z = _splitmix(state)
     return state, float(z >> _S11) * _INV53
 
 
 @cuda.jit(device=True)
 def _next_uniform32(state):
     """Return ``(new_state, u)`` with ``u`` a float32 uniform on the 2^24 grid (the CPU anneal's draw)."""
-    state = state + _GOLDEN
-    z = state
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    z = z ^ (z >> _S31)
+    state, z = _splitmix(state)
     return state, np.float32(np.int64(z >> _S40)) * _INV24
 
 

@@ -52,13 +52,19 @@ _INV24 = np.float32(1.0 / 16777216.0)
 
 
 @njit(cache=True, inline="always")
-def _next_uniform(state):
-    """Return ``(new_state, u)`` with ``u`` uniform in [0, 1) (SplitMix64)."""
+def _splitmix(state):
+    """Return ``(new_state, z)``: one SplitMix64 step."""
     state = state + _GOLDEN
     z = state
     z = (z ^ (z >> _S30)) * _MIX1
     z = (z ^ (z >> _S27)) * _MIX2
-    z = z ^ (z >> _S31)
+    return state, z ^ (z >> _S31)
+
+
+@njit(cache=True, inline="always")
+def _next_uniform(state):
+    """Return ``(new_state, u)`` with ``u`` uniform in [0, 1) (SplitMix64)."""
+    state, z = _splitmix(state)
     return state, float(z >> _S11) * _INV53
 
 
@@ -69,11 +75,7 @@ def _next_uniform32(state):
     The Metropolis test needs no more resolution, and an int64 -> float32 conversion is far
     cheaper than the uint64 -> float64 one of :func:`_next_uniform`.
     """
-    state = state + _GOLDEN
-    z = state
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    z = z ^ (z >> _S31)
+    state, z = _splitmix(state)
     return state, np.float32(np.int64(z >> _S40)) * _INV24
 
 
@@ -184,15 +186,22 @@ def symmetric_from_upper(U, W, row_sum, abs_sum, min_abs):
                 continue
             v = U[j, i] if j < i else U[i, j]
             W[i, j] = v
-            s += v
-            if v != 0.0:
-                av = abs(v)
-                a += av
-                if av < m:
-                    m = av
+            s, a, m = _add_to_row_stats(v, s, a, m)
         row_sum[i] = s
         abs_sum[i] = a
         min_abs[i] = m
+
+
+@njit(cache=True, inline="always")
+def _add_to_row_stats(v, s, a, m):
+    """Return the running (signed sum, absolute sum, smallest nonzero magnitude) after coupling ``v``."""
+    s += v
+    if v != 0.0:
+        av = abs(v)
+        a += av
+        if av < m:
+            m = av
+    return s, a, m
 
 
 @njit(cache=True, parallel=True)
@@ -203,13 +212,7 @@ def csr_row_stats(indptr, data, row_sum, abs_sum, min_abs):
         a = 0.0
         m = np.inf
         for k in range(indptr[i], indptr[i + 1]):
-            v = data[k]
-            s += v
-            if v != 0.0:
-                av = abs(v)
-                a += av
-                if av < m:
-                    m = av
+            s, a, m = _add_to_row_stats(data[k], s, a, m)
         row_sum[i] = s
         abs_sum[i] = a
         min_abs[i] = m
