@@ -197,8 +197,8 @@ TIME_LIMIT_CASES: dict[str, TimeLimitCase] = {
                                    note="black-box MDKP n=200, budget 1e9"),
     "blackbox-anneal": TimeLimitCase(lambda: large_mdkp(200, 5), {"budget": 10**9}, warm_options={"budget": 20},
                                      note="black-box MDKP n=200, budget 1e9"),
-    "shrink": TimeLimitCase(lambda: dense_qubo(60), {"correlations": "samples"},
-                            note="QUBO n=60 shrunk to 12 qubits, sampled correlations"),
+    "shrink": TimeLimitCase(lambda: dense_qubo(150), {"correlations": "samples"},
+                            note="QUBO n=150 shrunk to 12 qubits, sampled correlations"),
 }
 
 
