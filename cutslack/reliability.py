@@ -478,8 +478,8 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
             fuzz.append(FuzzReport(name, row["cases"], Counter(row["outcomes"]), Counter(),
                                    list(row["failure_messages"]), row["files"], row["seconds"]))
         dates = sorted({rows[name].get("date", "?") for name in fuzz_targets()})
-        fuzz_source = (f"from `python -m cutslack.fuzzing` (seed {rows[next(iter(rows))].get('seed')}, "
-                       f"{dates[0]} to {dates[-1]})")
+        fuzz_source = (f"reported from `python -m cutslack.fuzzing`, seed {rows[next(iter(rows))].get('seed')}, "
+                       f"{dates[0]} to {dates[-1]}")
     for name in ([] if args.fuzz_results else fuzz_targets()):
         say(f"fuzzing {name} ({args.fuzz_cases} cases) ...")
         fuzz.append(fuzz_reader(name, args.fuzz_cases, seed=2026))
@@ -654,8 +654,11 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
         "place the cities not yet reached in space-filling-curve order; building the neighbour lists (a "
         "KD-tree) is one unit.",
         "- The time-limit table is measured after one small call per method; a first call in a fresh process "
-        "also pays module loading and Numba's cache loading (the first-call figures above), and with an empty "
-        "cache the compiling: run `python -m cutslack.warmup` once after installing.",
+        "also pays importing its solver module and Numba's first cache load (the first-call figures above), "
+        "and with an empty cache the compiling: run `python -m cutslack.warmup` once after installing. Most of "
+        "a warm-cache first call is Numba's own start-up -- `import numba` and, on the first cached kernel, "
+        "its typing and target registries (which import `scipy.linalg` for BLAS) -- about 1 to 2 s on this "
+        "loaded 2-CPU machine, paid once per process whatever the method.",
         "- A reader cannot tell a file truncated exactly between two mknap2 blocks from a shorter collection; "
         "such a file reads as the blocks it holds (a different instance, never a silently equal one).",
     ]
