@@ -64,11 +64,11 @@ def minimize_parameters(objective, x0, *, run: Run, method: str = "COBYLA", maxi
     """Return a :class:`ParameterSearch` holding the best parameters of ``objective`` from ``x0``.
 
     Stops early (keeping the best point so far) when ``run`` was stopped, or before an
-    evaluation when less time is left than ``reserve`` seconds plus ``1 + final_steps`` times
-    the step's duration (the median of the last five) (the evaluation itself and what the caller does afterwards, in
-    evaluations); such a stop marks ``run.timed_out``, so the result says TIME_LIMIT.  An
-    exception inside SciPy ends the search with ``ok=False`` and the reason in ``message``,
-    never propagates.
+    evaluation when less time is left than ``reserve`` seconds plus ``1 + final_steps`` steps
+    (the evaluation itself and what the caller does afterwards, in evaluations; a step's
+    duration is the median of the last five); such a stop marks ``run.timed_out``, so the
+    result says TIME_LIMIT.  An exception inside SciPy ends the search with ``ok=False`` and
+    the reason in ``message``, never propagates.
     """
     search = search or ParameterSearch()
     x0 = np.asarray(x0, dtype=float)
