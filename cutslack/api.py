@@ -24,7 +24,7 @@ import numpy as np
 from cutslack.errors import SolverError
 from cutslack.result import Result, SampleSet, Status, relative_gap
 
-__all__ = ["solve", "SOLVERS", "SOLVER_MODULES", "register_solver", "available_methods", "Run", "make_result",
+__all__ = ["solve", "SOLVERS", "SOLVER_MODULES", "METHOD_MODULES", "register_solver", "available_methods", "Run", "make_result",
            "SolverSpec", "check_call"]
 
 #: modules that register the built-in solvers (later issues append to this list)
@@ -59,6 +59,25 @@ class SolverSpec:
         return {k for k, p in list(sig.parameters.items())[1:] if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
 
 
+#: the module of SOLVER_MODULES that registers each built-in method, so that a first solve()
+#: imports only what its method needs (loading is inside the call's clock); a method missing
+#: here is found by importing every module of SOLVER_MODULES, as available_methods() does
+METHOD_MODULES = {
+    **dict.fromkeys(["milp"], "cutslack.solvers.classical.milp"),
+    **dict.fromkeys(["dp"], "cutslack.solvers.classical.dp"),
+    **dict.fromkeys(["lagrangian", "lagrangian-heuristic", "penalty", "unbalanced"], "cutslack.solvers.lagrangian"),
+    **dict.fromkeys(["anneal", "tempering", "tabu", "exhaustive"], "cutslack.solvers.qubo.methods"),
+    **dict.fromkeys(["qaoa", "ma-qaoa", "ws-qaoa", "vqe", "cvar-vqe", "pce", "qrao", "shrink"],
+                    "cutslack.quantum.methods"),
+    **dict.fromkeys(["heuristic", "tsp-nn", "tsp-greedy", "tsp-sfc", "tsp-2opt", "tsp-oropt", "tsp-ils", "qap-tabu",
+                     "qap-anneal", "mis-greedy", "mis-ils", "mdkp-greedy", "mdkp-tabu"],
+                    "cutslack.solvers.classical.heuristics"),
+    **dict.fromkeys(["fmqa", "random-search", "blackbox-anneal"], "cutslack.surrogates.methods"),
+    **dict.fromkeys(["reduced-lbfgs", "pde-cvxpy", "adasketch", "newton-kkt"], "cutslack.solvers.pde"),
+    **dict.fromkeys(["ccg"], "cutslack.solvers.robust"),
+    **dict.fromkeys(["neur2ro"], "cutslack.surrogates.neur2ro"),
+}
+
 #: method name (lower case) -> SolverSpec
 SOLVERS: dict[str, SolverSpec] = {}
 _loaded = False
@@ -86,6 +105,15 @@ def _load_builtin() -> None:
         for mod in SOLVER_MODULES:
             importlib.import_module(mod)
         _loaded = True
+
+
+def _load_method(method) -> None:
+    """Import the module registering ``method`` (:data:`METHOD_MODULES`), or every built-in one."""
+    key = method.lower() if isinstance(method, str) else None
+    if key is not None and key not in SOLVERS and key in METHOD_MODULES and not _loaded:
+        importlib.import_module(METHOD_MODULES[key])
+    if key not in SOLVERS:
+        _load_builtin()
 
 
 def available_methods() -> list[str]:
@@ -147,7 +175,7 @@ def check_call(problem, method: str, options: dict, time_limit: float | None = N
     SolverError
         The method does not take this type of problem.
     """
-    _load_builtin()
+    _load_method(method)
     if not isinstance(method, str):
         raise TypeError(f"method must be a string, got {type(method).__name__}")
     spec = SOLVERS.get(method.lower())

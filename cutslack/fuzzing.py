@@ -38,7 +38,7 @@ from cutslack.errors import ParseError, ProblemTooLargeError
 from cutslack.problems.library._text import _is_number
 
 __all__ = ["FuzzTarget", "fuzz_targets", "MUTATIONS", "FuzzReport", "fingerprint", "Mutant", "FileFuzzer",
-           "fuzz_reader", "check_parse"]
+           "fuzz_reader", "check_parse", "main"]
 
 
 class FuzzTarget(NamedTuple):
@@ -58,6 +58,7 @@ def fuzz_targets() -> dict[str, FuzzTarget]:
     it is fuzzed on (a new reader is added here)."""
     from cutslack.problems.library import (read_dimacs, read_mknap1, read_mknap2, read_qaplib, read_qaplib_solution,
                                            read_tsplib, read_tsplib_tour)
+    from cutslack.problems.library.robust_kp import INSTANCE_FOLDER, read_robust_knapsack
 
     return {t.name: t for t in (
         FuzzTarget("tsplib", read_tsplib, ("tsp/*.tsp",), 12_000),
@@ -69,6 +70,7 @@ def fuzz_targets() -> dict[str, FuzzTarget]:
         FuzzTarget("dimacs", read_dimacs, ("mis/sloane_mis_inddgo/*.txt",), 15_000),
         FuzzTarget("dimacs-complement", functools.partial(read_dimacs, complement=True),
                    ("mis/dimacs_clique_weighted_trimble/*.clq",), 15_000),
+        FuzzTarget("robust-knapsack", read_robust_knapsack, (f"ro/{INSTANCE_FOLDER}/RKP_*",), 1_000),
     )}
 
 
@@ -155,6 +157,9 @@ class Mutant(NamedTuple):
 
 
 _TOKEN = re.compile(r"\S+")
+_EDGE_LINE = re.compile(r"^\s*e\s", re.MULTILINE)
+_SINGLE_SPACE = re.compile(r"(?<=\S) (?=\S)")
+_GAPS = (" ", " \t", " \t ")
 
 
 class FileFuzzer:
@@ -214,15 +219,18 @@ class FileFuzzer:
             ends = rng.choice(styles, size=len(parts))
             return Mutant("".join(p + e for p, e in zip(parts, ends)), mutation, False, "all lines")
         if mutation == "whitespace":
+            # each single space between two tokens becomes " ", " \t" or " \t "; each line may gain a
+            # leading tab and trailing spaces (the random draws are made in bulk: files have thousands of lines)
             lines = text.split("\n")
-
-            def spread(line: str) -> str:
+            lead, trail = rng.random(len(lines)) < 0.5, rng.integers(3, size=len(lines))
+            gaps = iter(rng.integers(3, size=text.count(" ") + 1))
+            out = []
+            for line, tab, spaces in zip(lines, lead, trail):
                 if not line.strip() or line.lstrip().startswith(("NAME", "COMMENT")):
-                    return line  # free-text values keep their spacing
-                inner = re.sub(r"(?<=\S) (?=\S)", lambda m: " \t "[:1 + int(rng.integers(3))], line)
-                return ("\t" if rng.random() < 0.5 else "") + inner + " " * int(rng.integers(3))
-
-            out = [spread(line) for line in lines]
+                    out.append(line)  # free-text values keep their spacing
+                    continue
+                inner = _SINGLE_SPACE.sub(lambda m: _GAPS[next(gaps)], line)
+                out.append(("\t" if tab else "") + inner + " " * int(spaces))
             return Mutant("\n".join(out), mutation, False, "all lines")
         if mutation == "byte_order_mark":
             return Mutant("\ufeff" + text, mutation, False, "start")
@@ -287,7 +295,9 @@ class FileFuzzer:
         raise ValueError(f"unknown mutation {mutation!r}; expected one of {', '.join(MUTATIONS)}")
 
     def _order_free(self) -> bool:
-        return any(t == "e" for t in self.tokens[:200])
+        """True for an edge list (DIMACS ``e`` lines, wherever the first one is: vertex-weight
+        ``n`` lines may come first), where swapping two endpoints may give the same graph."""
+        return _EDGE_LINE.search(self.text) is not None
 
     def check(self, mutant: Mutant) -> tuple[str, str | None]:
         """Return ``(outcome, failure)``: outcome ``same``/``changed``/``refused``; failure a message or None."""
@@ -374,3 +384,43 @@ def fuzz_reader(name: str, cases: int, *, benchmark_dir=None, seed: int = 0, max
             report.failures.append(failure)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def main(argv=None) -> int:  # pragma: no cover - a command around fuzz_reader, which is tested
+    """Fuzz readers and write one JSON line per reader (``python -m cutslack.fuzzing``).
+
+    ``python -m cutslack.fuzzing [--cases N] [--seed S] [--readers NAME ...] [--out FILE]``;
+    each line is :meth:`FuzzReport.as_dict` plus the failure messages, appended as each reader
+    finishes (so a long run keeps what it has done); ``python -m cutslack.reliability
+    --fuzz-results FILE`` can report them.  Exit 1 when any case broke the contract.
+    """
+    import argparse
+    import datetime
+    import json
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m cutslack.fuzzing", description=main.__doc__)
+    parser.add_argument("--cases", type=int, default=10_000, help="mutation cases per reader")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--readers", nargs="*", choices=sorted(fuzz_targets()), help="default: every reader")
+    parser.add_argument("--out", help="append JSON lines here (default: standard output)")
+    args = parser.parse_args(argv)
+    failures = 0
+    for name in args.readers or list(fuzz_targets()):
+        report = fuzz_reader(name, args.cases, seed=args.seed)
+        failures += len(report.failures)
+        row = dict(report.as_dict(), failure_messages=report.failures, seed=args.seed,
+                   date=f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+        line = json.dumps(row)
+        if args.out:
+            with open(args.out, "a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+        else:
+            print(line, flush=True)
+        print(f"{name}: {report.cases} cases, {len(report.failures)} violations, {report.seconds:.0f} s",
+              file=sys.stderr, flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

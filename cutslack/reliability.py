@@ -19,7 +19,8 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 __all__ = ["TimeLimitCase", "TIME_LIMIT_CASES", "time_limit_case", "small_like", "dense_qubo", "measure_time_limit",
-           "allowed_overshoot", "TimeLimitMeasurement", "kill_and_resume", "KillReport", "main"]
+           "allowed_overshoot", "TimeLimitMeasurement", "kill_and_resume", "KillReport", "LargeCase", "LARGE_CASES",
+           "first_call", "main"]
 
 
 def allowed_overshoot(time_limit: float) -> float:
@@ -153,8 +154,8 @@ TIME_LIMIT_CASES: dict[str, TimeLimitCase] = {
                                  may_finish=True),
     "mdkp-tabu": TimeLimitCase(large_mdkp, note="MDKP n=400 m=30"),
     "heuristic": TimeLimitCase(large_qap, note="QAP n=150 (robust tabu)"),
-    # constructions and local searches stop on their own (a tour, a local optimum) and do not check the
-    # clock while building their first tour: at n = 200000 that takes 7-33 s (docs/reliability.md)
+    # constructions and local searches stop on their own (a tour, a local optimum); at n = 200000 they
+    # meet the limit through chunked constructions (LARGE_CASES, docs/reliability.md)
     "tsp-nn": TimeLimitCase(large_tsp, note="TSP n=20000 (construction)", may_finish=True),
     "tsp-greedy": TimeLimitCase(large_tsp, note="TSP n=20000 (construction)", may_finish=True),
     "tsp-sfc": TimeLimitCase(large_tsp, note="TSP n=20000 (construction)", may_finish=True),
@@ -197,9 +198,38 @@ TIME_LIMIT_CASES: dict[str, TimeLimitCase] = {
                                    note="black-box MDKP n=200, budget 1e9"),
     "blackbox-anneal": TimeLimitCase(lambda: large_mdkp(200, 5), {"budget": 10**9}, warm_options={"budget": 20},
                                      note="black-box MDKP n=200, budget 1e9"),
-    "shrink": TimeLimitCase(lambda: dense_qubo(60), {"correlations": "samples"},
-                            note="QUBO n=60 shrunk to 12 qubits, sampled correlations"),
+    "shrink": TimeLimitCase(lambda: dense_qubo(150), {"correlations": "samples"},
+                            note="QUBO n=150 shrunk to 12 qubits, sampled correlations"),
 }
+
+
+class LargeCase(NamedTuple):
+    """A huge instance for one method: construction, post-processing and single sweeps at scale."""
+
+    method: str
+    factory: Callable[[], object]
+    time_limit: float
+    options: dict = {}
+    note: str = ""
+
+
+def _regular_mis(n: int):
+    from cutslack.problems import random_regular_mis
+
+    return random_regular_mis(n, 3, rng=0)
+
+
+#: the time limit at scale: the one-pass TSP constructions at n = 200000 (chunked, with a
+#: space-filling-curve completion at the deadline), the Lagrangian loop's repair and scoring
+#: on a 100k-vertex MIS, and one annealing sweep batch over 1,000 reads of a dense n = 3000
+#: QUBO (a sweep is indivisible: the sampler checks the clock between sweeps)
+LARGE_CASES: list[LargeCase] = [
+    *(LargeCase(m, lambda: large_tsp(200_000), 2.0, note="TSP n=200000")
+      for m in ("tsp-sfc", "tsp-nn", "tsp-greedy", "tsp-2opt", "tsp-oropt", "tsp-ils")),
+    LargeCase("anneal", lambda: dense_qubo(3000), 2.0, {"num_reads": 1000},
+              note="dense QUBO n=3000, 1000 reads"),
+    LargeCase("lagrangian", lambda: _regular_mis(100_000), 120.0, note="3-regular MIS n=100000 (sampled by anneal)"),
+]
 
 
 def time_limit_case(method: str) -> TimeLimitCase:
@@ -338,7 +368,7 @@ def kill_and_resume(suite_file, db, *, kills: int = 20, seed: int = 0, workers: 
 _SUITE = """
 [suite]
 name = "kill-resume"
-seeds = [0, 1, 2, 3, 4]
+seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
 time_limit = 0.1
 
 [[instances]]
@@ -351,16 +381,22 @@ method = "mdkp-tabu"
 """
 
 
-def _cold_first_call(method: str, time_limit: float, *, cache_dir: str | None) -> dict:
-    """Time a first call of ``method`` in a fresh process (empty Numba cache when ``cache_dir`` is given)."""
+def first_call(method: str, time_limit: float, *, cache_dir: str | None = None) -> dict:
+    """Time the first ``solve`` of ``method`` in a fresh process: ``import cutslack``, build the
+    method's :data:`TIME_LIMIT_CASES` instance, then one call (solver modules are imported and
+    Numba kernels loaded inside it, so they count).  ``cache_dir``: an (empty) Numba cache
+    folder, so the kernels are compiled.  Returns ``{"wall", "wall_time", "status"}`` or
+    ``{"error"}``.
+    """
     import json
     import os
     import subprocess
     import sys
 
-    code = (f"import time, json; t = time.perf_counter(); import cutslack; "
-            f"from cutslack.reliability import time_limit_case; p = time_limit_case({method!r}).factory(); "
-            f"t = time.perf_counter(); r = cutslack.solve(p, method={method!r}, rng=0, time_limit={time_limit}); "
+    code = (f"import time, json; import cutslack; "
+            f"from cutslack.reliability import time_limit_case; case = time_limit_case({method!r}); "
+            f"p = case.factory(); t = time.perf_counter(); "
+            f"r = cutslack.solve(p, method={method!r}, rng=0, time_limit={time_limit}, **case.options); "
             f"print(json.dumps({{'wall': time.perf_counter() - t, 'wall_time': r.wall_time, "
             f"'status': r.status.value}}))")
     env = dict(os.environ)
@@ -383,7 +419,9 @@ def _versions() -> str:
 def main(argv=None) -> int:  # pragma: no cover - it is the report command; its parts are tested
     """Run the reliability checks and write ``docs/reliability.md``; return 0 when every target is met.
 
-    ``python -m cutslack.reliability [--fuzz-cases N] [--kills K] [--time-limit S] [--out PATH]``
+    ``python -m cutslack.reliability [--fuzz-cases N] [--fuzz-results FILE] [--kills K] [--time-limit S]
+    [--no-large] [--out PATH]``; ``--fuzz-results`` reports a run of ``python -m cutslack.fuzzing``
+    (JSON lines) instead of fuzzing again.
     """
     import argparse
     import datetime
@@ -400,7 +438,10 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
     parser.add_argument("--fuzz-cases", type=int, default=10_000, help="mutation cases per reader")
     parser.add_argument("--kills", type=int, default=20, help="SIGKILLs of the suite run")
     parser.add_argument("--time-limit", type=float, default=2.0, help="seconds given to each method")
+    parser.add_argument("--fuzz-results", help="report these JSON lines of `python -m cutslack.fuzzing` instead of "
+                        "fuzzing again")
     parser.add_argument("--methods", nargs="*", help="only these methods (default: every registered one)")
+    parser.add_argument("--no-large", action="store_true", help="skip the huge instances (LARGE_CASES)")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs" / "reliability.md"))
     args = parser.parse_args(argv)
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -418,8 +459,28 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
         cli = {"summary": tail, "ok": proc.returncode == 0}
 
     # 2. fuzzing
-    fuzz = []
-    for name in fuzz_targets():
+    fuzz, fuzz_source = [], "run by this command, seed 2026"
+    if args.fuzz_results:
+        from collections import Counter
+
+        from cutslack.fuzzing import FuzzReport
+
+        rows = {}
+        for line in Path(args.fuzz_results).read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                rows[row["reader"]] = row  # a later line of a reader replaces an earlier one
+        missing = [name for name in fuzz_targets() if name not in rows]
+        if missing:
+            parser.error(f"{args.fuzz_results} has no results for reader(s) {', '.join(missing)}")
+        for name in fuzz_targets():
+            row = rows[name]
+            fuzz.append(FuzzReport(name, row["cases"], Counter(row["outcomes"]), Counter(),
+                                   list(row["failure_messages"]), row["files"], row["seconds"]))
+        dates = sorted({rows[name].get("date", "?") for name in fuzz_targets()})
+        fuzz_source = (f"reported from `python -m cutslack.fuzzing`, seed {rows[next(iter(rows))].get('seed')}, "
+                       f"{dates[0]} to {dates[-1]}")
+    for name in ([] if args.fuzz_results else fuzz_targets()):
         say(f"fuzzing {name} ({args.fuzz_cases} cases) ...")
         fuzz.append(fuzz_reader(name, args.fuzz_cases, seed=2026))
 
@@ -429,6 +490,7 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
         suite = Path(tmp) / "kill.toml"
         suite.write_text(_SUITE.format())
         env = dict(os.environ, PYTHONPATH=str(repo), OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
+        # 240 runs of 0.1 s: enough that the suite is still running at the 20th kill
         kills = kill_and_resume(suite, Path(tmp) / "kill.db", kills=args.kills, seed=2026, max_wait=0.8, env=env,
                                 cwd=tmp)
 
@@ -445,10 +507,24 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
                             "within": m.within, "honest": m.honest_status, "note": time_limit_case(method).note})
         except Exception as exc:  # noqa: BLE001 -- reported in the table
             timings.append({"method": method, "error": f"{type(exc).__name__}: {exc}"})
-    say("cold first call of tsp-ils ...")
+    large = []
+    for case in ([] if args.no_large else LARGE_CASES):
+        say(f"at scale: {case.method} on {case.note} ...")
+        problem = None
+        try:
+            problem = case.factory()
+            start = time.perf_counter()
+            result = cutslack.solve(problem, method=case.method, rng=0, time_limit=case.time_limit, **case.options)
+            wall = time.perf_counter() - start
+            large.append({"case": case, "wall": wall, "status": result.status.value, "objective": result.objective})
+        except Exception as exc:  # noqa: BLE001 -- reported in the table
+            large.append({"case": case, "error": f"{type(exc).__name__}: {exc}"})
+        del problem
+    say("first calls in fresh processes ...")
+    first = [("tsp-ils", "warm Numba cache", first_call("tsp-ils", 0.5)),
+             ("anneal", "warm Numba cache", first_call("anneal", 0.5))]
     with tempfile.TemporaryDirectory() as empty_cache:
-        cold = {"empty Numba cache": _cold_first_call("tsp-ils", 0.5, cache_dir=empty_cache),
-                "warm Numba cache": _cold_first_call("tsp-ils", 0.5, cache_dir=None)}
+        first.append(("tsp-ils", "empty Numba cache", first_call("tsp-ils", 0.5, cache_dir=empty_cache)))
 
     # 5. the page
     fuzz_total = sum(r.cases for r in fuzz)
@@ -505,8 +581,8 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
         "",
         f"**Bad command lines**: {cli.get('summary', 'not run')}.",
         "",
-        f"**Fuzzing**: {fuzz_total:,} mutation cases over {len(fuzz)} readers, {fuzz_failures} contract "
-        f"violations.",
+        f"**Fuzzing** ({fuzz_source}): {fuzz_total:,} mutation cases over {len(fuzz)} readers, {fuzz_failures} "
+        f"contract violations.",
         "",
         "| reader | files | cases | same instance | different instance | refused | violations | seconds |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -540,28 +616,50 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
                          f"{t['status']} | {'yes' if t['within'] and t['honest'] else '**no**'} |")
         else:
             lines.append(f"| {t['method']} | | | | {t['error'][:120]} | **no** |")
+    large_misses = [t["case"].method for t in large
+                     if "wall" not in t or t["wall"] > t["case"].time_limit + allowed_overshoot(t["case"].time_limit)]
+    if large:
+        lines += [
+            "",
+            "**At scale** (one call each, kernels already loaded): "
+            + (f"over the allowance: {', '.join(large_misses)}." if large_misses else "every case within the "
+               "allowance."),
+            "",
+            "| method | instance | time limit (s) | wall (s) | overshoot (s) | allowed (s) | status |",
+            "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for t in large:
+            c = t["case"]
+            if "wall" in t:
+                lines.append(f"| {c.method} | {c.note} | {c.time_limit:g} | {t['wall']:.2f} | "
+                             f"{t['wall'] - c.time_limit:+.2f} | {allowed_overshoot(c.time_limit):g} | {t['status']} |")
+            else:
+                lines.append(f"| {c.method} | {c.note} | {c.time_limit:g} | | | | {t['error'][:120]} |")
     lines += [
         "",
-        "**First call** of `tsp-ils` with `time_limit=0.5` in a fresh process (the clock includes loading and "
-        "compiling): " + "; ".join(f"{k}: " + (f"{v['wall']:.2f} s wall, wall_time {v['wall_time']:.2f} s, "
-                                               f"{v['status']}" if "wall" in v else v["error"])
-                                   for k, v in cold.items())
-        + ". Kernels are compiled with Numba's `cache=True`; the first use after installing writes the cache.",
+        "**First call** in a fresh process with `time_limit=0.5` (allowed: 1.5 s; the clock includes importing the "
+        "method's solver module -- only that one, `cutslack.api.METHOD_MODULES` -- and loading or compiling its "
+        "kernels): " + "; ".join(f"{m}, {k}: " + (f"{v['wall']:.2f} s wall (wall_time {v['wall_time']:.2f} s), "
+                                                  f"{v['status']}" if "wall" in v else v["error"])
+                                  for m, k, v in first)
+        + ". Kernels are compiled with Numba's `cache=True`; the first use after installing writes the cache "
+        "(`python -m cutslack.warmup` does it for every method).",
         "",
         "## Known limits",
         "",
-        "- One unit of work is indivisible: a sampler's sweep over all reads, one statevector preparation, one "
-        "HiGHS call. When a single unit takes longer than the limit (a 2^22 statevector on a loaded machine, "
-        "1,000 annealing reads on a dense n = 3,000 QUBO) the method returns after that unit, and the quantum "
-        "methods prepare the final state for sampling after the deadline.",
-        "- One-pass constructions (nearest neighbour, greedy, space-filling curve) and local searches that stop "
-        "at a local optimum finish on their own; their cases check that they do so inside the limit. Their "
-        "first-tour construction does not check the clock: on a TSP with n = 200000 it took 7 to 33 s past a "
-        "2 s limit (tsp-nn 33 s, tsp-2opt 22 s, tsp-oropt 21 s, tsp-greedy 20 s, tsp-sfc 7 s; measured "
-        "2026-12-03, loaded machine).",
-        "- The time-limit figures are measured after one small call per method; a first call in a fresh process "
-        "also pays module loading and Numba's cache loading (the first-call figure above), and with an empty "
-        "cache the compiling: run `python -m cutslack.warmup` once after installing.",
+        "- One unit of work is indivisible: a sampler's sweep over all reads, one objective evaluation of a "
+        "quantum optimiser, one HiGHS call, one sparse factorisation. The quantum optimisers time their steps "
+        "and do not start one that would end past the deadline (keeping time for the final state and for "
+        "rounding); other methods return after the unit that crosses the deadline.",
+        "- The nearest-neighbour and greedy TSP constructions run in compiled chunks and, at the deadline, "
+        "place the cities not yet reached in space-filling-curve order; building the neighbour lists (a "
+        "KD-tree) is one unit.",
+        "- The time-limit table is measured after one small call per method; a first call in a fresh process "
+        "also pays importing its solver module and Numba's first cache load (the first-call figures above), "
+        "and with an empty cache the compiling: run `python -m cutslack.warmup` once after installing. Most of "
+        "a warm-cache first call is Numba's own start-up -- `import numba` and, on the first cached kernel, "
+        "its typing and target registries (which import `scipy.linalg` for BLAS) -- about 1 to 2 s on this "
+        "loaded 2-CPU machine, paid once per process whatever the method.",
         "- A reader cannot tell a file truncated exactly between two mknap2 blocks from a shorter collection; "
         "such a file reads as the blocks it holds (a different instance, never a silently equal one).",
     ]
@@ -569,7 +667,7 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
     say(f"wrote {out}")
-    ok = cli.get("ok", True) and not fuzz_failures and kills.ok and not misses
+    ok = cli.get("ok", True) and not fuzz_failures and kills.ok and not misses and not large_misses
     return 0 if ok else 1
 
 

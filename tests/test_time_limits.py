@@ -80,3 +80,28 @@ def test_warm_up_solves_a_small_instance_per_accepted_type():
 
     seconds = warm_up(["dp", "tsp-nn"])
     assert set(seconds) == {"dp", "tsp-nn"} and all(s >= 0 for s in seconds.values())
+
+
+def test_a_first_call_imports_only_its_methods_module():
+    import subprocess
+    import sys
+
+    code = ("import sys, cutslack; from cutslack.problems import random_tsp; "
+            "cutslack.solve(random_tsp(30, rng=0), method='tsp-ils', rng=0, time_limit=5); "
+            "from cutslack.api import SOLVER_MODULES; print([m for m in SOLVER_MODULES if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "['cutslack.solvers.classical.heuristics']"
+
+
+def test_method_modules_name_where_each_method_is_registered():
+    from cutslack.api import METHOD_MODULES, SOLVER_MODULES, SOLVERS
+
+    assert set(METHOD_MODULES.values()) <= set(SOLVER_MODULES)
+    unknown = sorted(set(METHOD_MODULES) - set(SOLVERS))
+    assert not unknown, f"METHOD_MODULES names methods nobody registers: {unknown}"
+    for name, module in METHOD_MODULES.items():
+        # registered by the module itself or by one of its submodules (the quantum samplers share a factory)
+        defined = SOLVERS[name].function.__module__
+        package = module.rsplit(".", 1)[0] if module.endswith(".methods") else module
+        assert defined.startswith(package), f"{name}: registered in {defined}, METHOD_MODULES says {module}"

@@ -3,13 +3,21 @@ intermediate reports, and turning samples of a formulation back into a problem's
 
 * :func:`minimize_parameters` runs a SciPy optimiser (COBYLA by default) on a circuit
   objective, keeps the best point seen, stops at the run's deadline or when the callback
-  asks, and converts any optimiser failure into a message instead of an exception.
+  asks, and converts any optimiser failure into a message instead of an exception.  It
+  does not start an evaluation that would end past the deadline: it times the optimiser's
+  steps (an evaluation plus the optimiser's own work) and stops while there is still time
+  for the next step, the ``final_steps`` the caller makes afterwards (preparing the final
+  state to sample or round) and a ``reserve`` of seconds (rounding shots), so the method
+  returns inside its time limit even when one evaluation takes a sizeable part of it.
+  :func:`out_of_time` is the test the methods use between searches.
 * :func:`solve_with_sampler` is the body of every registered quantum method: formulate a
   constrained problem as a QUBO (``"penalty"``, ``"unbalanced"`` or ``"lagrangian"``), sample
   it, map samples back to the problem's bits, repair them, and return the best.
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 from scipy.optimize import minimize
@@ -19,7 +27,7 @@ from cutslack.binary import QUBO
 from cutslack.errors import SolverError
 from cutslack.result import SampleSet, Status
 
-__all__ = ["ParameterSearch", "minimize_parameters", "formulate", "solve_with_sampler",
+__all__ = ["ParameterSearch", "minimize_parameters", "out_of_time", "formulate", "solve_with_sampler",
            "FORMULATIONS", "raw_sample_quality", "report_progress", "one_flip_descent", "search_with_restarts"]
 
 #: formulations a constrained problem can be sampled through
@@ -31,28 +39,52 @@ class _Interrupted(Exception):
 
 
 class ParameterSearch:
-    """Book-keeping of one optimisation: the best point, evaluation count, and how it ended."""
+    """Book-keeping of one optimisation: the best point, evaluation count, how it ended, and
+    ``step_seconds``, the median duration of the optimiser's last five steps (one evaluation
+    plus its own work; a later search of the same objective may start from it)."""
 
-    def __init__(self):
+    def __init__(self, step_seconds: float = 0.0):
         self.best_x = None
         self.best_value = np.inf
         self.nfev = 0
         self.message = ""
         self.ok = True
+        self.step_seconds = float(step_seconds)
+
+
+def out_of_time(run: Run) -> bool:
+    """True when ``run`` was stopped by its callback, has passed its deadline, or a search ended
+    early because its next step would have passed it (``run.timed_out``)."""
+    return run.stopped or run.expired()  # expired() stays True once ``run.timed_out`` is set
 
 
 def minimize_parameters(objective, x0, *, run: Run, method: str = "COBYLA", maxiter: int = 200,
-                        search: ParameterSearch | None = None) -> ParameterSearch:
+                        search: ParameterSearch | None = None, final_steps: float = 1.0,
+                        reserve: float = 0.0) -> ParameterSearch:
     """Return a :class:`ParameterSearch` holding the best parameters of ``objective`` from ``x0``.
 
-    Stops early (keeping the best point so far) when ``run`` expires or was stopped; an exception
-    inside SciPy ends the search with ``ok=False`` and the reason in ``message``, never propagates.
+    Stops early (keeping the best point so far) when ``run`` was stopped, or before an
+    evaluation when less time is left than ``reserve`` seconds plus ``1 + final_steps`` steps
+    (the evaluation itself and what the caller does afterwards, in evaluations; a step's
+    duration is the median of the last five); such a stop marks ``run.timed_out``, so the
+    result says TIME_LIMIT.  An exception inside SciPy ends the search with ``ok=False`` and
+    the reason in ``message``, never propagates.
     """
     search = search or ParameterSearch()
     x0 = np.asarray(x0, dtype=float)
+    last_call, steps = [None], []
 
     def wrapped(x):
-        if run.expired() or run.stopped:
+        now = time.perf_counter()
+        if last_call[0] is not None:
+            steps.append(now - last_call[0])
+            search.step_seconds = float(np.median(steps[-5:]))  # one slow first step must not end the search
+        last_call[0] = now
+        if run.stopped or run.expired():
+            raise _Interrupted
+        if run.deadline is not None and \
+                run.time_left() < reserve + (1.0 + final_steps) * search.step_seconds:
+            run.timed_out = True  # the next step would end past the deadline
             raise _Interrupted
         value = float(objective(x))
         search.nfev += 1
@@ -80,25 +112,32 @@ def minimize_parameters(objective, x0, *, run: Run, method: str = "COBYLA", maxi
 
 
 def search_with_restarts(objective, n_params: int, *, run: Run, restarts: int = 1, optimizer: str = "COBYLA",
-                         maxiter: int = 200, spread: float = 0.1, first_start=None, on_restart=None):
+                         maxiter: int = 200, spread: float = 0.1, first_start=None, on_restart=None,
+                         final_steps: float = 1.0, reserve: float = 0.0):
     """Return ``(best_x, best_value, nfev, ok, messages)`` of ``restarts`` parameter searches.
+
+    ``final_steps`` and ``reserve``: the time kept for the caller's work after the search
+    (:func:`minimize_parameters`); each restart starts knowing the previous one's step time.
 
     Restart ``r`` starts at ``first_start`` (``r = 0``, when given) or at angles drawn uniformly
     from ``[-spread, spread]`` with ``run.rng``.  After each restart ``on_restart(search, best_x,
     best_value, r)`` (``search``: that restart's :class:`ParameterSearch`) may return True to stop (a callback stop); the deadline and optimiser failures also end it.
     """
     best_x, best_val, nfev, ok, messages = None, np.inf, 0, True, []
+    step = 0.0
     for restart in range(max(1, int(restarts))):
         x0 = run.rng.uniform(-spread, spread, n_params)
         if restart == 0 and first_start is not None:
             x0 = np.asarray(first_start, dtype=float)
-        search = minimize_parameters(objective, x0, run=run, method=optimizer, maxiter=maxiter)
+        search = minimize_parameters(objective, x0, run=run, method=optimizer, maxiter=maxiter,
+                                     search=ParameterSearch(step), final_steps=final_steps, reserve=reserve)
+        step = search.step_seconds
         nfev += search.nfev
         ok &= search.ok
         messages.append(search.message)
         if best_x is None or search.best_value < best_val:
             best_x, best_val = search.best_x, search.best_value
-        if run.expired() or run.stopped or not search.ok:
+        if out_of_time(run) or not search.ok:
             break
         if on_restart is not None and on_restart(search, best_x, best_val, restart):
             break

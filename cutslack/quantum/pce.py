@@ -140,21 +140,34 @@ def pce_sampler(qubo: QUBO, *, num_reads: int = 1, rng=None, time_limit=None, in
                                        shots=shots, noise_model=noise_model, seed=int(run.rng.integers(2**31)),
                                        array_backend=array_backend)
 
+    # the correlations at the current restart's best point are kept, so rounding it costs no
+    # further evaluation (one takes ~0.25 s at q = 17, n = 400): the search may run to its deadline
+    restart_best = {"loss": np.inf, "correlations": None}
+
     def objective(x):
-        return pce_loss(correlations(x), h, rows, cols, J, alpha=alpha, beta=beta)
+        c = correlations(x)
+        loss = pce_loss(c, h, rows, cols, J, alpha=alpha, beta=beta)
+        if loss < restart_best["loss"]:
+            restart_best.update(loss=loss, correlations=c)
+        return loss
 
     rounded = []
 
+    def round_restart_best(x):
+        c = restart_best["correlations"]
+        restart_best.update(loss=np.inf, correlations=None)
+        return _round(correlations(x) if c is None else c)
+
     def finish_restart(search, _best_x, value, restart):
-        bits = _round(correlations(search.best_x))
+        bits = round_restart_best(search.best_x)
         rounded.append(bits)
         return report_progress(run, qubo, bits, method="pce", nit=restart + 1, info={"loss": value})
 
     best_x, best_val, nfev, ok, messages = search_with_restarts(
         objective, n_params, run=run, restarts=restarts, optimizer=optimizer, maxiter=maxiter, spread=np.pi,
-        on_restart=finish_restart)
-    if not rounded or run.expired() or run.stopped or not ok:  # the last restart ended early: round its best
-        rounded.append(_round(correlations(best_x)))
+        on_restart=finish_restart, final_steps=0.0)
+    if restart_best["correlations"] is not None or not rounded:  # the last restart ended early: round its best
+        rounded.append(round_restart_best(best_x))
     X = np.array(rounded, dtype=np.uint8)
     rounded_energy = float(qubo.energy(X).min())
     if local_search:

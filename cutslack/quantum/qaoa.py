@@ -24,7 +24,8 @@ from cutslack.api import Run, register_solver
 from cutslack.binary import QUBO
 from cutslack.errors import SolverError
 from cutslack.problems.base import Problem
-from cutslack.quantum.driver import minimize_parameters, report_progress, solve_with_sampler
+from cutslack.quantum.driver import (ParameterSearch, minimize_parameters, out_of_time, report_progress,
+                                     solve_with_sampler)
 from cutslack.quantum.ising import ising_terms, qubo_to_pauli, require_qiskit
 from cutslack.quantum.statevector import StatevectorSimulator
 from cutslack.result import SampleSet
@@ -181,20 +182,22 @@ def qaoa_sampler(qubo: QUBO, *, p: int = 1, num_reads: int = 1024, rng=None, tim
     g0, b0 = _grid_start(model, run)
     gammas = np.full((1, model.gamma_width()), g0)
     betas = np.full((1, model.beta_width()), b0)
-    messages, nfev, ok, value, depth = [], 0, True, np.inf, 0
+    messages, nfev, ok, value, depth, step = [], 0, True, np.inf, 0, 0.0
     for depth in range(1, int(p) + 1):
         if depth > 1:
             gammas, betas = interpolate_angles(gammas), interpolate_angles(betas)
         x0 = np.concatenate([gammas.reshape(-1), betas.reshape(-1)])
+        # a deeper circuit's step takes about depth / (depth - 1) times the last one's
         search = minimize_parameters(lambda x, d=depth: model.expectation(x, d), x0, run=run, method=optimizer,
-                                     maxiter=maxiter)
+                                     maxiter=maxiter, search=ParameterSearch(step * depth / max(depth - 1, 1)))
+        step = search.step_seconds
         nfev += search.nfev
         ok &= search.ok
         messages.append(search.message)
         gammas = search.best_x[: depth * model.gamma_width()].reshape(depth, -1)
         betas = search.best_x[depth * model.gamma_width():].reshape(depth, -1)
         value = search.best_value
-        if run.expired() or run.stopped or not search.ok:
+        if out_of_time(run) or not search.ok:
             break
         x_best = np.concatenate([gammas.reshape(-1), betas.reshape(-1)])
         preview = model.sample(x_best, depth, 64, run.rng)

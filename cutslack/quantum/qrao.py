@@ -25,6 +25,8 @@ Every qubit holding fewer than three variables keeps the same (3,1,p) weights
 
 from __future__ import annotations
 
+import time
+
 import networkx as nx
 import numpy as np
 
@@ -110,7 +112,10 @@ def qrao_sampler(qubo: QUBO, *, num_reads: int = 256, rng=None, time_limit=None,
     """Return QRAO samples of ``qubo``: Pauli rounding and/or ``num_reads`` magic-rounding shots.
 
     ``rounding``: ``"magic"``, ``"pauli"`` or ``"both"``.  Other parameters as for
-    :func:`~cutslack.quantum.vqe.vqe_sampler`.  ``info`` holds ``n_qubits``, ``relaxed_energy``
+    :func:`~cutslack.quantum.vqe.vqe_sampler`.  With a time limit the search keeps time for
+    the rounding (one rotated state per distinct basis assignment, timed once beforehand, at
+    most half the time left); shots not measured by the deadline are dropped
+    (``info["magic_shots"]`` counts those measured).  ``info`` holds ``n_qubits``, ``relaxed_energy``
     (the VQE energy plus the offset, a lower bound of the minimum only when VQE found the
     ground state), ``pauli_energy``, ``nfev`` and ``optimizer_ok``.
     """
@@ -141,19 +146,18 @@ def qrao_sampler(qubo: QUBO, *, num_reads: int = 256, rng=None, time_limit=None,
         def single_expectations(x):
             return pauli_expectations(state(x), s_x, s_z)
 
-        def magic_outcomes(x, bases):
+        def magic_measurer(x):
             psi = state(x)
-            outcomes = np.empty_like(bases)
-            keys, inverse = np.unique(bases, axis=0, return_inverse=True)
-            for k, key in enumerate(keys):  # shots sharing a basis assignment share one rotated state
+
+            def measure(key, shots, rng):  # every shot in ``key``'s bases: one rotated state
                 rotated = psi.copy()
                 rotations = np.array([_magic_rotation(MAGIC_AXES[b]) for b in key])
                 apply_single_qubit_gates(rotated, np.arange(q), rotations)
                 p = probabilities(rotated)
-                shots_k = np.flatnonzero(inverse.reshape(-1) == k)
-                idx = run.rng.choice(p.shape[0], size=shots_k.size, p=p / p.sum())
-                outcomes[shots_k] = (idx[:, None] >> np.arange(q)) & 1
-            return outcomes
+                idx = rng.choice(p.shape[0], size=shots, p=p / p.sum())
+                return (idx[:, None] >> np.arange(q)) & 1
+
+            return measure
     else:
         require_qiskit(aer=True)
         from qiskit.circuit import ParameterVector
@@ -183,32 +187,58 @@ def qrao_sampler(qubo: QUBO, *, num_reads: int = 256, rng=None, time_limit=None,
         def single_expectations(x):
             return aer.expectations(x)[1:]
 
-        def magic_outcomes(x, bases):
+        def magic_measurer(x):
             theta = np.arccos(MAGIC_AXES[:, 2])
             phi = np.arctan2(MAGIC_AXES[:, 1], MAGIC_AXES[:, 0])
-            rot = np.stack([-phi[bases], -theta[bases]], axis=-1).reshape(len(bases), -1)
-            values = np.hstack([np.broadcast_to(x, (len(bases), len(x))), rot])
-            strings = magic.bitstrings_per_binding(values)
-            return np.array([[int(s[q - 1 - a]) for a in range(q)] for s in strings], dtype=np.int64)
+
+            def measure(key, shots, rng):  # one binding per shot (Aer draws with its own seed)
+                rot = np.tile(np.stack([-phi[key], -theta[key]], axis=-1).reshape(1, -1), (shots, 1))
+                values = np.hstack([np.broadcast_to(x, (shots, len(x))), rot])
+                strings = magic.bitstrings_per_binding(values)
+                return np.array([[int(s[q - 1 - a]) for a in range(q)] for s in strings], dtype=np.int64)
+
+            return measure
+
+    magic_on = rounding in ("magic", "both") and num_reads > 0
+    # time kept for magic rounding after the search: one rotated state per distinct basis
+    # assignment, timed once on the all-zero parameters (at most half the time left)
+    reserve = 0.0
+    if magic_on and run.deadline is not None:
+        groups = min(int(num_reads), 4 ** min(q, 16))
+        measure = magic_measurer(np.zeros(n_params))
+        start = time.perf_counter()
+        measure(np.zeros(q, dtype=np.int64), 1, np.random.default_rng(0))
+        reserve = min(1.2 * groups * (time.perf_counter() - start), 0.5 * run.time_left())
 
     best_x, best_val, nfev, ok, messages = search_with_restarts(
         energy, n_params, run=run, restarts=restarts, optimizer=optimizer, maxiter=maxiter, spread=np.pi,
         on_restart=lambda search, x, v, r: report_progress(
             run, qubo, (single_expectations(x) < 0).astype(np.uint8), method="qrao", nit=r + 1,
-            info={"relaxed_energy": v}))
+            info={"relaxed_energy": v}), final_steps=2.0, reserve=reserve)
     sets = []
     pauli_bits = (single_expectations(best_x) < 0).astype(np.uint8)
     if rounding in ("pauli", "both"):
         sets.append(SampleSet(pauli_bits, qubo.energy(pauli_bits[None])))
-    if rounding in ("magic", "both") and num_reads > 0:
+    magic_shots = 0
+    if magic_on:
         bases = run.rng.integers(0, 4, size=(int(num_reads), q))
-        X = magic_rounding_bits(bases, magic_outcomes(best_x, bases), qubit, slot)
+        keys, inverse = np.unique(bases, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        measure, outcomes, done = magic_measurer(best_x), np.empty_like(bases), np.zeros(len(bases), dtype=bool)
+        for k, key in enumerate(keys):  # shots sharing a basis assignment share one rotated state
+            shots_k = np.flatnonzero(inverse == k)
+            outcomes[shots_k] = measure(key, shots_k.size, run.rng)
+            done[shots_k] = True
+            if run.deadline is not None and run.time_left() <= 0.0:  # the shots measured so far are the sample
+                break
+        magic_shots = int(done.sum())
+        X = magic_rounding_bits(bases[done], outcomes[done], qubit, slot)
         sets.append(SampleSet(X, qubo.energy(X)))
     out = SampleSet.concatenate(sets).aggregate()
     info = {"n_qubits": q, "n_vars": qubo.n, "reps": reps, "backend": backend, "rounding": rounding,
             "relaxed_energy": float(best_val), "pauli_energy": float(qubo.energy(pauli_bits)),
             "parameters": best_x.tolist(), "nfev": nfev, "optimizer_ok": ok, "message": "; ".join(messages),
-            "nit": len(messages)}
+            "nit": len(messages), "magic_shots": magic_shots}
     return SampleSet(out.X, out.energies, out.counts, info=info)
 
 

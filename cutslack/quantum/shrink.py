@@ -26,6 +26,8 @@ The reduced QUBO is exact: with ``x = c + M y`` (``M`` has one ``±1`` per row),
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from cutslack.api import Run, register_solver
@@ -233,7 +235,12 @@ def shrink_sampler(qubo: QUBO, *, budget: int = 12, correlations: str = "sdp", r
         raise SolverError("shrinking needs at least one variable; the QUBO is empty")
     shrinking = Shrinking(qubo, constraints)
     rounds = merges = 0
+    round_seconds = 0.0
     while shrinking.n_groups > budget and not run.expired():
+        if run.deadline is not None and run.time_left() < 2.0 * round_seconds:
+            run.timed_out = True  # the next round and the final sampling would end past the deadline
+            break
+        started = time.perf_counter()
         reduced = shrinking.reduced_qubo()
         if correlations == "sdp":
             C = gw_correlations(reduced)
@@ -242,6 +249,7 @@ def shrink_sampler(qubo: QUBO, *, budget: int = 12, correlations: str = "sdp", r
         rounds += 1
         made = _merge_round(shrinking, C, max(1, int(recompute_every)), int(budget))
         merges += made
+        round_seconds = time.perf_counter() - started
         if made == 0:
             break
         partial = shrinking.expand(np.zeros(shrinking.n_groups))

@@ -109,8 +109,10 @@ def test_reader_errors_point_at_the_line():
         read_robust_knapsack("2 6\n 10 4 1 3 5\n 8 4 1 3 5\n")
     with pytest.raises(ParseError, match=r"<text>:4: expected nothing more"):
         read_robust_knapsack(good + "1 2\n")
-    with pytest.raises(InvalidInstanceError, match="budget"):
+    with pytest.raises(ParseError, match=r"<text>:1: .*budget"):
         read_robust_knapsack("2 6 3\n 10 4 1 3 5\n 8 4 1 3 5\n")
+    with pytest.raises(ParseError, match=r"<text>:3: .*weights"):  # the family's rules, at the item's line
+        read_robust_knapsack("2 6 1\n 10 4 1 3 5\n 8 4 1 -3 5\n")
 
 
 def test_public_files_and_published_values(benchmarks):

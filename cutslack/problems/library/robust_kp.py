@@ -22,7 +22,7 @@ import numpy as np
 
 from cutslack.errors import ParseError
 from cutslack.problems.base import KnownOptimum
-from cutslack.problems.library._text import TokenStream, read_source, source_name
+from cutslack.problems.library._text import TokenStream, build_instance, read_source, source_name
 from cutslack.problems.robust import TwoStageRobustKnapsack
 
 __all__ = ["read_robust_knapsack", "read_branch_and_price_results", "RESULTS_FILE", "INSTANCE_FOLDER"]
@@ -47,9 +47,8 @@ def read_robust_knapsack(path_or_text, *, results=None) -> TwoStageRobustKnapsac
     Raises
     ------
     ParseError
-        Truncated item lines, non-numeric tokens, leftovers, a bad header (file and line named).
-    InvalidInstanceError
-        Data breaking the family's rules (negative weights, Γ outside [0, n]).
+        Truncated item lines, non-numeric tokens, leftovers, a bad header, or data breaking the
+        family's rules (negative weights, Γ outside [0, n]) -- file and line named.
 
     Examples
     --------
@@ -75,8 +74,13 @@ def read_robust_knapsack(path_or_text, *, results=None) -> TwoStageRobustKnapsac
         results = candidate if candidate.is_file() else None
     if results is not None:
         known = read_branch_and_price_results(results).get(name)
-    return TwoStageRobustKnapsack(data[:, 0], data[:, 1], data[:, 2], data[:, 3], data[:, 4], capacity, budget,
-                                  name=name, known_optimum=known, meta={"source": source_name(file)})
+    # data breaking the family's rules are reported at the first item line holding a negative or
+    # non-finite number (the header line when the items are fine: capacity or budget)
+    bad_rows = np.flatnonzero(~np.all(np.isfinite(data) & (data >= 0), axis=1))
+    line = int(bad_rows[0]) + 2 if bad_rows.size else 1
+    return build_instance(TwoStageRobustKnapsack, data[:, 0], data[:, 1], data[:, 2], data[:, 3], data[:, 4],
+                          capacity, budget, name=name, known_optimum=known, meta={"source": source_name(file)},
+                          file=file, line=line)
 
 
 def read_branch_and_price_results(path) -> dict[str, KnownOptimum]:

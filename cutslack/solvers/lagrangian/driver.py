@@ -30,6 +30,8 @@ repair (``info["best_repaired_objective"]``).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from cutslack.api import Run, make_result, register_solver
@@ -279,6 +281,9 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
     n_qubits = None
     sampler_options = dict(sampler_options or {})
     complete_all = True
+    # the sampler stops early enough for the scoring after it (repair, residuals) to end by the
+    # deadline: 1.5 x the last iteration's scoring time, 10 % of the time left before the first
+    scoring_seconds = None
     it = 0
     for it in range(1, int(maxiter) + 1):
         if run.expired():
@@ -305,13 +310,17 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
             X, energies = form.sample_separable(mult, int(num_reads), run.rng)
             counts, exact = None, True
         else:
-            ss, exact = sample_subproblem(qubo, sampler, num_reads=int(num_reads), rng=run.rng,
-                                          time_limit=run.time_left() if time_limit is not None else None,
+            budget = None
+            if time_limit is not None:
+                reserve = 0.1 * run.time_left() if scoring_seconds is None else 1.5 * scoring_seconds
+                budget = max(run.time_left() - reserve, 1e-3)
+            ss, exact = sample_subproblem(qubo, sampler, num_reads=int(num_reads), rng=run.rng, time_limit=budget,
                                           options=sampler_options)
             X, energies, counts = ss.X, ss.energies, ss.counts
             complete_all = complete_all and exact
             if keep_samples:
                 samples_kept.append(ss)
+        scoring_started = time.perf_counter()
         i = int(np.argmin(energies))
         value = float(energies[i]) * obj_unit           # original units, minimisation form
         G = constraint_residuals(work, X)
@@ -331,6 +340,7 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
         repair_opts = ({"multipliers": lam_original[:m_le]} if getattr(scored, "family", None) == "knapsack" else {})
         stats = scorer.score(X, rng=run.rng, counts=counts, **repair_opts)
         g_orig = constraint_residuals(program, X[i])
+        scoring_seconds = time.perf_counter() - scoring_started
         viol = np.concatenate([np.maximum(g_orig[:m_le], 0), np.abs(g_orig[m_le:m_le + m_eq]), g_orig[m_le + m_eq:]])
         record = {"iteration": it, "multipliers": np.array(lam_original, dtype=float), "dual_value": scorer.sign * value,
                   "dual_exact": bool(exact and not augmented_ineq), "best_primal": scorer.best_primal(),

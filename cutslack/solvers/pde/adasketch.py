@@ -108,6 +108,13 @@ class _FullSystem:
         return w
 
 
+_SETUP_BLOCK = 256  # columns of the reduced Hessian per BLAS call between two reads of the clock
+
+
+class _OutOfTime(Exception):
+    """The deadline passed while a Newton system was being set up."""
+
+
 class _ReducedSystem:
     """The same Newton system with state and adjoint rows eliminated by sparse LU of the state Jacobian.
 
@@ -119,7 +126,7 @@ class _ReducedSystem:
     equals the reduced residual, so the accuracy test is the same test.
     """
 
-    def __init__(self, scaled: _Scaled, z, b):
+    def __init__(self, scaled: _Scaled, z, b, run: Run | None = None):
         import scipy.linalg as sla
         import scipy.sparse.linalg as spla
 
@@ -136,12 +143,32 @@ class _ReducedSystem:
         self.h = m * (1.0 + prob.nonlinear_second_derivative(y) * p)
         # dense BLAS-3 for the n right-hand sides (SuperLU solves them one column at a time);
         # A_y = K + M diag N'(y) is SPD because N' >= 0
+        # the two n^3 products run in column blocks, the clock read between blocks (``run``'s
+        # deadline raises _OutOfTime: the caller keeps its current point)
         A = Ay.toarray()
+        blocks = [slice(lo, lo + _SETUP_BLOCK) for lo in range(0, n, _SETUP_BLOCK)]
+
+        def check_clock():
+            if run is not None and run.expired():
+                raise _OutOfTime
+
         try:
-            G = sla.cho_solve(sla.cho_factor(A, lower=True, check_finite=False), np.diag(m), check_finite=False)
+            factor = sla.cho_factor(A, lower=True, check_finite=False)
+
+            def solve_block(J):
+                return sla.cho_solve(factor, np.diag(m)[:, J], check_finite=False)
         except np.linalg.LinAlgError:
-            G = np.linalg.solve(A, np.diag(m))
-        H = prob.alpha * np.diag(m) + G.T @ (self.h[:, None] * G)
+            def solve_block(J):
+                return np.linalg.solve(A, np.diag(m)[:, J])
+        G = np.empty((n, n))
+        for J in blocks:
+            check_clock()
+            G[:, J] = solve_block(J)
+        H = np.empty((n, n))
+        for J in blocks:
+            check_clock()
+            H[:, J] = G.T @ (self.h[:, None] * G[:, J])
+        H += prob.alpha * np.diag(m)
         H = 0.5 * (H + H.T)
         self.matrix = H / np.outer(sm, sm)
         rhs = -gu - m * self.lu.solve(gy - self.h * self.lu.solve(c), trans="T")
@@ -223,7 +250,10 @@ def adasketch_newton(problem: EllipticControl, *, rng=None, time_limit=None, cal
         if run.report(finish(problem, *scaled.unpack(z), method="adasketch", run=run, converged=False,
                              history=history, nit=k)):
             break
-        newton = (_ReducedSystem if system == "reduced" else _FullSystem)(scaled, z, b)
+        try:
+            newton = _ReducedSystem(scaled, z, b, run) if system == "reduced" else _FullSystem(scaled, z, b)
+        except _OutOfTime:  # no direction by the deadline: the current point is the answer
+            break
         flops += newton.setup_flops
         solver = SketchSolver(newton.matrix, sketch=sketch, block_size=block_size, rng=run.rng)
         K = scaled.matrix(z)

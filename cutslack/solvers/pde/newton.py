@@ -15,6 +15,8 @@ p ← p(y)), which keeps unit steps where y³ would otherwise force tiny ones.  
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from cutslack.api import Run, register_solver
@@ -63,13 +65,18 @@ def newton_kkt(problem: EllipticControl, *, rng=None, time_limit=None, callback=
     y, u, p = start_point(problem, x0, p0)
     n = problem.n_nodes
     history, converged, step, k, restorations = [], False, 0.0, 0, 0
+    iteration_seconds = 0.0  # the last Newton step's duration: a sparse factorisation cannot be cut short
     for k in range(maxiter + 1):
+        started = time.perf_counter()
         row = iteration_record(problem, k, y, u, p, step=step)
         history.append(row)
         if row["kkt_residual"] <= tol:
             converged = True
             break
         if k == maxiter or run.expired():
+            break
+        if run.deadline is not None and run.time_left() < iteration_seconds:
+            run.timed_out = True  # the next step would end past the deadline
             break
         if run.report(finish(problem, y, u, p, method="newton-kkt", run=run, converged=False,
                              history=history, nit=k)):
@@ -93,5 +100,6 @@ def newton_kkt(problem: EllipticControl, *, rng=None, time_limit=None, callback=
             step *= 0.5
             trial = (y + step * dy, u + step * du, p + step * dp)
         y, u, p = trial
+        iteration_seconds = time.perf_counter() - started
     return finish(problem, y, u, p, method="newton-kkt", run=run, converged=converged, history=history, nit=k,
                   info={"restorations": restorations})

@@ -13,6 +13,8 @@ the Newton methods at small sizes, not a fast solver.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import scipy.optimize as so
 
@@ -43,18 +45,26 @@ def reduced_lbfgs(problem: EllipticControl, *, rng=None, time_limit=None, callba
         raise SolverError("reduced-lbfgs needs a smooth objective; the l1 term (beta > 0) is handled by newton-kkt")
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     _, u0, _ = start_point(problem, x0)
-    state = {"y": None, "p": None, "u": None, "evals": 0, "best": None}
+    state = {"y": None, "p": None, "u": None, "evals": 0, "best": None, "eval_seconds": 0.0}
     history = []
 
     class _Deadline(Exception):
         """Raised inside an evaluation once the time limit has passed (L-BFGS-B's line search can
         evaluate many times between two callbacks, each a PDE solve)."""
 
+    def out_of_time() -> bool:
+        # no evaluation is started that would end past the deadline together with the final
+        # state and adjoint solves (about one more evaluation)
+        if run.deadline is not None and run.time_left() < 2.0 * state["eval_seconds"]:
+            run.timed_out = True
+        return run.expired()
+
     def fun(u):
-        if state["best"] is not None and run.expired():
+        if state["best"] is not None and out_of_time():
             raise _Deadline
+        started = time.perf_counter()
         j, g, y, p = problem.reduced_gradient(u, y0=state["y"])
-        state.update(y=y, p=p, u=u.copy(), evals=state["evals"] + 1)
+        state.update(y=y, p=p, u=u.copy(), evals=state["evals"] + 1, eval_seconds=time.perf_counter() - started)
         if state["best"] is None or j < state["best"][0]:
             state["best"] = (j, u.copy())
         return j, g
@@ -78,7 +88,7 @@ def reduced_lbfgs(problem: EllipticControl, *, rng=None, time_limit=None, callba
     def cb(intermediate_result):
         u = intermediate_result.x
         y, p = record(u)
-        if run.expired():
+        if out_of_time():
             raise StopIteration
         if run.report(finish(problem, y, u, p, method="reduced-lbfgs", run=run, converged=False,
                              history=history, nit=len(history))):

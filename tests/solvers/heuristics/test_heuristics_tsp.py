@@ -138,3 +138,35 @@ def test_space_filling_curve_needs_coordinates():
 def test_bad_initial_tour():
     with pytest.raises(InvalidInstanceError, match="initial"):
         cutslack.solve(random_tsp(20, rng=0), method="tsp-2opt", initial=[0] * 20)
+
+
+# ----------------------------------------------------------------- constructions cut short by the deadline
+
+
+@pytest.mark.parametrize("how", ["nn", "greedy"])
+def test_a_construction_cut_short_places_the_remaining_cities_in_curve_order(how):
+    from cutslack.api import Run
+    from cutslack.solvers.classical.heuristics.tsp import _construct
+
+    problem = random_tsp(3000, rng=4)
+    dist = tsp_distances(problem)
+    run = Run(rng=0, time_limit=1e-9)
+    tour = _construct(problem, dist, how, run)
+    assert run.timed_out
+    assert np.array_equal(np.sort(tour), np.arange(problem.n))
+    full = _construct(problem, dist, how, Run(rng=0))
+    assert problem.evaluate(full) < problem.evaluate(tour)  # the completion is a fallback, not the construction
+
+
+def test_neighbour_lists_cut_short_give_the_curve_tour_with_time_limit():
+    from cutslack.api import Run
+    from cutslack.solvers.classical.heuristics.tsp import _neighbours_from_points
+
+    problem = random_tsp(40_000, rng=5)
+    assert tsp_distances(problem, run=Run(time_limit=1e-9)) is None
+    points = problem.coordinates[:, :2]
+    neigh = _neighbours_from_points(points, 5)
+    assert neigh.shape == (problem.n, 5) and not np.any(neigh == np.arange(problem.n)[:, None])
+    for method in ("tsp-nn", "tsp-2opt"):
+        res = cutslack.solve(problem, method=method, rng=0, time_limit=1e-6)
+        assert res.status is Status.TIME_LIMIT and res.feasible

@@ -33,6 +33,7 @@ per-move work is a few array reads that Python would slow down a hundredfold.
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 from numba import njit
@@ -269,14 +270,12 @@ def _ils_chunk(tour, pos, saved, length, D, C, kind, neigh, use_or, n_kicks, max
 
 
 @njit(cache=True)
-def _nearest_neighbour(D, C, kind, neigh, start):
+def _nearest_neighbour_steps(D, C, kind, neigh, tour, visited, t0, steps):
+    # extend the partial tour tour[:t0] by up to `steps` nearest-neighbour steps; return its new length
     n = neigh.shape[0]
-    visited = np.zeros(n, dtype=np.bool_)
-    tour = np.empty(n, dtype=np.int64)
-    cur = start
-    tour[0] = cur
-    visited[cur] = True
-    for t in range(1, n):
+    cur = tour[t0 - 1]
+    t_end = min(n, t0 + steps)
+    for t in range(t0, t_end):
         nxt = -1
         for k in range(neigh.shape[1]):
             if not visited[neigh[cur, k]]:
@@ -293,7 +292,7 @@ def _nearest_neighbour(D, C, kind, neigh, start):
         tour[t] = nxt
         visited[nxt] = True
         cur = nxt
-    return tour
+    return t_end
 
 
 @njit(cache=True)
@@ -345,14 +344,17 @@ def _greedy_edge(D, C, kind, neigh):
                 added += 1
                 if added == n - 1:
                     break
-    # join the fragments into one chain, always extending from the chain's free end
-    start = 0
-    for i in range(n):
-        if deg[i] < 2:
-            start = i
-            break
-    end = _chain_end(adj, start, -1) if deg[start] == 1 else start
-    while added < n - 1:
+    return adj, deg, parent, added
+
+
+@njit(cache=True)
+def _greedy_join(D, C, kind, adj, deg, parent, end, added, max_joins):
+    # join up to `max_joins` fragments to the chain's free end `end`, each time the nearest
+    # free endpoint of another fragment (a scan over all cities); return the new end and count
+    n = adj.shape[0]
+    joins = 0
+    while added < n - 1 and joins < max_joins:
+        joins += 1
         best = np.inf
         nxt = -1
         rend = _find(parent, end)
@@ -370,6 +372,31 @@ def _greedy_edge(D, C, kind, neigh):
         deg[nxt] += 1
         added += 1
         end = new_end
+    return end, added
+
+
+@njit(cache=True)
+def _join_in_order(adj, deg, parent, end, added, order):
+    # join the remaining fragments to the chain's free end in the given city order (linear time)
+    n = adj.shape[0]
+    for v in order:
+        if added >= n - 1:
+            break
+        if deg[v] < 2 and _find(parent, v) != _find(parent, end):
+            new_end = _chain_end(adj, v, -1) if deg[v] == 1 else v
+            parent[_find(parent, v)] = _find(parent, end)
+            adj[end, deg[end]] = v
+            adj[v, deg[v]] = end
+            deg[end] += 1
+            deg[v] += 1
+            added += 1
+            end = new_end
+    return end, added
+
+
+@njit(cache=True)
+def _walk_chain(adj, start):
+    n = adj.shape[0]
     tour = np.empty(n, dtype=np.int64)
     prev, cur = -1, start
     for t in range(n):
@@ -433,14 +460,31 @@ def _coordinate_kind(problem: TravelingSalesman):
     return None
 
 
-def _neighbours_from_points(points: np.ndarray, k: int) -> np.ndarray:
+_QUERY_BLOCK = 16_384  # cities per KD-tree query between two reads of the clock
+
+
+def _neighbours_from_points(points: np.ndarray, k: int, run: Run | None = None) -> np.ndarray | None:
+    """Return each city's ``k`` nearest other cities (KD-tree), or None when ``run``'s deadline
+    passes while querying (in blocks of cities)."""
     from scipy.spatial import cKDTree
 
     n = points.shape[0]
-    _, idx = cKDTree(points).query(points, k=min(n, k + 1))
-    idx = np.atleast_2d(idx)
-    rows = [row[row != i][:k] for i, row in enumerate(idx)]
-    return np.ascontiguousarray(np.array(rows, dtype=np.int64).reshape(n, k))
+    tree = cKDTree(points)
+    blocks = []
+    for lo in range(0, n, _QUERY_BLOCK):
+        if run is not None and run.expired():
+            return None
+        blocks.append(np.atleast_2d(tree.query(points[lo:lo + _QUERY_BLOCK], k=min(n, k + 1))[1]))
+    idx = np.vstack(blocks).astype(np.int64)
+    # drop each city from its own list: usually the first entry, anywhere among duplicate points
+    cities = np.arange(n)
+    out = np.ascontiguousarray(idx[:, 1:k + 1])
+    odd = np.flatnonzero(idx[:, 0] != cities)
+    if odd.size:
+        others = idx[odd] != cities[odd, None]
+        first = np.argsort(~others, axis=1, kind="stable")[:, :k]
+        out[odd] = np.take_along_axis(idx[odd], first, axis=1)
+    return out
 
 
 def _neighbours_from_matrix(D: np.ndarray, k: int) -> np.ndarray:
@@ -451,8 +495,10 @@ def _neighbours_from_matrix(D: np.ndarray, k: int) -> np.ndarray:
     return np.ascontiguousarray(np.take_along_axis(idx, order, axis=1).astype(np.int64))
 
 
-def tsp_distances(problem: TravelingSalesman, neighbours: int = 10, mode: str = "auto") -> TspDistances:
-    """Return the distance source and k-nearest-neighbour lists the TSP kernels use.
+def tsp_distances(problem: TravelingSalesman, neighbours: int = 10, mode: str = "auto",
+                  run: Run | None = None) -> TspDistances | None:
+    """Return the distance source and k-nearest-neighbour lists the TSP kernels use (None when
+    ``run``'s deadline passes while the KD-tree is queried).
 
     ``mode="auto"``: coordinates replace the matrix when their metric reproduces it and n is
     at least :data:`COORDINATE_MODE_MIN_N`; ``"matrix"`` or ``"coordinates"`` force one
@@ -476,7 +522,9 @@ def tsp_distances(problem: TravelingSalesman, neighbours: int = 10, mode: str = 
         points = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
     else:
         points = C
-    neigh = _neighbours_from_points(points, k)
+    neigh = _neighbours_from_points(points, k, run)
+    if neigh is None:
+        return None
     # re-sort each list by the instance's own metric (rounding can reorder ties)
     dummy = np.zeros((1, 1))
     dist = np.array([[_dist(dummy, C, kind, i, j) for j in row] for i, row in enumerate(neigh)]) if n < 5000 else None
@@ -532,12 +580,50 @@ def _check_tour(problem: TravelingSalesman, tour) -> np.ndarray:
     return t.astype(np.int64)
 
 
+#: scans of all cities (one nearest-neighbour dead end, one greedy fragment join) per compiled
+#: chunk are about this many distance evaluations over n; the clock is read between chunks
+_CONSTRUCTION_WORK_PER_CHUNK = 20_000_000
+
+
+def _fallback_order(problem) -> np.ndarray:
+    """Cities in Hilbert-curve order (index order without coordinates): how a construction cut
+    short by the deadline places the cities it has not reached."""
+    if problem.coordinates is None:
+        return np.arange(problem.n, dtype=np.int64)
+    return _hilbert_order(np.asarray(problem.coordinates[:, :2], dtype=float)).astype(np.int64)
+
+
 def _construct(problem, dist: TspDistances, how: str, run: Run) -> np.ndarray:
-    D, C, kind = dist.args()
+    """Return a tour built by ``how``; the greedy and nearest-neighbour constructions run in
+    compiled chunks of fixed size and, at the deadline, place the remaining cities in
+    Hilbert-curve order (the run then says TIME_LIMIT)."""
+    if how == "sfc" or dist is None:  # dist None: the deadline came while building the neighbour lists
+        how, dist = "sfc", None
+    else:
+        D, C, kind = dist.args()
+    n = problem.n
+    per_chunk = max(16, _CONSTRUCTION_WORK_PER_CHUNK // max(n, 1))
     if how == "greedy":
-        return _greedy_edge(D, C, kind, dist.neighbours)
+        adj, deg, parent, added = _greedy_edge(D, C, kind, dist.neighbours)
+        start = int(np.flatnonzero(deg < 2)[0])  # a chain end: the tour is walked from it
+        end = int(_chain_end(adj, start, -1)) if deg[start] == 1 else start
+        while added < n - 1 and not run.expired():
+            end, added = _greedy_join(D, C, kind, adj, deg, parent, end, added, per_chunk)
+        if added < n - 1:
+            end, added = _join_in_order(adj, deg, parent, end, added, _fallback_order(problem))
+        return _walk_chain(adj, start)
     if how == "nn":
-        return _nearest_neighbour(D, C, kind, dist.neighbours, int(run.rng.integers(problem.n)))
+        tour = np.empty(n, dtype=np.int64)
+        visited = np.zeros(n, dtype=np.bool_)
+        tour[0] = int(run.rng.integers(n))
+        visited[tour[0]] = True
+        t = 1
+        while t < n and not run.expired():
+            t = int(_nearest_neighbour_steps(D, C, kind, dist.neighbours, tour, visited, t, per_chunk))
+        if t < n:
+            order = _fallback_order(problem)
+            tour[t:] = order[~visited[order]]
+        return tour
     if how == "sfc":
         if problem.coordinates is None:
             raise SolverError("the space-filling-curve construction needs city coordinates, and this instance has none")
@@ -553,11 +639,27 @@ def _constructive(problem, method, how, rng, time_limit, callback, neighbours, d
     if n <= 3:
         tour = np.arange(n, dtype=np.int64)
         info = {}
+    elif how == "sfc":  # coordinates only: no neighbour lists to build
+        tour = _construct(problem, None, how, run)
+        info = {"distance_mode": "coordinates"}
     else:
-        dist = tsp_distances(problem, neighbours, distance_mode)
+        dist = _distances_in_time(problem, neighbours, distance_mode, run)
         tour = _construct(problem, dist, how, run)
-        info = {"distance_mode": dist.mode}
+        info = {"distance_mode": "coordinates" if dist is None else dist.mode}
     return make_result(problem, tour, method=method, run=run, n_vars=n, nit=1, info=info)
+
+
+def _distances_in_time(problem, neighbours, distance_mode, run: Run) -> TspDistances | None:
+    """:func:`tsp_distances`, or None when the deadline passed while building the neighbour lists
+    (or is too near for the greedy edge phase, about as long as the queries): the caller then
+    takes the space-filling-curve tour."""
+    started = time.perf_counter()
+    dist = tsp_distances(problem, neighbours, distance_mode, run=run if problem.coordinates is not None else None)
+    if dist is not None and run.deadline is not None and problem.coordinates is not None \
+            and run.time_left() < time.perf_counter() - started:
+        run.timed_out = True
+        return None
+    return dist
 
 
 def _improve(problem, method, *, rng, time_limit, callback, initial, start, neighbours, distance_mode, use_or,
@@ -571,7 +673,12 @@ def _improve(problem, method, *, rng, time_limit, callback, initial, start, neig
     if n <= EXACT_MAX_N:
         return make_result(problem, _exact_tour(problem), method=method, run=run, status=Status.OPTIMAL,
                            n_vars=n, info={"exact": "enumeration"})
-    dist = tsp_distances(problem, neighbours, distance_mode)
+    dist = _distances_in_time(problem, neighbours, distance_mode, run)
+    if dist is None:  # the deadline came before any neighbour list: the given or space-filling-curve tour
+        tour = initial.copy() if initial is not None else _construct(problem, None, "sfc", run)
+        return make_result(problem, tour, method=method, run=run, n_vars=n,
+                           info={"distance_mode": "coordinates", "kicks": 0,
+                                 "start": "initial" if initial is not None else "sfc (deadline)"})
     D, C, kind = dist.args()
     tour = initial.copy() if initial is not None else _construct(problem, dist, start, run)
     pos = np.empty(n, dtype=np.int64)
@@ -580,7 +687,9 @@ def _improve(problem, method, *, rng, time_limit, callback, initial, start, neig
     in_queue = np.ones(n, dtype=np.bool_)
     qs = np.array([0, n], dtype=np.int64)
     state = {"length": dist.length(tour), "kicks": 0, "stale": 0}
-    moves_per_chunk = max(1000, 20 * n)
+    # an improving move reverses up to n / 2 cities: chunks of ~2e7 / n moves keep each compiled
+    # call short on large instances (the moves made do not depend on the chunking)
+    moves_per_chunk = max(100, 20_000_000 // n)
 
     def descend() -> bool:
         _local_search(tour, pos, D, C, kind, dist.neighbours, use_or, queue, in_queue, qs, moves_per_chunk)
