@@ -50,7 +50,6 @@ REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = Path(os.environ.get("CUTSLACK_BENCHMARKS", REPO.parent / "shared" / "benchmarks"))
 FOLDER = BENCHMARKS / "ro" / "TwoStageRobustKnapsackInstances"
 RESULTS = REPO / "benchmarks" / "results" / "robust.md"
-PLOT = REPO / "benchmarks" / "results" / "robust.png"
 
 
 def relative_error(value, published):
@@ -75,7 +74,15 @@ def main(argv=None) -> None:
     parser.add_argument("--variant", default="h40_dev0.1_d0.5", help="the h / budget factor / delta part of the names")
     parser.add_argument("--ccg-limit", type=float, default=10.0)
     parser.add_argument("--neur2ro-limit", type=float, default=30.0)
+    parser.add_argument("--formulation", default="argmax", choices=("argmax", "value"),
+                        help="Neur2RO main problem (ablation: value = the network's prediction is the value)")
+    parser.add_argument("--no-scenario-caps", action="store_true", help="ablation: LP-dual caps at xi = 0 only")
+    parser.add_argument("--skip-selection", action="store_true", help="leave out the opt-in exact-selection row")
+    parser.add_argument("--out", default=str(RESULTS), help="results file (the plot goes next to it)")
     args = parser.parse_args(argv)
+    neur2ro_options = {"formulation": args.formulation, "scenario_caps": not args.no_scenario_caps}
+    methods = {key: (method, {**options, **(neur2ro_options if method == "neur2ro" else {})})
+               for key, (method, options) in METHODS.items() if not (args.skip_selection and key == "n2r_sel")}
     network = load_value_network()
     warm = read_robust_knapsack(FOLDER / f"RKP_UN_n20_R1000_H100_{args.variant}")  # compile and import first
     cutslack.solve(warm, method="neur2ro", model=network, time_limit=5, max_iterations=1)
@@ -89,7 +96,7 @@ def main(argv=None) -> None:
             problem = read_robust_knapsack(path)
             published = problem.known_optimum
             row = {"name": path.name, "n": n, "corr": corr, "published": published.value, "proven": published.proven}
-            for key, (method, options) in METHODS.items():
+            for key, (method, options) in methods.items():
                 limit = args.ccg_limit if method == "ccg" else args.neur2ro_limit
                 start = time.perf_counter()
                 result = cutslack.solve(problem, method=method, rng=0, time_limit=limit,
@@ -114,12 +121,12 @@ def main(argv=None) -> None:
                   f"({row['ccg']['err']:+.2f}%, {row['ccg']['time']:.1f}s, {row['ccg']['status']}) | "
                   f"neur2ro {row['neur2ro']['value']:.2f} ({row['neur2ro']['err']:+.2f}%, "
                   f"{row['neur2ro']['time']:.1f}s, {row['neur2ro']['stop']}) | +selection "
-                  f"{row['n2r_sel']['err']:+.2f}% | network: n2r {row['neur2ro']['pred_err']:+.2f}% "
+                  f"{row.get('n2r_sel', {'err': float('nan')})['err']:+.2f}% | network: n2r {row['neur2ro']['pred_err']:+.2f}% "
                   f"ccg {row['ccg']['pred_err']:+.2f}%", flush=True)
-    write(rows, args, network)
+    write(rows, args, network, list(methods))
 
 
-def write(rows, args, network) -> None:
+def write(rows, args, network, keys) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -142,16 +149,19 @@ def write(rows, args, network) -> None:
              "scoring of its answer is listed separately. Published = Arslan & Detienne branch-and-price "
              "(proven optimum, or best known when not solved within their 3 h).", "",
              f"CCG time limit {args.ccg_limit:g} s, Neur2RO time limit {args.neur2ro_limit:g} s. Neur2RO = "
-             "`method=\"neur2ro\"` defaults: the published argmax main problem (the network selects the worst "
-             "scenario, the exact recourse in the MILP values it) with valid LP-dual caps per scenario, "
-             "rel_tol 1e-4, HiGHS mip_gap 1e-3. The opt-in exact-selection row spends its exact scoring inside "
-             "the same time limit.", "",
+             + ("`method=\"neur2ro\"` defaults: the published argmax main problem (the network selects the worst "
+                "scenario, the exact recourse in the MILP values it) with valid LP-dual caps per scenario"
+                if args.formulation == "argmax" and not args.no_scenario_caps else
+                f"ABLATION, not the default: formulation={args.formulation!r}, "
+                f"scenario_caps={not args.no_scenario_caps}")
+             + ", rel_tol 1e-4, HiGHS mip_gap 1e-3. The opt-in exact-selection row spends its exact scoring "
+             "inside the same time limit.", "",
              "| instance | published | proven | CCG err % | CCG time s | CCG status | CCG bound | "
              "Neur2RO value | Neur2RO err % | Neur2RO time s | stop | scenarios | scoring s | "
              "+ exact selection err % (opt-in) |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        c, m, e = r["ccg"], r["neur2ro"], r["n2r_sel"]
+        c, m, e = r["ccg"], r["neur2ro"], r.get("n2r_sel", {"err": float("nan")})
         bound = f"{c['bound']:.2f}" if c["bound"] is not None else "-"
         lines.append(f"| {r['name']} | {r['published']:.2f} | {'yes' if r['proven'] else 'no'} | "
                      f"{c['err']:+.3f} | {c['time']:.1f} | {c['status']} | {bound} | {m['value']:.2f} | "
@@ -161,7 +171,7 @@ def write(rows, args, network) -> None:
         lines += ["", "## Summary", "",
                   "| method | median err % | mean err % | max err % | median time s | max time s |",
                   "|---|---|---|---|---|---|"]
-        for key in METHODS:
+        for key in keys:
             err = np.array([r[key]["err"] for r in rows])
             tim = np.array([r[key]["time"] for r in rows])
             lines.append(f"| {LABELS[key]} | {np.median(err):+.3f} | {err.mean():+.3f} | {err.max():+.3f} | "
@@ -193,7 +203,7 @@ def write(rows, args, network) -> None:
                   f"better than Neur2RO's on {better} of {len(rows)} instances; on {misranked} of them the network "
                   "rates it worse, i.e. the learned main problem could not prefer it whatever the loop did."]
         fig, ax = plt.subplots(figsize=(6, 4))
-        for key, marker in (("ccg", "o"), ("neur2ro", "s"), ("n2r_sel", "^")):
+        for key, marker in ((k, m) for k, m in (("ccg", "o"), ("neur2ro", "s"), ("n2r_sel", "^")) if k in keys):
             ax.scatter([r[key]["time"] for r in rows], [r[key]["err"] for r in rows], marker=marker,
                        label={"ccg": "exact CCG", "neur2ro": "Neur2RO (learned)",
                               "n2r_sel": "Neur2RO + exact selection (opt-in)"}[key])
@@ -203,10 +213,11 @@ def write(rows, args, network) -> None:
         ax.set_title("two-stage robust knapsack, public instances")
         ax.legend()
         fig.tight_layout()
-        fig.savefig(PLOT, dpi=110)
-        lines += ["", f"![error vs time]({PLOT.name})"]
-    RESULTS.write_text("\n".join(lines) + "\n")
-    print(f"wrote {RESULTS}")
+        plot = Path(args.out).with_suffix(".png")
+        fig.savefig(plot, dpi=110)
+        lines += ["", f"![error vs time]({plot.name})"]
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.out}")
 
 
 SHIPPED = "cutslack/surrogates/models/robust_knapsack_value.npz"

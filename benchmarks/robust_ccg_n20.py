@@ -140,20 +140,59 @@ def write(rows, args, total: int, out: Path, complete: bool) -> None:
     out.write_text("\n".join(lines) + "\n")
 
 
+def read_rows(path) -> list[dict]:
+    """The per-instance rows of a results file written by :func:`write`."""
+    rows = []
+    for line in Path(path).read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 10 or not cells[0].startswith("RKP_"):
+            continue
+        name, published, value, bound, status, secs, iterations, scenarios, matched, bound_valid = cells
+        published, value = float(published), float(value)
+        tol = tolerance(published)
+        rows.append({"name": name, "published": published, "value": value,
+                     "bound": None if bound == "-" else float(bound), "status": status, "time": float(secs),
+                     "iterations": int(iterations), "scenarios": scenarios, "finished": status == "OPTIMAL",
+                     "matched": matched == "yes", "bound_valid": bound_valid == "yes",
+                     "value_valid": value <= published + tol})
+    return rows
+
+
+def combine(paths, order) -> list[dict]:
+    """Rows of several partial sweeps, one per instance, in the sweep's order."""
+    by_name = {}
+    for path in paths:
+        for row in read_rows(path):
+            by_name.setdefault(row["name"], row)
+    return [by_name[p.name] for p in order if p.name in by_name]
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--time-limit", type=float, default=120.0)
     parser.add_argument("--limit", type=int, default=None, help="run only the first K instances of the order")
     parser.add_argument("--match", nargs="+", default=(), help="only instances whose name contains one of these")
     parser.add_argument("--threads", type=int, default=1, help="HiGHS threads")
+    parser.add_argument("--reverse", action="store_true", help="run the order from its end (a second process "
+                        "sweeping towards a first one)")
+    parser.add_argument("--combine", nargs="+", default=None, metavar="MD",
+                        help="run nothing: merge the per-instance rows of these results files (written by this "
+                        "script, e.g. a forward and a --reverse sweep) into --out")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else list(argv)
     files = instances(args.match)
     total = len(files)
+    out = Path(args.out)
+    if args.combine:
+        rows = combine(args.combine, files)
+        write(rows, args, total, out, complete=len(rows) == total)
+        print(f"wrote {out} ({len(rows)} of {total} instances)")
+        return
+    if args.reverse:
+        files = files[::-1]
     if args.limit is not None:
         files = files[:args.limit]
-    out = Path(args.out)
     rows = []
     for path in files:
         row = run_one(path, args.time_limit, args.threads)
