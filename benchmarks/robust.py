@@ -198,10 +198,13 @@ def write(rows, args, network, keys) -> None:
                          f"{c['pred_err']:+.2f} | {'yes' if wrong else 'no'} |")
         surrogate = np.array([abs(r[k]["pred_err"] - r[k]["err"]) for r in rows for k in ("neur2ro", "ccg")])
         better = sum(r["ccg"]["value"] > r["neur2ro"]["value"] + 1e-6 for r in rows)
+        stopped = sum(r["neur2ro"]["stop"] == "time_limit" for r in rows)
         lines += ["", f"Median |surrogate error| of the network's worst case over both decisions: "
                   f"{np.median(surrogate):.2f} points (max {surrogate.max():.2f}). CCG's decision is exactly "
-                  f"better than Neur2RO's on {better} of {len(rows)} instances; on {misranked} of them the network "
-                  "rates it worse, i.e. the learned main problem could not prefer it whatever the loop did."]
+                  f"better than Neur2RO's on {better} of {len(rows)} instances; on {misranked} of them the network's "
+                  f"own worst case rates it worse (a surrogate error: the learned problems steer away from it), on "
+                  f"the other {better - misranked} the network agrees that it is better, so the shortfall is the "
+                  f"loop's ({stopped} of {len(rows)} Neur2RO runs were stopped by the time limit)."]
         fig, ax = plt.subplots(figsize=(6, 4))
         for key, marker in ((k, m) for k, m in (("ccg", "o"), ("neur2ro", "s"), ("n2r_sel", "^")) if k in keys):
             ax.scatter([r[key]["time"] for r in rows], [r[key]["err"] for r in rows], marker=marker,
