@@ -103,6 +103,9 @@ def write(rows, args, total: int, out: Path, complete: bool) -> None:
              f"Versions: {versions}  ",
              f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  ",
              "Machine: shared 2-core CPU, other jobs running: times are noisy (and decide some finishes).", "",
+             *([f"Rows merged from {len(args.combine)} partial sweeps run at the same time on this machine, whose "
+                "commands were: " + "; ".join(f"`{c}`" for c in partial_commands(args.combine)), ""]
+               if getattr(args, "combine", None) else []),
              f"Time limit {args.time_limit:g} s per instance. Published = Arslan & Detienne's branch-and-price "
              "optimum (every public n = 20 instance is proven optimal in the CSV). A finished run (OPTIMAL) "
              f"matches when |ours − published| ≤ max({REL_TOL:g} × published, {ROUNDING}) (the CSV has two "
@@ -156,6 +159,16 @@ def read_rows(path) -> list[dict]:
                      "matched": matched == "yes", "bound_valid": bound_valid == "yes",
                      "value_valid": value <= published + tol})
     return rows
+
+
+def partial_commands(paths) -> list[str]:
+    """The ``Command:`` lines of results files written by this script."""
+    commands = []
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith("Command: `"):
+                commands.append(line.split("`")[1])
+    return commands
 
 
 def combine(paths, order) -> list[dict]:
