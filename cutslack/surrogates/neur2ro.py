@@ -91,7 +91,9 @@ class learned_main_problem:
       when ``s_k = 1``.  Prediction errors can only mis-rank scenarios, not inflate the value.
     * ``"value"``: ``η <= Q̂(x, ξ^k)`` for every ``k`` (the network's value is the objective).
 
-    Both keep valid caps on ``η`` (the nominal knapsack's LP dual bounds, linear in ``x``).
+    Both keep valid caps on ``η`` (LP-dual bounds of the second stage, linear in ``x``; see
+    :meth:`_add_caps`): they bound the true worst case, so they never cut off a decision's true
+    value.
     """
 
     def __init__(self, problem: TwoStageRobustKnapsack, network: ValueNetwork, *, mip_gap: float, seed: int,
@@ -127,7 +129,6 @@ class learned_main_problem:
                                                      + float(problem.repair_weights[i]) * model.r[i]
                                                      for i in model.I) <= problem.capacity)
             model.nominal = pyo.Constraint(expr=model.eta <= sum(float(f[i]) * model.y[i] for i in model.I))
-        self.model = model
         self.mip_gap, self.seed = mip_gap, seed
         self.scenarios: list[np.ndarray] = []
         self._heads: list[tuple] = []      # (Q̂ expression, lower, upper) per scenario
