@@ -130,3 +130,43 @@ def test_main_problem_caps_are_valid_for_the_true_second_stage():
         truth = second_stage_profit(problem, x, np.zeros(problem.n))[0]
         for cap in main.model.caps.values():
             assert truth <= cap.uslack() + 1e-6  # with eta = 0 the slack is the cap itself
+
+
+@pytest.mark.parametrize("formulation", ["argmax", "value"])
+def test_neur2ro_formulations_are_scored_exactly(formulation):
+    problem = random_robust_knapsack(12, correlation="WC", rng=14)
+    result = cutslack.solve(problem, method="neur2ro", rng=0, max_iterations=3, formulation=formulation)
+    check_result(problem, result)
+    assert result.info["formulation"] == formulation and result.info["exact_selection"] is False
+    assert result.objective == pytest.approx(problem.evaluate(result.x))
+    with pytest.raises(ValueError, match="formulation"):
+        cutslack.solve(problem, method="neur2ro", formulation="median")
+
+
+def test_neur2ro_exact_selection_is_opt_in_and_never_worse_than_the_last_decision():
+    problem = random_robust_knapsack(14, correlation="UN", rng=15)
+    result = cutslack.solve(problem, method="neur2ro", rng=0, max_iterations=4, exact_selection=True)
+    check_result(problem, result)
+    assert result.info["exact_selection"] is True
+    assert result.info["exact_selection_scored"] == len(result.history)
+    scored = [problem.evaluate(np.array(h["x"], dtype=float)) for h in result.history]
+    assert result.objective == pytest.approx(max(scored))
+    assert result.objective >= result.info["last_decision_objective"] - 1e-9
+
+
+def test_scenario_caps_are_valid_for_the_true_second_stage():
+    """The LP-dual caps added with a scenario bound the exact second stage at that scenario."""
+    from cutslack.surrogates.neur2ro import learned_main_problem
+
+    problem = random_robust_knapsack(20, correlation="ASC", rng=16)
+    main = learned_main_problem(problem, load_value_network(), mip_gap=1e-4, seed=0)
+    X = sample_decisions(problem, 10, 17)
+    XI = sample_scenarios(problem, X, 18)
+    for k, (x, xi) in enumerate(zip(X, XI)):
+        main.add_scenario(xi)
+        main.model.eta.set_value(0.0)
+        for i in range(problem.n):
+            main.model.x[i].set_value(float(x[i]))
+        truth = second_stage_profit(problem, x, xi)[0]
+        caps = list(main.model.scenarios[k].caps.values()) if xi.any() else list(main.model.caps.values())
+        assert truth <= min(cap.uslack() for cap in caps) + 1e-6
