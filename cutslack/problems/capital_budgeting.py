@@ -55,6 +55,7 @@ Neur2RO's learned method (``method="neur2ro"``) handles only the robust knapsack
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -66,7 +67,7 @@ from cutslack.errors import InvalidInstanceError, SolverError
 from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_array, check_count, check_number
 
 __all__ = ["CapitalBudgeting", "random_capital_budgeting", "CapitalBudgetingWorstCase", "worst_case_revenue",
-           "second_stage_revenue", "worst_case_revenue_enumerated"]
+           "second_stage_revenue", "worst_case_revenue_enumerated", "WorstCaseTimeout"]
 
 #: relative gap at which the worst-case row generation stops
 WORST_CASE_TOLERANCE = 1e-7
@@ -76,8 +77,12 @@ WORST_CASE_TOLERANCE = 1e-7
 #: 1e-10 made HiGHS 1.16 return suboptimal knapsack solutions here
 BUDGET_MARGIN = 1e-5
 
-_WORST_CASE_MEMO_SIZE = 64
+_WORST_CASE_MEMO_SIZE = 256
 _MEMO: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+class WorstCaseTimeout(SolverError):
+    """The exact worst case was not finished within the time it was given."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -315,8 +320,9 @@ class _Adversary:
     modified model in place made HiGHS 1.16 report a feasible MILP infeasible here.
     """
 
-    def __init__(self, problem: CapitalBudgeting, x: np.ndarray):
+    def __init__(self, problem: CapitalBudgeting, x: np.ndarray, deadline: float | None = None):
         self.problem, self.x = problem, x
+        self.deadline = deadline
         self.k = problem.k
         self.threshold = problem.budget + BUDGET_MARGIN * max(1.0, problem.budget)
         # y = 0 is affordable everywhere (x is feasible), so t >= g_0(xi) always holds: t's lower bound
@@ -370,6 +376,11 @@ class _Adversary:
 
     def _run(self, t_lower: float, t_upper: float):
         highspy, h = _highs()
+        if self.deadline is not None:
+            left = self.deadline - time.perf_counter()
+            if left <= 0:
+                raise WorstCaseTimeout("the worst-case row generation ran out of time")
+            h.setOptionValue("time_limit", float(left))
         inf = highspy.kHighsInf
         rows, n_z = self._rows(t_lower)
         lp = highspy.HighsLp()
@@ -403,6 +414,8 @@ class _Adversary:
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
             return None
+        if status == highspy.HighsModelStatus.kTimeLimit:
+            raise WorstCaseTimeout("the worst-case adversary MILP ran out of time")
         if status != highspy.HighsModelStatus.kOptimal:
             raise SolverError(f"HiGHS did not solve the capital-budgeting adversary MILP to optimality "
                               f"({h.modelStatusToString(status)})")
@@ -416,8 +429,8 @@ def _initial_scenarios(k: int):
     return [np.zeros(k), -np.ones(k), np.ones(k)]
 
 
-def worst_case_revenue(problem: CapitalBudgeting, x, *, initial_scenarios=(), max_rounds: int = 10_000
-                       ) -> CapitalBudgetingWorstCase:
+def worst_case_revenue(problem: CapitalBudgeting, x, *, initial_scenarios=(), max_rounds: int = 10_000,
+                       time_limit: float | None = None) -> CapitalBudgetingWorstCase:
     """Return the exact worst-case revenue of feasible first-stage ``x`` (row generation, module docstring).
 
     Parameters
@@ -429,6 +442,8 @@ def worst_case_revenue(problem: CapitalBudgeting, x, *, initial_scenarios=(), ma
         Scenarios whose best plans seed the adversary (``0``, ``-1`` and ``+1`` are always used).
     max_rounds : int
         Safety cap on the adversary MILPs; reaching it raises :class:`SolverError`.
+    time_limit : float, optional
+        Seconds; past them :class:`WorstCaseTimeout` is raised (nothing is remembered).
     """
     x = _check_x(problem, x)
     if not problem.is_feasible(x):
@@ -438,7 +453,8 @@ def worst_case_revenue(problem: CapitalBudgeting, x, *, initial_scenarios=(), ma
     if key in memo:
         memo.move_to_end(key)
         return memo[key]
-    result = _worst_case(problem, x, initial_scenarios, max_rounds)
+    deadline = None if time_limit is None else time.perf_counter() + float(time_limit)
+    result = _worst_case(problem, x, initial_scenarios, max_rounds, deadline)
     memo[key] = result
     if len(memo) > _WORST_CASE_MEMO_SIZE:
         memo.popitem(last=False)
@@ -449,7 +465,12 @@ def worst_case_revenue(problem: CapitalBudgeting, x, *, initial_scenarios=(), ma
 _SLACK_FRACTIONS = (0.02, 0.05, 0.1, 0.2)
 
 
-def _plans_at(problem, x, xi):
+def _check_deadline(deadline) -> None:
+    if deadline is not None and time.perf_counter() >= deadline:
+        raise WorstCaseTimeout("the worst-case row generation ran out of time")
+
+
+def _plans_at(problem, x, xi, deadline=None):
     """Return ``(Q(ξ), best plan, [extra plans])``: the best plan and plans that keep some budget spare.
 
     The spare-budget plans stay affordable when the adversary raises costs a little, which the
@@ -461,6 +482,7 @@ def _plans_at(problem, x, xi):
     free_budget = problem.budget - float(cost @ x)
     extra = []
     for fraction in _SLACK_FRACTIONS:
+        _check_deadline(deadline)
         reserve = fraction * free_budget
         if reserve <= spare:
             continue
@@ -471,8 +493,8 @@ def _plans_at(problem, x, xi):
     return value, y, extra
 
 
-def _worst_case(problem, x, initial_scenarios, max_rounds) -> CapitalBudgetingWorstCase:
-    adversary = _Adversary(problem, x)
+def _worst_case(problem, x, initial_scenarios, max_rounds, deadline) -> CapitalBudgetingWorstCase:
+    adversary = _Adversary(problem, x, deadline)
     seen = {np.zeros(problem.n).tobytes()}
     best = (np.inf, None, None)
 
@@ -484,7 +506,8 @@ def _worst_case(problem, x, initial_scenarios, max_rounds) -> CapitalBudgetingWo
 
     for scenario in [*_initial_scenarios(problem.k), *initial_scenarios]:
         scenario = np.asarray(scenario, dtype=float)
-        value, y, extra = _plans_at(problem, x, scenario)
+        _check_deadline(deadline)
+        value, y, extra = _plans_at(problem, x, scenario, deadline)
         if value < best[0]:
             best = (value, scenario, y)
         add_plans(scenario, y, extra)
@@ -496,7 +519,7 @@ def _worst_case(problem, x, initial_scenarios, max_rounds) -> CapitalBudgetingWo
             # no scenario brings the plans so far below best - tolerance: best is the worst case
             return CapitalBudgetingWorstCase(best[0], best[1], best[2], best[0] - tolerance, rounds, adversary.plans)
         lower, xi = found
-        value, y, extra = _plans_at(problem, x, xi)
+        value, y, extra = _plans_at(problem, x, xi, deadline)
         if value < best[0]:
             best = (value, xi, y)
         if best[0] - lower <= tolerance or y.tobytes() in seen:
