@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.metadata
 import os
 import platform
 import sys
@@ -22,7 +23,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import highspy  # noqa: E402
 import pyomo  # noqa: E402
 
 import cutslack  # noqa: E402
@@ -59,7 +59,7 @@ def main(argv=None) -> None:
         f"{' '.join(map(str, args.sizes))} --seeds {' '.join(map(str, args.seeds))}`  ",
         f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}; threads: HiGHS 1, "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; Python {platform.python_version()}, "
-        f"cutslack {getattr(cutslack, '__version__', '?')}, highspy {getattr(highspy, '__version__', '?')}, "
+        f"cutslack {getattr(cutslack, '__version__', '?')}, highspy {importlib.metadata.version('highspy')}, "
         f"pyomo {pyomo.version.version}.  ",
         "Machine: 2 shared cores (other sessions run at the same time: times are noisy).",
         "",
