@@ -69,6 +69,7 @@ GENERATORS = {
     "random_tsp": "tsp",
     "random_elliptic_control": "pde",
     "random_robust_knapsack": "robust",
+    "random_capital_budgeting": "robust",
 }
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"

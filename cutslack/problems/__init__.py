@@ -13,6 +13,7 @@ from cutslack.problems.tsp import TravelingSalesman, random_tsp
 from cutslack.problems.pde import (EllipticControl, elliptic_control_fd, elliptic_control_fem, manufactured_control,
                                    random_elliptic_control)
 from cutslack.problems.robust import TwoStageRobustKnapsack, random_robust_knapsack
+from cutslack.problems.capital_budgeting import CapitalBudgeting, random_capital_budgeting
 
 __all__ = [
     "Problem", "KnownOptimum",
@@ -23,4 +24,5 @@ __all__ = [
     "EllipticControl", "elliptic_control_fd", "elliptic_control_fem", "manufactured_control",
     "random_elliptic_control",
     "TwoStageRobustKnapsack", "random_robust_knapsack",
+    "CapitalBudgeting", "random_capital_budgeting",
 ]

@@ -22,6 +22,7 @@ import numpy as np
 
 from cutslack.api import Run, make_result, register_solver
 from cutslack.errors import BackendUnavailableError, SolverError
+from cutslack.problems.capital_budgeting import CapitalBudgeting
 from cutslack.problems.robust import TwoStageRobustKnapsack, second_stage_profit, worst_case_profit
 from cutslack.result import Result, Status
 
@@ -139,7 +140,7 @@ def contains_scenario(scenarios, xi, atol: float = 1e-7) -> bool:
     return any(np.allclose(s, xi, atol=atol, rtol=0) for s in scenarios)
 
 
-@register_solver("ccg", accepts=(TwoStageRobustKnapsack,),
+@register_solver("ccg", accepts=(TwoStageRobustKnapsack, CapitalBudgeting),
                  description="exact column-and-constraint generation (Pyomo + HiGHS main, exact adversary)")
 def solve_ccg(problem: TwoStageRobustKnapsack, *, rng=None, time_limit=None, callback=None, rel_gap: float = 1e-6,
               threads: int = 1, max_iterations: int = 10_000, main_gap_factor: float = 0.0,
@@ -187,6 +188,12 @@ def solve_ccg(problem: TwoStageRobustKnapsack, *, rng=None, time_limit=None, cal
     >>> res.status.name, res.objective <= res.bound + 1e-6
     ('OPTIMAL', True)
     """
+    if isinstance(problem, CapitalBudgeting):   # capital budgeting: its own main problem and adversary
+        from cutslack.solvers.robust.ccg_cb import solve_ccg_capital_budgeting
+
+        return solve_ccg_capital_budgeting(problem, rng=rng, time_limit=time_limit, callback=callback,
+                                           rel_gap=rel_gap, threads=threads, max_iterations=max_iterations,
+                                           verbose=verbose)
     if not 0 <= rel_gap < 1:
         raise ValueError(f"rel_gap must lie in [0, 1), got {rel_gap!r}")
     if not 0 <= main_gap_factor < 1:
