@@ -113,7 +113,7 @@ def small_like(problem):
     if isinstance(problem, TravelingSalesman):
         return random_tsp(12, rng=1)
     if isinstance(problem, QuadraticAssignment):
-        return random_qap(6, rng=1)
+        return random_qap(12, rng=1)  # above the exact-enumeration size, so the tabu kernels compile
     if isinstance(problem, MaximumIndependentSet):
         return random_mis(14, 0.3, rng=1)
     from cutslack.problems.pde import EllipticControl
