@@ -46,7 +46,7 @@ from cutslack.result import SampleSet
 from cutslack.solvers.qubo import kernels
 
 __all__ = ["SAMPLERS", "sample_qubo", "sampler_names", "resolve_sampler", "exhaustive_sampler", "anneal_sampler", "tempering_sampler", "tabu_sampler",
-           "default_beta_range", "MAX_EXHAUSTIVE_BITS", "MAX_DENSE_BYTES", "MAX_STATE_BYTES", "SPARSE_DENSITY"]
+           "default_beta_range", "REFRESH_FLIPS_PER_VARIABLE", "MAX_EXHAUSTIVE_BITS", "MAX_DENSE_BYTES", "MAX_STATE_BYTES", "SPARSE_DENSITY"]
 
 #: exhaustive enumeration refuses QUBOs with more variables than this
 MAX_EXHAUSTIVE_BITS = 30
@@ -59,6 +59,10 @@ MAX_STATE_BYTES = 8 * 2**30
 #: 1 thread, CPU time dense / CSR): 4.1x at density 0.01, 2.0x at 0.03, 1.2-1.5x at 0.05-0.1,
 #: 0.83x at 0.2, 0.76x at 0.3; the crossover lies between 0.1 and 0.2
 SPARSE_DENSITY = 0.1
+#: float32 anneal fields are recomputed exactly after this many accepted flips per variable
+#: (unless they accumulate exactly: integer coefficients, fields below 2^24).  Costs about
+#: 1/(2 x this) of the flip work on a dense QUBO
+REFRESH_FLIPS_PER_VARIABLE = 16
 #: largest number of lowest states exhaustive enumeration keeps
 MAX_BEST = 4096
 
@@ -90,11 +94,33 @@ class _Couplings:
         """Return the kernel ``name`` of :mod:`kernels` for this layout (its ``_csr`` twin when sparse)."""
         return getattr(kernels, name + "_csr" if self.sparse else name)
 
-    def fields(self, X) -> np.ndarray:
-        """Return the float64 local fields ``h + W x`` of every row of ``X``."""
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype the couplings are stored in (and the anneal's local fields kept in)."""
+        return self.args[-1].dtype
+
+    def fields(self, X, dtype=np.float64) -> np.ndarray:
+        """Return the local fields ``h + W x`` of every row of ``X``, accumulated in float64 and stored as ``dtype``."""
         F = np.empty(X.shape, dtype=np.float64)
         (kernels.local_fields_csr if self.sparse else kernels.local_fields_dense)(*self.args, self.h, X, F)
-        return F
+        return F if np.dtype(dtype) == np.float64 else F.astype(dtype)
+
+    def refresh_flips(self) -> int:
+        """Return how many accepted flips float32 fields may take between exact recomputations (0: never).
+
+        Float32 fields accumulate exactly when ``h`` and the stored couplings are integers and no
+        field can pass ``2^24`` in magnitude (``|h_i| + sum_j |W_ij|``); otherwise each add
+        rounds, and a refresh every :data:`REFRESH_FLIPS_PER_VARIABLE` ``n`` flips keeps the
+        accumulated rounding at that of a few thousand adds (a few 1e-6 of a field's size).
+        """
+        n = self.h.shape[0]
+        if self.dtype == np.float64 or n == 0:
+            return 0
+        limit = float(2**24)
+        if float(np.max(np.abs(self.h) + self.row_stats[1])) <= limit and kernels.all_integral(self.h, limit) \
+                and kernels.all_integral(self.args[-1].reshape(-1), limit):
+            return 0
+        return REFRESH_FLIPS_PER_VARIABLE * n
 
     def default_beta_range(self) -> tuple[float, float]:
         """Return :func:`default_beta_range` from the row statistics (no pass over the matrix)."""
@@ -356,14 +382,17 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
     :func:`default_beta_range`), with local fields updated incrementally on each accepted
     flip.  Reads run in parallel (``numba.prange``).  For a warm start from good states,
     pass ``initial_states`` and a cold ``beta_range`` so the anneal does not melt them.
-    The couplings are stored as ``dtype`` (default float32: half the memory traffic of the
-    O(n) field update that dominates the run) while the local fields accumulate in float64,
-    so the walk is exact for integer coefficients below 2^24 and otherwise sees each coupling
-    rounded by at most 6e-8 relative — never a drift; the returned energies are recomputed
-    exactly.  Pass ``dtype=np.float64`` for unrounded couplings.  ``backend="cupy"`` (or
-    ``"auto"`` with a GPU) runs one thread block per read on the device, with the same
-    random streams (:func:`cutslack.solvers.qubo.device.anneal_sampler_device`).
-    exactly.  Pass ``dtype=np.float64`` for unrounded couplings.
+    The couplings and the local fields are stored as ``dtype``.  The default, float32, halves
+    the memory traffic of the O(n) (dense) or O(degree) (CSR) field update of each accepted
+    flip, which dominates the run, and lets it use twice the SIMD lanes; the Metropolis test
+    still computes ``beta dE`` in float64.  Float32 fields are exact for integer coefficients
+    with fields below 2^24; otherwise each read recomputes its fields in float64 every
+    :data:`REFRESH_FLIPS_PER_VARIABLE` ``n`` flips, so the walk sees the couplings rounded by
+    6e-8 relative plus a few 1e-6 of a field's size, never a growing drift.  The returned
+    energies are recomputed exactly (float64, from the QUBO).  Pass ``dtype=np.float64`` for
+    unrounded couplings and fields.  ``backend="cupy"`` (or ``"auto"`` with a GPU) runs one
+    thread block per read on the device, with the same random streams
+    (:func:`cutslack.solvers.qubo.device.anneal_sampler_device`; float64 fields there).
     ``layout`` picks the dense or CSR kernel (default: by density, see :func:`_couplings`);
     both make the same moves with the same random draws, so they return the same samples
     for the same seed (up to float rounding of the initial fields, exact for integer
@@ -386,11 +415,13 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
     betas = (np.geomspace if beta_schedule == "geometric" else np.linspace)(hot, cold, num_sweeps)
     X = _start_states(run.rng, initial_states, num_reads, qubo.n)
     states = _seeds(run.rng, num_reads)
-    F = C.fields(X)
+    F = C.fields(X, C.dtype)
     kernel = C.kernel("anneal_reads")
+    flips_since = np.zeros(num_reads, dtype=np.int64)
+    refresh = C.refresh_flips()
 
     def step(start, size):
-        kernel(*C.args, X, F, betas[start:start + size], states)
+        kernel(*C.args, X, F, betas[start:start + size], states, C.h, flips_since, refresh)
 
     chunks = _Chunks(num_sweeps, run)
     chunks.run_all(step, lambda: _sample_set(qubo, X, "anneal", run, {"num_sweeps": chunks.done}))
