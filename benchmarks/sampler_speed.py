@@ -102,7 +102,8 @@ def dwave_run(bqm, reads: int, sweeps: int, beta_range, seed: int):
 
 
 def kernel_seconds(qubo, reads: int, sweeps: int, seed: int) -> tuple[float, float]:
-    """Wall and process CPU seconds of the anneal kernel call alone, inputs prepared as ``anneal_sampler`` does."""
+    """Wall and process CPU seconds of the anneal kernel call alone, its inputs prepared as ``anneal_sampler``
+    prepares them (float32 couplings and fields, the same refresh rule, fields filled in the kernel)."""
     from cutslack.solvers.qubo.samplers import _couplings, _seeds, _start_states, default_beta_range
 
     rng = np.random.default_rng(seed)
@@ -111,10 +112,12 @@ def kernel_seconds(qubo, reads: int, sweeps: int, seed: int) -> tuple[float, flo
     C = _couplings(qubo, np.float32)
     X = _start_states(rng, None, reads, qubo.n)
     states = _seeds(rng, reads)
-    F = C.fields(X)
+    F = np.empty(X.shape, dtype=C.dtype)
+    flips_since = np.zeros(reads, dtype=np.int64)
+    refresh = C.refresh_flips()
     kernel = C.kernel("anneal_reads")
     t0, c0 = time.perf_counter(), time.process_time()
-    kernel(*C.args, X, F, betas, states)
+    kernel(*C.args, X, F, betas, states, C.h, flips_since, refresh, init_fields=True)
     return time.perf_counter() - t0, time.process_time() - c0
 
 

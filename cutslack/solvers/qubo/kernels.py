@@ -221,15 +221,15 @@ def _exact_fields(C, h, x, f, acc):
         f[j] = acc[j]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def all_integral(a, limit):
-    """Return True when every entry of the 1-d array ``a`` is an integer of magnitude at most ``limit``."""
-    bad = 0
-    for k in prange(a.shape[0]):
+    """Return True when every entry of the 1-d array ``a`` is an integer of magnitude at most ``limit``
+    (serial: it stops at the first entry that is not, usually the first one)."""
+    for k in range(a.shape[0]):
         v = a[k]
         if v != math.floor(v) or abs(v) > limit:
-            bad += 1
-    return bad == 0
+            return False
+    return True
 
 
 @njit(cache=True)
@@ -322,14 +322,17 @@ def local_fields_csr(indptr, indices, data, h, X, F):
 
 
 @njit(cache=True)
-def _anneal_read(C, x, f, betas, state, h, since, refresh_flips):
+def _anneal_read(C, x, f, betas, state, h, since, refresh_flips, init_fields):
     """Run one read through ``betas``; return ``(state, flips since the last field refresh)``.
 
-    With ``refresh_flips > 0`` the fields are recomputed from ``h`` and the couplings (in
-    float64, then rounded) whenever that many flips have been added to them since the last
-    refresh: float32 fields then never drift by more than the rounding of a few ``n`` adds.
+    With ``init_fields`` the read first fills ``f`` with ``h + W x`` (float64 sums, rounded to
+    ``f``'s dtype).  With ``refresh_flips > 0`` it recomputes them so whenever that many flips
+    have been added since the last refresh: float32 fields then never drift by more than the
+    rounding of a few ``n`` adds.
     """
-    acc = np.empty(x.shape[0] if refresh_flips > 0 else 0, dtype=np.float64)
+    acc = np.empty(x.shape[0] if refresh_flips > 0 or init_fields else 0, dtype=np.float64)
+    if init_fields:
+        _exact_fields(C, h, x, f, acc)
     for k in range(betas.shape[0]):
         state, _, flips = _metropolis_sweep(C, x, f, betas[k], state)
         since += flips
@@ -340,38 +343,40 @@ def _anneal_read(C, x, f, betas, state, h, since, refresh_flips):
 
 
 @njit(cache=True, parallel=True)
-def _anneal_reads_any(C, X, F, betas, states, h, flips_since, refresh_flips):
+def _anneal_reads_any(C, X, F, betas, states, h, flips_since, refresh_flips, init_fields):
     for r in prange(X.shape[0]):
-        states[r], flips_since[r] = _anneal_read(C, X[r], F[r], betas, states[r], h, flips_since[r], refresh_flips)
+        states[r], flips_since[r] = _anneal_read(C, X[r], F[r], betas, states[r], h, flips_since[r], refresh_flips,
+                                                 init_fields)
 
 
-def _no_refresh(X):
-    """The ``(h, flips_since, refresh_flips)`` of a run without field refreshes."""
-    return np.zeros(0), np.zeros(X.shape[0], dtype=np.int64), 0
+def _anneal_options(X, h, flips_since, refresh_flips, init_fields):
+    """Validate the optional arguments of :func:`anneal_reads` (defaults: no refresh, fields given)."""
+    if (refresh_flips > 0 or init_fields) and h is None:
+        raise ValueError("anneal_reads: refresh_flips > 0 and init_fields need the linear part h")
+    h = np.zeros(0) if h is None else np.ascontiguousarray(h, dtype=np.float64)
+    if flips_since is None:
+        flips_since = np.zeros(X.shape[0], dtype=np.int64)
+    return h, flips_since, max(0, int(refresh_flips)), bool(init_fields)
 
 
-def anneal_reads(W, X, F, betas, states, h=None, flips_since=None, refresh_flips=0):
+def anneal_reads(W, X, F, betas, states, h=None, flips_since=None, refresh_flips=0, init_fields=False):
     """Run every read (row of ``X``) through the sweep schedule ``betas``, in parallel over reads.
 
     ``F`` holds the local fields in float64 or float32 (updated in its own dtype, like ``W``'s
-    rows added to it).  With ``refresh_flips > 0`` each read recomputes its fields exactly from
-    ``h`` after every ``refresh_flips`` accepted flips, counted in ``flips_since`` (one int64
-    per read, kept across calls so a run split into chunks makes the same moves).
+    rows added to it); with ``init_fields`` each read first fills its row of ``F`` from ``h``
+    (inside the parallel loop, so preparing a run costs no extra pass).  With
+    ``refresh_flips > 0`` each read recomputes its fields exactly from ``h`` after every
+    ``refresh_flips`` accepted flips, counted in ``flips_since`` (one int64 per read, kept
+    across calls so a run split into chunks makes the same moves).
     """
-    if refresh_flips <= 0:
-        h, flips_since, refresh_flips = _no_refresh(X)
-    C = (W,)
-    _anneal_reads_any(C, X, F, betas, states, np.ascontiguousarray(h, dtype=np.float64), flips_since,
-                      int(refresh_flips))
+    _anneal_reads_any((W,), X, F, betas, states, *_anneal_options(X, h, flips_since, refresh_flips, init_fields))
 
 
-def anneal_reads_csr(indptr, indices, data, X, F, betas, states, h=None, flips_since=None, refresh_flips=0):
+def anneal_reads_csr(indptr, indices, data, X, F, betas, states, h=None, flips_since=None, refresh_flips=0,
+                     init_fields=False):
     """:func:`anneal_reads` on CSR couplings: O(degree) field updates, same moves and random draws."""
-    if refresh_flips <= 0:
-        h, flips_since, refresh_flips = _no_refresh(X)
-    C = (indptr, indices, data)
-    _anneal_reads_any(C, X, F, betas, states, np.ascontiguousarray(h, dtype=np.float64), flips_since,
-                      int(refresh_flips))
+    _anneal_reads_any((indptr, indices, data), X, F, betas, states,
+                      *_anneal_options(X, h, flips_since, refresh_flips, init_fields))
 
 
 @njit(cache=True)

@@ -31,10 +31,12 @@ with the same random draws.  The loops are the Numba kernels of
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from typing import Callable
 
+import numba
 import numpy as np
 
 from cutslack.api import Run
@@ -46,7 +48,7 @@ from cutslack.result import SampleSet
 from cutslack.solvers.qubo import kernels
 
 __all__ = ["SAMPLERS", "sample_qubo", "sampler_names", "resolve_sampler", "exhaustive_sampler", "anneal_sampler", "tempering_sampler", "tabu_sampler",
-           "default_beta_range", "REFRESH_FLIPS_PER_VARIABLE", "MAX_EXHAUSTIVE_BITS", "MAX_DENSE_BYTES", "MAX_STATE_BYTES", "SPARSE_DENSITY"]
+           "default_beta_range", "REFRESH_FLIPS_PER_VARIABLE", "PARALLEL_WORK", "MAX_EXHAUSTIVE_BITS", "MAX_DENSE_BYTES", "MAX_STATE_BYTES", "SPARSE_DENSITY"]
 
 #: exhaustive enumeration refuses QUBOs with more variables than this
 MAX_EXHAUSTIVE_BITS = 30
@@ -102,7 +104,9 @@ class _Couplings:
     def fields(self, X, dtype=np.float64) -> np.ndarray:
         """Return the local fields ``h + W x`` of every row of ``X``, accumulated in float64 and stored as ``dtype``."""
         F = np.empty(X.shape, dtype=np.float64)
-        (kernels.local_fields_csr if self.sparse else kernels.local_fields_dense)(*self.args, self.h, X, F)
+        work = X.shape[0] * (self.args[-1].size if self.sparse else self.args[0].size) / 2
+        with _threads_for(work):
+            (kernels.local_fields_csr if self.sparse else kernels.local_fields_dense)(*self.args, self.h, X, F)
         return F if np.dtype(dtype) == np.float64 else F.astype(dtype)
 
     def refresh_flips(self) -> int:
@@ -141,6 +145,26 @@ class _Couplings:
         return hot, max(cold, hot)
 
 
+#: below this many multiply-adds, the preparation kernels (symmetric matrix, row statistics, local
+#: fields) run on one thread: a parallel region has to wait for every Numba thread to be
+#: scheduled, which on a busy machine costs more than such a pass itself
+PARALLEL_WORK = 2**24
+
+
+@contextlib.contextmanager
+def _threads_for(work: float):
+    """Run the block's Numba kernels on one thread when ``work`` (multiply-adds) is below :data:`PARALLEL_WORK`."""
+    if work >= PARALLEL_WORK:
+        yield
+        return
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(threads)
+
+
 def _couplings(qubo: QUBO, dtype=np.float64, layout: str = "auto") -> _Couplings:
     """Return the :class:`_Couplings` of ``qubo`` stored as ``dtype``, dense or CSR.
 
@@ -160,7 +184,8 @@ def _couplings(qubo: QUBO, dtype=np.float64, layout: str = "auto") -> _Couplings
     stats = (np.empty(n), np.empty(n), np.empty(n))
     if use_sparse:
         W = qubo.symmetric_csr()
-        kernels.csr_row_stats(W.indptr, W.data, *stats)
+        with _threads_for(W.nnz):
+            kernels.csr_row_stats(W.indptr, W.data, *stats)
         args = (W.indptr.astype(np.int64), W.indices.astype(np.int32), W.data.astype(dtype))
         return _Couplings("sparse", args, h, density, stats)
     if dense_bytes > MAX_DENSE_BYTES:
@@ -168,7 +193,8 @@ def _couplings(qubo: QUBO, dtype=np.float64, layout: str = "auto") -> _Couplings
     check_memory("dense QUBO couplings", f"{n} variables", 2 * dense_bytes)
     W = np.empty((n, n), dtype=dtype)
     if n:
-        kernels.symmetric_from_upper(np.ascontiguousarray(qubo.to_dense(), dtype=np.float64), W, *stats)
+        with _threads_for(n * n):
+            kernels.symmetric_from_upper(np.ascontiguousarray(qubo.to_dense(), dtype=np.float64), W, *stats)
     return _Couplings("dense", (W,), h, density, stats)
 
 
@@ -415,13 +441,13 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
     betas = (np.geomspace if beta_schedule == "geometric" else np.linspace)(hot, cold, num_sweeps)
     X = _start_states(run.rng, initial_states, num_reads, qubo.n)
     states = _seeds(run.rng, num_reads)
-    F = C.fields(X, C.dtype)
+    F = np.empty(X.shape, dtype=C.dtype)  # filled by the kernel's first call, in its parallel loop
     kernel = C.kernel("anneal_reads")
     flips_since = np.zeros(num_reads, dtype=np.int64)
     refresh = C.refresh_flips()
 
     def step(start, size):
-        kernel(*C.args, X, F, betas[start:start + size], states, C.h, flips_since, refresh)
+        kernel(*C.args, X, F, betas[start:start + size], states, C.h, flips_since, refresh, init_fields=start == 0)
 
     chunks = _Chunks(num_sweeps, run)
     chunks.run_all(step, lambda: _sample_set(qubo, X, "anneal", run, {"num_sweeps": chunks.done}))
