@@ -10,7 +10,8 @@ schedule and beta range (``default_beta_range``, dwave's own rule) on both sides
 Per instance and thread count ``T`` (``--threads``, default 1 and 2) three timings:
 
 * **kernel** — the Numba kernel call alone (``kernels.anneal_reads``/``anneal_reads_csr``),
-  its inputs prepared beforehand, ``numba.set_num_threads(T)``;
+  its inputs prepared beforehand exactly as ``anneal_sampler`` prepares them (the kernel
+  fills the initial fields itself in both paths), ``numba.set_num_threads(T)``;
 * **solve** — ``cutslack.solve(qubo, method="anneal", ...)`` end to end (couplings, schedule,
   start states, fields, kernel, exact energies, re-scored Result), ``T`` Numba threads;
 * **dwave** — ``SimulatedAnnealingSampler().sample(bqm, ...)`` on a BQM built beforehand;
@@ -20,14 +21,15 @@ Per instance and thread count ``T`` (``--threads``, default 1 and 2) three timin
 Printed: median wall seconds of each, ``solve / kernel`` (the cost of the user's path over
 the raw kernel), ``dwave / solve`` (the speed-up a user sees), for ``T = 1`` also the ratio of
 process CPU times (robust against other jobs on a shared machine), and the mean energy of
-each side over all reads and seeds.  ``--tuned-hot F`` adds a row per dense instance where
+each side over all reads and seeds with a paired test of their difference (``diff`` within
+two standard errors: ``equal``).  ``--tuned-hot F`` adds a row per dense instance where
 cutslack starts ``F`` times colder (``beta_range=(F * beta_hot, beta_cold)``), to show what
 the schedule buys; dwave keeps its default.  Writes ``benchmarks/results/sampler_speed.txt``.
 
 Usage::
 
     python benchmarks/sampler_speed.py [--dense 1000] [--sparse 2000] [--reads 16] [--sweeps 1000]
-        [--seeds 5] [--threads 1 2] [--tuned-hot 4]
+        [--seeds 5] [--threads 1 2] [--tuned-hot 4] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ def parse(argv=None):
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--tuned-hot", type=float, default=4.0, help="0 to skip the tuned-schedule row")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="kernel and solve timed this many times per seed, alternating; the fastest of each kept")
     parser.add_argument("--no-write", action="store_true")
     return parser.parse_args(argv)
 
@@ -121,6 +125,19 @@ def kernel_seconds(qubo, reads: int, sweeps: int, seed: int) -> tuple[float, flo
     return time.perf_counter() - t0, time.process_time() - c0
 
 
+def paired_difference(ours: list, theirs: list) -> tuple[float, float]:
+    """Return the mean over seeds of (our mean energy - dwave's) and its standard error.
+
+    Paired by instance (each seed is its own QUBO, whose optimum moves the energies far more
+    than the sampler does); the standard error comes from the read-to-read variances,
+    ``sqrt(sum_s (var_ours_s / R + var_dwave_s / R)) / S``.  The two samplers' mean energies are
+    called equal when the difference is within two standard errors.
+    """
+    diffs = [a.mean() - b.mean() for a, b in zip(ours, theirs)]
+    var = sum(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size for a, b in zip(ours, theirs))
+    return float(np.mean(diffs)), float(np.sqrt(var) / len(diffs))
+
+
 def versions() -> str:
     from importlib.metadata import version
 
@@ -158,7 +175,8 @@ def main(argv=None) -> None:
     if pool is not None:
         list(pool.map(dwave_run, [to_bqm(warm)] * 2, [1, 1], [2, 2], [(0.1, 1.0)] * 2, [0, 1]))
     header = (f"{'instance':<18} {'n':>6} {'thr':>3} {'variant':<14} {'kernel s':>9} {'solve s':>8} {'solve/kern':>10} {'(CPU)':>9} "
-              f"{'dwave s':>8} {'dwave/solve':>11} {'CPU ratio':>9} {'ours mean E':>12} {'dwave mean E':>12}")
+              f"{'dwave s':>8} {'dwave/solve':>11} {'CPU ratio':>9} {'ours mean E':>12} {'dwave mean E':>12} "
+              f"{'diff':>7} {'SE':>6} {'energy':>7}")
     lines = [header, "-" * len(header)]
     print(header, flush=True)
     for label, n, make in instances:
@@ -171,7 +189,7 @@ def main(argv=None) -> None:
             variants = [("default", 1.0)]
             if args.tuned_hot and label == "dense" and T == min(args.threads):
                 variants.append((f"beta_hot x{args.tuned_hot:g}", args.tuned_hot))
-            dwave_wall, dwave_cpu, dwave_E = [], [], []
+            dwave_wall, dwave_cpu, dwave_E = [], [], []  # dwave_E: every read's energy, per seed
             for seed, (bqm, br) in enumerate(zip(bqms, ranges)):
                 t0 = time.perf_counter()
                 if T == 1:
@@ -183,25 +201,32 @@ def main(argv=None) -> None:
                     E, cpu = np.concatenate([p[0] for p in parts]), sum(p[1] for p in parts)
                 dwave_wall.append(time.perf_counter() - t0)
                 dwave_cpu.append(cpu)
-                dwave_E.append(E.mean())
+                dwave_E.append(E)
             for variant, factor in variants:
                 kern, kern_cpu, solve_wall, solve_cpu, ours_E = [], [], [], [], []
                 for seed, (q, br) in enumerate(zip(qubos, ranges)):
-                    kw, kc = kernel_seconds(q, args.reads, args.sweeps, seed) if factor == 1.0 else (np.nan, np.nan)
+                    timings = []  # (kernel wall, kernel CPU, solve wall, solve CPU), --repeat times, alternating
+                    for _ in range(args.repeat):
+                        kw, kc = kernel_seconds(q, args.reads, args.sweeps, seed) if factor == 1.0 else (np.nan, np.nan)
+                        t0, c0 = time.perf_counter(), time.process_time()
+                        res = cutslack.solve(q, method="anneal", num_reads=args.reads, num_sweeps=args.sweeps,
+                                             rng=seed, beta_range=(br[0] * factor, br[1]))
+                        timings.append((kw, kc, time.perf_counter() - t0, time.process_time() - c0))
+                    kw, kc, sw, sc = (min(column) for column in zip(*timings))
                     kern.append(kw)
                     kern_cpu.append(kc)
-                    t0, c0 = time.perf_counter(), time.process_time()
-                    res = cutslack.solve(q, method="anneal", num_reads=args.reads, num_sweeps=args.sweeps, rng=seed,
-                                         beta_range=(br[0] * factor, br[1]))
-                    solve_wall.append(time.perf_counter() - t0)
-                    solve_cpu.append(time.process_time() - c0)
-                    ours_E.append(res.samples.energies.mean())
+                    solve_wall.append(sw)
+                    solve_cpu.append(sc)
+                    ours_E.append(np.asarray(res.samples.energies))
                 k, s, d = statistics.median(kern), statistics.median(solve_wall), statistics.median(dwave_wall)
                 overhead_cpu = sum(solve_cpu) / sum(kern_cpu)
                 cpu_ratio = f"{sum(dwave_cpu) / sum(solve_cpu):9.2f}" if T == 1 else f"{'-':>9}"
+                diff, se = paired_difference(ours_E, dwave_E)
+                verdict = "equal" if abs(diff) <= 2 * se else ("lower" if diff < 0 else "HIGHER")
                 line = (f"{label:<18} {n:>6} {T:>3} {variant:<14} {k:>9.3f} {s:>8.3f} {s / k:>10.3f} "
                         f"{overhead_cpu:>9.3f} {d:>8.3f} "
-                        f"{d / s:>11.2f} {cpu_ratio} {np.mean(ours_E):>12.2f} {np.mean(dwave_E):>12.2f}")
+                        f"{d / s:>11.2f} {cpu_ratio} {np.mean(np.concatenate(ours_E)):>12.2f} "
+                        f"{np.mean(np.concatenate(dwave_E)):>12.2f} {diff:>+7.2f} {se:>6.2f} {verdict:>7}")
                 lines.append(line)
                 print(line, flush=True)
     if pool is not None:
@@ -213,11 +238,16 @@ def main(argv=None) -> None:
         f"# threads: thr = Numba threads of cutslack (kernel and solve); dwave-samplers is single-threaded: at thr=1 it",
         "#   runs in this process, at thr=2 its reads are split over 2 worker processes.  BLAS/OpenMP threads: 1.",
         f"# work per run: {args.reads} reads x {args.sweeps} sweeps, same geometric schedule and beta range on both "
-        f"sides (dwave's rule); {args.seeds} seeds; times are medians of wall seconds over the seeds.",
+        f"sides (dwave's rule); {args.seeds} seeds; times are medians over the seeds of wall seconds (ours: the fastest "
+        f"of {args.repeat} alternating kernel/solve runs per seed; dwave: one run per seed).",
         "# solve/kern: cutslack.solve(method='anneal') over the raw kernel call, median wall seconds and (CPU) process",
         "#   CPU seconds summed over seeds (all threads).  dwave/solve: speed-up over dwave (wall, medians).",
         "# CPU ratio (thr=1 only): dwave's process CPU seconds / solve's, summed over seeds (less sensitive to other jobs).",
         "# 'beta_hot xF': cutslack starts F times colder than dwave's rule (dwave keeps its default).",
+        "# diff, SE: mean over seeds of (ours - dwave) mean energy, paired by instance, and its standard error from the",
+        "#   read-to-read variances; energy 'equal' when |diff| <= 2 SE ('lower'/'HIGHER': ours below/above by more).",
+        "# cutslack's anneal keeps float32 couplings and fields (refreshed exactly every 16 n flips), float64 energies;",
+        "#   both sides use the Metropolis rule with one uniform per uphill proposal, sequential sweeps, random starts.",
         "# The machine is shared by several sessions (2 cores): wall times are noisy; ratios come from this one script.",
         *lines,
         "",
