@@ -135,7 +135,8 @@ def _uphill_accepted(u, t):
     ``1 - t + t^2/2 - ... - t^5/120 <= exp(-t) <= 1 / (1 + t + ... + t^4/24)`` (Taylor, ``t >= 0``);
     with margins of 1e-6 (far above the float32 ``expf``'s error and the float64 rounding of
     the polynomials) a ``u`` outside the bounds gets the same answer as the full test, which
-    then runs for a few per cent of the draws.  Same decisions, a third less time per sweep.
+    then runs for a few per cent of the draws.  Same decisions; a CSR sweep measured about a
+    quarter faster.
     """
     upper = 1.0 + t * (1.0 + t * (0.5 + t * (1.0 / 6.0 + t * (1.0 / 24.0))))
     if u * upper >= 1.000001:
@@ -326,8 +327,8 @@ def _anneal_read(C, x, f, betas, state, h, since, refresh_flips, init_fields):
     """Run one read through ``betas``; return ``(state, flips since the last field refresh)``.
 
     With ``init_fields`` the read first fills ``f`` with ``h + W x`` (float64 sums, rounded to
-    ``f``'s dtype).  With ``refresh_flips > 0`` it recomputes them so whenever that many flips
-    have been added since the last refresh: float32 fields then never drift by more than the
+    ``f``'s dtype).  With ``refresh_flips > 0`` it recomputes them the same way whenever that
+    many flips have been added since the last refresh: float32 fields then never drift by more than the
     rounding of a few ``n`` adds.
     """
     acc = np.empty(x.shape[0] if refresh_flips > 0 or init_fields else 0, dtype=np.float64)
@@ -387,7 +388,7 @@ def _swap_rows(A, a, b):
         A[b, j] = t
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True)
 def _tempering_chain(C, X, F, E, betas, states, cs, c, num_sweeps, sweep_offset, best_X, best_E):
     """Advance chain ``c`` of :func:`tempering_sweeps` by ``num_sweeps``; return its swap stream's state."""
     K = betas.shape[0]
