@@ -92,8 +92,8 @@ def worker(args) -> None:
     row, col, val = data["row"], data["col"], data["val"]
     hot, cold = float(data["hot"]), float(data["cold"])
     if args.worker == "idle":
-        from cutslack.binary import QUBO  # noqa: F401  (same imports as the sampling workers)
-        from cutslack.solvers.qubo import anneal_sampler  # noqa: F401
+        import cutslack  # noqa: F401  (the imports of our sampling worker)
+        from cutslack.binary import QUBO  # noqa: F401
         print(json.dumps({"rss_mib": peak_rss_mib()}))
         return
     if args.worker == "cutslack":

@@ -256,29 +256,39 @@ def local_fields_dense(W, h, X, F):
         local_fields(W, h, X[r], F[r])
 
 
-@njit(cache=True, parallel=True)
+#: tile edge of :func:`symmetric_from_upper` (two 64 x 64 float64/float32 tiles stay in L1)
+_TILE = 64
+
+
+@njit(cache=True)
 def symmetric_from_upper(U, W, row_sum, abs_sum, min_abs):
     """Fill ``W`` with the symmetric zero-diagonal coupling of the upper-triangular ``U`` (one pass).
 
     Also fills, from the float64 values of ``U``, each row's signed sum ``sum_j W_ij``, absolute
     sum ``sum_j |W_ij|`` and smallest nonzero ``|W_ij|`` (``inf`` if none): what the default
-    beta range needs, without another pass over an ``n x n`` matrix.
+    beta range needs, without another pass over an ``n x n`` matrix.  Each ``U_ij`` (i < j) is
+    read once and written to ``W_ij`` and ``W_ji`` tile by tile, so the transposed writes stay
+    in cache (a row-by-row pass reading ``U``'s columns took three times as long at n = 1,000).
     """
     n = U.shape[0]
-    for i in prange(n):
-        s = 0.0
-        a = 0.0
-        m = np.inf
-        for j in range(n):
-            if j == i:
-                W[i, j] = 0.0
-                continue
-            v = U[j, i] if j < i else U[i, j]
-            W[i, j] = v
-            s, a, m = _add_to_row_stats(v, s, a, m)
-        row_sum[i] = s
-        abs_sum[i] = a
-        min_abs[i] = m
+    for i in range(n):
+        row_sum[i] = 0.0
+        abs_sum[i] = 0.0
+        min_abs[i] = np.inf
+        W[i, i] = 0.0
+    for i0 in range(0, n, _TILE):
+        i1 = min(n, i0 + _TILE)
+        for j0 in range(i0, n, _TILE):
+            j1 = min(n, j0 + _TILE)
+            for i in range(i0, i1):
+                s, a, m = row_sum[i], abs_sum[i], min_abs[i]
+                for j in range(max(j0, i + 1), j1):
+                    v = U[i, j]
+                    W[i, j] = v
+                    W[j, i] = v
+                    s, a, m = _add_to_row_stats(v, s, a, m)
+                    row_sum[j], abs_sum[j], min_abs[j] = _add_to_row_stats(v, row_sum[j], abs_sum[j], min_abs[j])
+                row_sum[i], abs_sum[i], min_abs[i] = s, a, m
 
 
 @njit(cache=True, inline="always")

@@ -193,8 +193,7 @@ def _couplings(qubo: QUBO, dtype=np.float64, layout: str = "auto") -> _Couplings
     check_memory("dense QUBO couplings", f"{n} variables", 2 * dense_bytes)
     W = np.empty((n, n), dtype=dtype)
     if n:
-        with _threads_for(n * n):
-            kernels.symmetric_from_upper(np.ascontiguousarray(qubo.to_dense(), dtype=np.float64), W, *stats)
+        kernels.symmetric_from_upper(np.ascontiguousarray(qubo.to_dense(), dtype=np.float64), W, *stats)
     return _Couplings("dense", (W,), h, density, stats)
 
 
