@@ -145,9 +145,10 @@ class _Couplings:
         return hot, max(cold, hot)
 
 
-#: below this many multiply-adds, the preparation kernels (symmetric matrix, row statistics, local
-#: fields) run on one thread: a parallel region has to wait for every Numba thread to be
-#: scheduled, which on a busy machine costs more than such a pass itself
+#: below this many multiply-adds, the preparation kernels (CSR row statistics, local fields of
+#: tempering and tabu) run on one thread: a parallel region has to wait for every Numba thread
+#: to be scheduled, which on a busy machine costs more than such a pass itself (the dense
+#: symmetric matrix is built by one serial tiled pass; the anneal fills its fields in its kernel)
 PARALLEL_WORK = 2**24
 
 
