@@ -189,39 +189,50 @@ def main(argv=None) -> None:
             variants = [("default", 1.0)]
             if args.tuned_hot and label == "dense" and T == min(args.threads):
                 variants.append((f"beta_hot x{args.tuned_hot:g}", args.tuned_hot))
+
+            def dwave_timed(bqm, br, seed):
+                t0 = time.perf_counter()
+                if T == 1:
+                    E, cpu = dwave_run(bqm, args.reads, args.sweeps, br, seed)
+                else:
+                    half = [args.reads // 2, args.reads - args.reads // 2]
+                    parts = list(pool.map(dwave_run, [bqm] * 2, half, [args.sweeps] * 2, [br] * 2,
+                                          [seed, seed + 10_000]))
+                    E, cpu = np.concatenate([p[0] for p in parts]), sum(p[1] for p in parts)
+                return E, time.perf_counter() - t0, cpu
+
+            def ours_timed(q, br, seed, factor):
+                kw, kc = kernel_seconds(q, args.reads, args.sweeps, seed) if factor == 1.0 else (np.nan, np.nan)
+                t0, c0 = time.perf_counter(), time.process_time()
+                res = cutslack.solve(q, method="anneal", num_reads=args.reads, num_sweeps=args.sweeps, rng=seed,
+                                     beta_range=(br[0] * factor, br[1]))
+                return np.asarray(res.samples.energies), (kw, kc, time.perf_counter() - t0, time.process_time() - c0)
+
+            # per seed, --repeat rounds of (dwave, then each of our variants: kernel, solve), interleaved so
+            # that a busy spell on the shared machine hits both sides; the fastest of each timing is kept
+            # (the same seed gives the same samples every round)
             dwave_wall, dwave_cpu, dwave_E = [], [], []  # dwave_E: every read's energy, per seed
-            for seed, (bqm, br) in enumerate(zip(bqms, ranges)):
+            ours = {variant: ([], []) for variant, _ in variants}  # variant -> (energies, timings) per seed
+            for seed, (q, bqm, br) in enumerate(zip(qubos, bqms, ranges)):
+                rounds = {variant: [] for variant, _ in variants}
+                energies = {}
                 walls, cpus = [], []
-                for _ in range(args.repeat):  # the same seed each time: the same samples, the fastest time kept
-                    t0 = time.perf_counter()
-                    if T == 1:
-                        E, cpu = dwave_run(bqm, args.reads, args.sweeps, br, seed)
-                    else:
-                        half = [args.reads // 2, args.reads - args.reads // 2]
-                        parts = list(pool.map(dwave_run, [bqm] * 2, half, [args.sweeps] * 2, [br] * 2,
-                                              [seed, seed + 10_000]))
-                        E, cpu = np.concatenate([p[0] for p in parts]), sum(p[1] for p in parts)
-                    walls.append(time.perf_counter() - t0)
+                for _ in range(args.repeat):
+                    E, wall, cpu = dwave_timed(bqm, br, seed)
+                    walls.append(wall)
                     cpus.append(cpu)
+                    for variant, factor in variants:
+                        energies[variant], timing = ours_timed(q, br, seed, factor)
+                        rounds[variant].append(timing)
                 dwave_wall.append(min(walls))
                 dwave_cpu.append(min(cpus))
                 dwave_E.append(E)
+                for variant, _ in variants:
+                    ours[variant][0].append(energies[variant])
+                    ours[variant][1].append(tuple(min(column) for column in zip(*rounds[variant])))
             for variant, factor in variants:
-                kern, kern_cpu, solve_wall, solve_cpu, ours_E = [], [], [], [], []
-                for seed, (q, br) in enumerate(zip(qubos, ranges)):
-                    timings = []  # (kernel wall, kernel CPU, solve wall, solve CPU), --repeat times, alternating
-                    for _ in range(args.repeat):
-                        kw, kc = kernel_seconds(q, args.reads, args.sweeps, seed) if factor == 1.0 else (np.nan, np.nan)
-                        t0, c0 = time.perf_counter(), time.process_time()
-                        res = cutslack.solve(q, method="anneal", num_reads=args.reads, num_sweeps=args.sweeps,
-                                             rng=seed, beta_range=(br[0] * factor, br[1]))
-                        timings.append((kw, kc, time.perf_counter() - t0, time.process_time() - c0))
-                    kw, kc, sw, sc = (min(column) for column in zip(*timings))
-                    kern.append(kw)
-                    kern_cpu.append(kc)
-                    solve_wall.append(sw)
-                    solve_cpu.append(sc)
-                    ours_E.append(np.asarray(res.samples.energies))
+                ours_E, timings = ours[variant]
+                kern, kern_cpu, solve_wall, solve_cpu = (list(column) for column in zip(*timings))
                 k, s, d = statistics.median(kern), statistics.median(solve_wall), statistics.median(dwave_wall)
                 overhead_cpu = sum(solve_cpu) / sum(kern_cpu)
                 cpu_ratio = f"{sum(dwave_cpu) / sum(solve_cpu):9.2f}" if T == 1 else f"{'-':>9}"
@@ -243,7 +254,7 @@ def main(argv=None) -> None:
         "#   runs in this process, at thr=2 its reads are split over 2 worker processes.  BLAS/OpenMP threads: 1.",
         f"# work per run: {args.reads} reads x {args.sweeps} sweeps, same geometric schedule and beta range on both "
         f"sides (dwave's rule); {args.seeds} seeds; times are medians over the seeds of wall seconds, each the fastest "
-        f"of {args.repeat} runs (ours: kernel and solve alternating; dwave: its own {args.repeat} runs; same samples).",
+        f"of {args.repeat} interleaved rounds (dwave, our kernel, our solve) per seed; the same samples every round.",
         "# solve/kern: cutslack.solve(method='anneal') over the raw kernel call, median wall seconds and (CPU) process",
         "#   CPU seconds summed over seeds (all threads).  dwave/solve: speed-up over dwave (wall, medians).",
         "# CPU ratio (thr=1 only): dwave's process CPU seconds / solve's, summed over seeds (less sensitive to other jobs).",
