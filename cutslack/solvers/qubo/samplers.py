@@ -48,7 +48,7 @@ from cutslack.result import SampleSet
 from cutslack.solvers.qubo import kernels
 
 __all__ = ["SAMPLERS", "sample_qubo", "sampler_names", "resolve_sampler", "exhaustive_sampler", "anneal_sampler", "tempering_sampler", "tabu_sampler",
-           "default_beta_range", "REFRESH_FLIPS_PER_VARIABLE", "PARALLEL_WORK", "MAX_EXHAUSTIVE_BITS", "MAX_DENSE_BYTES", "MAX_STATE_BYTES", "SPARSE_DENSITY"]
+           "default_beta_range", "REFRESH_FLIPS_PER_VARIABLE", "FLOAT32_FIELD_RANGE", "PARALLEL_WORK", "MAX_EXHAUSTIVE_BITS", "MAX_DENSE_BYTES", "MAX_STATE_BYTES", "SPARSE_DENSITY"]
 
 #: exhaustive enumeration refuses QUBOs with more variables than this
 MAX_EXHAUSTIVE_BITS = 30
@@ -65,6 +65,12 @@ SPARSE_DENSITY = 0.1
 #: (unless they accumulate exactly: integer coefficients, fields below 2^24).  Costs about
 #: 1/(2 x this) of the flip work on a dense QUBO
 REFRESH_FLIPS_PER_VARIABLE = 16
+#: float32 anneal fields for non-integer QUBOs only when the largest field is at most this many
+#: typical couplings (``2^24 * 1e-3`` would resolve a field to 1e-3 of a typical coupling and
+#: make dense random QUBOs anneal about 1.8x faster).  0 by default: float32 fields change the
+#: walks of real-valued QUBOs (statistically alike, sample by sample different), and the
+#: Lagrangian loop's tests compare single-seed runs; integer QUBOs get float32 fields anyway
+FLOAT32_FIELD_RANGE = 0.0
 #: largest number of lowest states exhaustive enumeration keeps
 MAX_BEST = 4096
 
@@ -108,6 +114,25 @@ class _Couplings:
         with _threads_for(work):
             (kernels.local_fields_csr if self.sparse else kernels.local_fields_dense)(*self.args, self.h, X, F)
         return F if np.dtype(dtype) == np.float64 else F.astype(dtype)
+
+    def field_dtype(self) -> np.dtype:
+        """The dtype the anneal keeps its local fields in: the couplings' float32 when that resolves them well.
+
+        Float32 when the fields accumulate exactly (integer coefficients, fields below 2^24) or
+        when the largest possible field ``max_i |h_i| + sum_j |W_ij|`` is at most
+        :data:`FLOAT32_FIELD_RANGE` times the mean nonzero ``|W_ij|`` (a field's float32 rounding
+        then stays below 1e-3 of a typical coupling); float64 otherwise (wide-range QUBOs such as
+        penalty forms, whose walks would otherwise see the rounding of their largest terms).
+        """
+        if self.dtype == np.float64 or self.h.shape[0] < 2:
+            return self.dtype
+        n = self.h.shape[0]
+        bound = float(np.max(np.abs(self.h) + self.row_stats[1]))
+        couplings = self.density * n * (n - 1)
+        if couplings == 0 or self.refresh_flips() == 0:
+            return self.dtype
+        typical = float(np.sum(self.row_stats[1])) / couplings
+        return self.dtype if bound <= FLOAT32_FIELD_RANGE * typical else np.dtype(np.float64)
 
     def refresh_flips(self) -> int:
         """Return how many accepted flips float32 fields may take between exact recomputations (0: never).
@@ -400,7 +425,8 @@ def exhaustive_sampler(qubo: QUBO, *, num_best: int | None = None, rng=None, tim
 
 def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, beta_range=None,
                    beta_schedule: str = "geometric", rng=None, time_limit=None, initial_states=None,
-                   callback=None, dtype=np.float32, layout: str = "auto", backend: str = "numpy") -> SampleSet:
+                   callback=None, dtype=np.float32, layout: str = "auto", backend: str = "numpy",
+                   field_dtype=None) -> SampleSet:
     """Return ``num_reads`` final states of independent simulated-annealing runs on ``qubo``.
 
     Each read does ``num_sweeps`` sequential Metropolis sweeps, one per inverse temperature of
@@ -408,13 +434,17 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
     :func:`default_beta_range`), with local fields updated incrementally on each accepted
     flip.  Reads run in parallel (``numba.prange``).  For a warm start from good states,
     pass ``initial_states`` and a cold ``beta_range`` so the anneal does not melt them.
-    The couplings and the local fields are stored as ``dtype``.  The default, float32, halves
-    the memory traffic of the O(n) (dense) or O(degree) (CSR) field update of each accepted
-    flip, which dominates the run, and lets it use twice the SIMD lanes; the Metropolis test
-    still computes ``beta dE`` in float64.  Float32 fields are exact for integer coefficients
-    with fields below 2^24; otherwise each read recomputes its fields in float64 every
+    The couplings are stored as ``dtype``, and so are the local fields when float32 resolves
+    them well (:meth:`_Couplings.field_dtype`: exact integer sums, or a field range of at most
+    :data:`FLOAT32_FIELD_RANGE` typical couplings; float64 fields otherwise, e.g. for penalty
+    QUBOs).  The default, float32, halves the memory traffic of the O(n) (dense) or O(degree)
+    (CSR) field update of each accepted flip, which dominates the run, and lets it use twice
+    the SIMD lanes; the Metropolis test still computes ``beta dE`` in float64.  Float32 fields
+    that do not sum exactly are recomputed in float64 every
     :data:`REFRESH_FLIPS_PER_VARIABLE` ``n`` flips, so the walk sees the couplings rounded by
-    6e-8 relative plus a few 1e-6 of a field's size, never a growing drift.  The returned
+    6e-8 relative plus a few 1e-6 of a field's size, never a growing drift.  ``field_dtype``
+    (``np.float32`` or ``np.float64``) overrides that choice (float32 fields need float32
+    couplings).  The returned
     energies are recomputed exactly (float64, from the QUBO).  Pass ``dtype=np.float64`` for
     unrounded couplings and fields.  ``backend="cupy"`` (or ``"auto"`` with a GPU) runs one
     thread block per read on the device, with the same random streams
@@ -441,10 +471,13 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
     betas = (np.geomspace if beta_schedule == "geometric" else np.linspace)(hot, cold, num_sweeps)
     X = _start_states(run.rng, initial_states, num_reads, qubo.n)
     states = _seeds(run.rng, num_reads)
-    F = np.empty(X.shape, dtype=C.dtype)  # filled by the kernel's first call, in its parallel loop
+    if field_dtype is not None and np.dtype(field_dtype) not in (np.float32, np.float64):
+        raise ValueError(f"field_dtype must be None, float32 or float64, got {field_dtype!r}")
+    fdt = C.field_dtype() if field_dtype is None else np.promote_types(C.dtype, field_dtype)
+    F = np.empty(X.shape, dtype=fdt)  # filled by the kernel's first call, in its parallel loop
     kernel = C.kernel("anneal_reads")
     flips_since = np.zeros(num_reads, dtype=np.int64)
-    refresh = C.refresh_flips()
+    refresh = C.refresh_flips() if F.dtype == np.float32 else 0
 
     def step(start, size):
         kernel(*C.args, X, F, betas[start:start + size], states, C.h, flips_since, refresh, init_fields=start == 0)

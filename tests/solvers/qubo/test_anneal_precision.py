@@ -83,8 +83,9 @@ def test_float32_and_float64_anneals_reach_the_same_energies_on_real_coefficient
 
 @pytest.mark.parametrize("layout", ["dense", "sparse"])
 def test_a_run_in_chunks_makes_the_moves_of_one_call(monkeypatch, layout):
-    # refreshes every n flips (often), counted across chunks; a callback splits the run into chunks
+    # float32 fields refreshed every n flips (often), counted across chunks; a callback splits the run
     monkeypatch.setattr(samplers, "REFRESH_FLIPS_PER_VARIABLE", 1)
+    monkeypatch.setattr(samplers, "FLOAT32_FIELD_RANGE", 2**24 * 1e-3)
     q = QUBO(sp.csr_matrix(real_qubo(40, 6) * (np.random.default_rng(7).random((40, 40)) < 0.3)))
     whole = anneal_sampler(q, num_reads=3, num_sweeps=120, rng=2, layout=layout)
     seen = []
