@@ -284,7 +284,7 @@ class QUBO:
     result is of the same kind.
     """
 
-    __slots__ = ("U", "offset", "names", "_dense_cache")
+    __slots__ = ("U", "offset", "names", "_dense_cache", "_density_cache")
 
     #: a QUBO scores itself like an unconstrained minimisation Problem (what ``make_result``
     #: re-scores sampler answers with): objective = energy, every bit vector feasible
@@ -312,6 +312,7 @@ class QUBO:
         if len(self.names) != n:
             raise InvalidInstanceError("names", f"expected {n} names, got {len(self.names)}")
         self._dense_cache = None
+        self._density_cache = None
 
     # --- construction ------------------------------------------------------------------
     @classmethod
@@ -375,15 +376,17 @@ class QUBO:
 
     @property
     def density(self) -> float:
-        """The fraction of the ``n (n - 1) / 2`` off-diagonal couplings that are nonzero (0 for n < 2)."""
-        n = self.n
-        if n < 2:
-            return 0.0
-        if sp.issparse(self.U):
-            off = self.U.nnz - np.count_nonzero(self.U.diagonal())
-        else:
-            off = np.count_nonzero(self.U) - np.count_nonzero(np.diag(self.U))
-        return float(off) / (n * (n - 1) / 2.0)
+        """The fraction of the ``n (n - 1) / 2`` off-diagonal couplings that are nonzero (0 for n < 2; cached)."""
+        if self._density_cache is None:
+            n = self.n
+            if n < 2:
+                off = 0
+            elif sp.issparse(self.U):
+                off = self.U.nnz - np.count_nonzero(self.U.diagonal())
+            else:
+                off = np.count_nonzero(self.U) - np.count_nonzero(np.diag(self.U))
+            self._density_cache = float(off) / (n * (n - 1) / 2.0) if n >= 2 else 0.0
+        return self._density_cache
 
     def max_abs_coefficient(self) -> float:
         data = self.U.data if sp.issparse(self.U) else self.U

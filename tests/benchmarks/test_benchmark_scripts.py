@@ -103,3 +103,18 @@ def test_milp_library_ratio_marks_time_limited_side():
     assert ml.edge_vs_clique(edge, clique) == ">5.00"
     assert ml.edge_vs_clique(clique, edge) == "<0.20"
     assert ml.edge_vs_clique(clique, clique) == "1.00"
+
+
+def test_sampler_speed_energy_test_is_paired_by_instance():
+    import numpy as np
+
+    paired_difference = _load("sampler_speed").paired_difference
+    # two instances whose energies differ by 1000: pairing removes that, reads give the error
+    ours = [np.array([-10.0, -12.0, -11.0, -11.0]), np.array([-1010.0, -1012.0, -1011.0, -1011.0])]
+    theirs = [np.array([-11.0, -11.0, -11.0, -11.0]), np.array([-1011.0, -1013.0, -1009.0, -1011.0])]
+    diff, se = paired_difference(ours, theirs)
+    assert diff == pytest.approx(0.0)
+    assert se == pytest.approx(np.sqrt((2 / 3) / 4 + 0 + (2 / 3) / 4 + (8 / 3) / 4) / 2)
+    shifted = [a - 5.0 for a in ours]
+    diff, se = paired_difference(shifted, theirs)
+    assert diff == pytest.approx(-5.0) and abs(diff) > 2 * se

@@ -31,10 +31,12 @@ with the same random draws.  The loops are the Numba kernels of
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from typing import Callable
 
+import numba
 import numpy as np
 
 from cutslack.api import Run
@@ -46,7 +48,7 @@ from cutslack.result import SampleSet
 from cutslack.solvers.qubo import kernels
 
 __all__ = ["SAMPLERS", "sample_qubo", "sampler_names", "resolve_sampler", "exhaustive_sampler", "anneal_sampler", "tempering_sampler", "tabu_sampler",
-           "default_beta_range", "MAX_EXHAUSTIVE_BITS", "MAX_DENSE_BYTES", "MAX_STATE_BYTES", "SPARSE_DENSITY"]
+           "default_beta_range", "REFRESH_FLIPS_PER_VARIABLE", "FLOAT32_FIELD_RANGE", "PARALLEL_WORK", "MAX_EXHAUSTIVE_BITS", "MAX_DENSE_BYTES", "MAX_STATE_BYTES", "SPARSE_DENSITY"]
 
 #: exhaustive enumeration refuses QUBOs with more variables than this
 MAX_EXHAUSTIVE_BITS = 30
@@ -59,6 +61,16 @@ MAX_STATE_BYTES = 8 * 2**30
 #: 1 thread, CPU time dense / CSR): 4.1x at density 0.01, 2.0x at 0.03, 1.2-1.5x at 0.05-0.1,
 #: 0.83x at 0.2, 0.76x at 0.3; the crossover lies between 0.1 and 0.2
 SPARSE_DENSITY = 0.1
+#: float32 anneal fields are recomputed exactly after this many accepted flips per variable
+#: (unless they accumulate exactly: integer coefficients, fields below 2^24).  Costs about
+#: 1/(2 x this) of the flip work on a dense QUBO
+REFRESH_FLIPS_PER_VARIABLE = 16
+#: float32 anneal fields for non-integer QUBOs only when the largest field is at most this many
+#: typical couplings (``2^24 * 1e-3`` would resolve a field to 1e-3 of a typical coupling and
+#: make dense random QUBOs anneal about 1.8x faster).  0 by default: float32 fields change the
+#: walks of real-valued QUBOs (statistically alike, sample by sample different), and the
+#: Lagrangian loop's tests compare single-seed runs; integer QUBOs get float32 fields anyway
+FLOAT32_FIELD_RANGE = 0.0
 #: largest number of lowest states exhaustive enumeration keeps
 MAX_BEST = 4096
 
@@ -90,11 +102,54 @@ class _Couplings:
         """Return the kernel ``name`` of :mod:`kernels` for this layout (its ``_csr`` twin when sparse)."""
         return getattr(kernels, name + "_csr" if self.sparse else name)
 
-    def fields(self, X) -> np.ndarray:
-        """Return the float64 local fields ``h + W x`` of every row of ``X``."""
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype the couplings are stored in (and the anneal's local fields kept in)."""
+        return self.args[-1].dtype
+
+    def fields(self, X, dtype=np.float64) -> np.ndarray:
+        """Return the local fields ``h + W x`` of every row of ``X``, accumulated in float64 and stored as ``dtype``."""
         F = np.empty(X.shape, dtype=np.float64)
-        (kernels.local_fields_csr if self.sparse else kernels.local_fields_dense)(*self.args, self.h, X, F)
-        return F
+        work = X.shape[0] * (self.args[-1].size if self.sparse else self.args[0].size) / 2
+        with _threads_for(work):
+            (kernels.local_fields_csr if self.sparse else kernels.local_fields_dense)(*self.args, self.h, X, F)
+        return F if np.dtype(dtype) == np.float64 else F.astype(dtype)
+
+    def field_dtype(self) -> np.dtype:
+        """The dtype the anneal keeps its local fields in: the couplings' float32 when that resolves them well.
+
+        Float32 when the fields accumulate exactly (integer coefficients, fields below 2^24) or
+        when the largest possible field ``max_i |h_i| + sum_j |W_ij|`` is at most
+        :data:`FLOAT32_FIELD_RANGE` times the mean nonzero ``|W_ij|`` (a field's float32 rounding
+        then stays below 1e-3 of a typical coupling); float64 otherwise (wide-range QUBOs such as
+        penalty forms, whose walks would otherwise see the rounding of their largest terms).
+        """
+        if self.dtype == np.float64 or self.h.shape[0] < 2:
+            return self.dtype
+        n = self.h.shape[0]
+        bound = float(np.max(np.abs(self.h) + self.row_stats[1]))
+        couplings = self.density * n * (n - 1)
+        if couplings == 0 or self.refresh_flips() == 0:
+            return self.dtype
+        typical = float(np.sum(self.row_stats[1])) / couplings
+        return self.dtype if bound <= FLOAT32_FIELD_RANGE * typical else np.dtype(np.float64)
+
+    def refresh_flips(self) -> int:
+        """Return how many accepted flips float32 fields may take between exact recomputations (0: never).
+
+        Float32 fields accumulate exactly when ``h`` and the stored couplings are integers and no
+        field can pass ``2^24`` in magnitude (``|h_i| + sum_j |W_ij|``); otherwise each add
+        rounds, and a refresh every :data:`REFRESH_FLIPS_PER_VARIABLE` ``n`` flips keeps the
+        accumulated rounding at that of a few thousand adds (a few 1e-6 of a field's size).
+        """
+        n = self.h.shape[0]
+        if self.dtype == np.float64 or n == 0:
+            return 0
+        limit = float(2**24)
+        if float(np.max(np.abs(self.h) + self.row_stats[1])) <= limit and kernels.all_integral(self.h, limit) \
+                and kernels.all_integral(self.args[-1].reshape(-1), limit):
+            return 0
+        return REFRESH_FLIPS_PER_VARIABLE * n
 
     def default_beta_range(self) -> tuple[float, float]:
         """Return :func:`default_beta_range` from the row statistics (no pass over the matrix)."""
@@ -113,6 +168,27 @@ class _Couplings:
         least = float(finite.min())
         cold = math.log(np.count_nonzero(finite == least) / 0.01) / (2.0 * least)
         return hot, max(cold, hot)
+
+
+#: below this many multiply-adds, the preparation kernels (CSR row statistics, local fields of
+#: tempering and tabu) run on one thread: a parallel region has to wait for every Numba thread
+#: to be scheduled, which on a busy machine costs more than such a pass itself (the dense
+#: symmetric matrix is built by one serial tiled pass; the anneal fills its fields in its kernel)
+PARALLEL_WORK = 2**24
+
+
+@contextlib.contextmanager
+def _threads_for(work: float):
+    """Run the block's Numba kernels on one thread when ``work`` (multiply-adds) is below :data:`PARALLEL_WORK`."""
+    if work >= PARALLEL_WORK:
+        yield
+        return
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(threads)
 
 
 def _couplings(qubo: QUBO, dtype=np.float64, layout: str = "auto") -> _Couplings:
@@ -134,7 +210,8 @@ def _couplings(qubo: QUBO, dtype=np.float64, layout: str = "auto") -> _Couplings
     stats = (np.empty(n), np.empty(n), np.empty(n))
     if use_sparse:
         W = qubo.symmetric_csr()
-        kernels.csr_row_stats(W.indptr, W.data, *stats)
+        with _threads_for(W.nnz):
+            kernels.csr_row_stats(W.indptr, W.data, *stats)
         args = (W.indptr.astype(np.int64), W.indices.astype(np.int32), W.data.astype(dtype))
         return _Couplings("sparse", args, h, density, stats)
     if dense_bytes > MAX_DENSE_BYTES:
@@ -348,7 +425,8 @@ def exhaustive_sampler(qubo: QUBO, *, num_best: int | None = None, rng=None, tim
 
 def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, beta_range=None,
                    beta_schedule: str = "geometric", rng=None, time_limit=None, initial_states=None,
-                   callback=None, dtype=np.float32, layout: str = "auto", backend: str = "numpy") -> SampleSet:
+                   callback=None, dtype=np.float32, layout: str = "auto", backend: str = "numpy",
+                   field_dtype=None) -> SampleSet:
     """Return ``num_reads`` final states of independent simulated-annealing runs on ``qubo``.
 
     Each read does ``num_sweeps`` sequential Metropolis sweeps, one per inverse temperature of
@@ -356,14 +434,21 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
     :func:`default_beta_range`), with local fields updated incrementally on each accepted
     flip.  Reads run in parallel (``numba.prange``).  For a warm start from good states,
     pass ``initial_states`` and a cold ``beta_range`` so the anneal does not melt them.
-    The couplings are stored as ``dtype`` (default float32: half the memory traffic of the
-    O(n) field update that dominates the run) while the local fields accumulate in float64,
-    so the walk is exact for integer coefficients below 2^24 and otherwise sees each coupling
-    rounded by at most 6e-8 relative — never a drift; the returned energies are recomputed
-    exactly.  Pass ``dtype=np.float64`` for unrounded couplings.  ``backend="cupy"`` (or
-    ``"auto"`` with a GPU) runs one thread block per read on the device, with the same
-    random streams (:func:`cutslack.solvers.qubo.device.anneal_sampler_device`).
-    exactly.  Pass ``dtype=np.float64`` for unrounded couplings.
+    The couplings are stored as ``dtype``, and so are the local fields when float32 resolves
+    them well (:meth:`_Couplings.field_dtype`: exact integer sums, or a field range of at most
+    :data:`FLOAT32_FIELD_RANGE` typical couplings; float64 fields otherwise, e.g. for penalty
+    QUBOs).  The default, float32, halves the memory traffic of the O(n) (dense) or O(degree)
+    (CSR) field update of each accepted flip, which dominates the run, and lets it use twice
+    the SIMD lanes; the Metropolis test still computes ``beta dE`` in float64.  Float32 fields
+    that do not sum exactly are recomputed in float64 every
+    :data:`REFRESH_FLIPS_PER_VARIABLE` ``n`` flips, so the walk sees the couplings rounded by
+    6e-8 relative plus a few 1e-6 of a field's size, never a growing drift.  ``field_dtype``
+    (``np.float32`` or ``np.float64``) overrides that choice (float32 fields need float32
+    couplings).  The returned
+    energies are recomputed exactly (float64, from the QUBO).  Pass ``dtype=np.float64`` for
+    unrounded couplings and fields.  ``backend="cupy"`` (or ``"auto"`` with a GPU) runs one
+    thread block per read on the device, with the same random streams
+    (:func:`cutslack.solvers.qubo.device.anneal_sampler_device`; float64 fields there).
     ``layout`` picks the dense or CSR kernel (default: by density, see :func:`_couplings`);
     both make the same moves with the same random draws, so they return the same samples
     for the same seed (up to float rounding of the initial fields, exact for integer
@@ -386,11 +471,16 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
     betas = (np.geomspace if beta_schedule == "geometric" else np.linspace)(hot, cold, num_sweeps)
     X = _start_states(run.rng, initial_states, num_reads, qubo.n)
     states = _seeds(run.rng, num_reads)
-    F = C.fields(X)
+    if field_dtype is not None and np.dtype(field_dtype) not in (np.float32, np.float64):
+        raise ValueError(f"field_dtype must be None, float32 or float64, got {field_dtype!r}")
+    fdt = C.field_dtype() if field_dtype is None else np.promote_types(C.dtype, field_dtype)
+    F = np.empty(X.shape, dtype=fdt)  # filled by the kernel's first call, in its parallel loop
     kernel = C.kernel("anneal_reads")
+    flips_since = np.zeros(num_reads, dtype=np.int64)
+    refresh = C.refresh_flips() if F.dtype == np.float32 else 0
 
     def step(start, size):
-        kernel(*C.args, X, F, betas[start:start + size], states)
+        kernel(*C.args, X, F, betas[start:start + size], states, C.h, flips_since, refresh, init_fields=start == 0)
 
     chunks = _Chunks(num_sweeps, run)
     chunks.run_all(step, lambda: _sample_set(qubo, X, "anneal", run, {"num_sweeps": chunks.done}))
