@@ -223,6 +223,10 @@ def _couplings(qubo: QUBO, dtype=np.float64, layout: str = "auto") -> _Couplings
     return _Couplings("dense", (W,), h, density, stats)
 
 
+#: reads per Numba thread handed to one kernel call when a deadline is set (see ``anneal_sampler``)
+READ_BLOCK_PER_THREAD = 16
+
+
 def _seeds(rng: np.random.Generator, k: int) -> np.ndarray:
     """Return ``k`` independent 64-bit seeds drawn from ``rng``."""
     return rng.integers(0, 2**63 - 1, size=k, dtype=np.int64).astype(np.uint64)
@@ -479,14 +483,26 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
     flips_since = np.zeros(num_reads, dtype=np.int64)
     refresh = C.refresh_flips() if F.dtype == np.float32 else 0
 
+    sweeps_done = np.zeros(num_reads, dtype=np.int64)
+    # Under a deadline the reads go through the kernel in blocks, the clock checked between them, so
+    # one sweep over many reads of a big QUBO (seconds) cannot overrun the limit; reads are
+    # independent streams, so blocking does not change any read's walk.
+    block = num_reads if run.deadline is None else max(1, READ_BLOCK_PER_THREAD * numba.get_num_threads())
+
     def step(start, size):
-        kernel(*C.args, X, F, betas[start:start + size], states, C.h, flips_since, refresh, init_fields=start == 0)
+        for a in range(0, num_reads, block):
+            b = min(num_reads, a + block)
+            kernel(*C.args, X[a:b], F[a:b], betas[start:start + size], states[a:b], C.h, flips_since[a:b], refresh,
+                   init_fields=start == 0)
+            sweeps_done[a:b] += size
+            if b < num_reads and run.expired():
+                break
 
     chunks = _Chunks(num_sweeps, run)
     chunks.run_all(step, lambda: _sample_set(qubo, X, "anneal", run, {"num_sweeps": chunks.done}))
     return _sample_set(qubo, X, "anneal", run, {
-        "num_reads": num_reads, "num_sweeps": chunks.done, "beta_range": (hot, cold), "layout": C.layout,
-        "spin_flip_attempts": int(num_reads) * int(chunks.done) * qubo.n})
+        "num_reads": num_reads, "num_sweeps": int(sweeps_done.min()), "beta_range": (hot, cold), "layout": C.layout,
+        "spin_flip_attempts": int(sweeps_done.sum()) * qubo.n})
 
 
 # --- parallel tempering --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import numba
 from numba import njit
 
 import cutslack
@@ -92,3 +93,30 @@ def test_a_run_in_chunks_makes_the_moves_of_one_call(monkeypatch, layout):
     parts = anneal_sampler(q, num_reads=3, num_sweeps=120, rng=2, layout=layout, callback=seen.append)
     assert len(seen) >= 2
     np.testing.assert_array_equal(whole.X, parts.X)
+
+
+def test_reads_in_blocks_under_a_deadline_walk_as_one_call():
+    from cutslack.reliability import dense_qubo
+    from cutslack.solvers.qubo.samplers import READ_BLOCK_PER_THREAD, anneal_sampler
+
+    q = dense_qubo(30)
+    reads = 3 * READ_BLOCK_PER_THREAD * numba.get_num_threads() + 5  # several blocks and a ragged last one
+    free = anneal_sampler(q, num_reads=reads, num_sweeps=50, rng=4)
+    timed = anneal_sampler(q, num_reads=reads, num_sweeps=50, rng=4, time_limit=300.0)
+    assert np.array_equal(free.X, timed.X) and timed.info["num_sweeps"] == 50
+
+
+def test_one_sweep_over_many_reads_of_a_big_qubo_keeps_the_deadline():
+    import time
+
+    import cutslack
+    from cutslack.reliability import allowed_overshoot, dense_qubo
+    from cutslack.result import Status
+
+    cutslack.solve(dense_qubo(6), method="anneal", num_reads=4, rng=0)  # compiled outside the clock
+    q = dense_qubo(2000)
+    start = time.perf_counter()
+    res = cutslack.solve(q, method="anneal", num_reads=800, num_sweeps=1000, time_limit=0.5, rng=0)
+    wall = time.perf_counter() - start
+    assert res.status is Status.TIME_LIMIT and res.x is not None
+    assert wall <= 0.5 + allowed_overshoot(0.5)
