@@ -24,9 +24,24 @@ NOISE_NOTE = ("Measured on a shared, noisy machine (2 cores used by several sess
               "indicative only; objective values, gaps and qubit counts do not depend on the load.")
 
 
+def portable_args(args) -> list[str]:
+    """Return ``args`` with absolute paths made relative to the repository (others: their file name),
+    so a results file names no path of the machine it ran on."""
+    out = []
+    for arg in args:
+        if isinstance(arg, str) and arg.startswith("/"):
+            path = Path(arg)
+            try:
+                arg = str(path.resolve().relative_to(ROOT))
+            except ValueError:
+                arg = path.name
+        out.append(arg)
+    return out
+
+
 def command_line(script: str, argv=None) -> str:
     """Return the command that reproduces this run: thread variables, interpreter, script, arguments."""
-    args = sys.argv[1:] if argv is None else list(argv)
+    args = portable_args(sys.argv[1:] if argv is None else list(argv))
     env = " ".join(f"{var}={os.environ[var]}" for var in THREAD_VARIABLES if var in os.environ)
     rel = Path(script).resolve()
     try:

@@ -40,6 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from provenance import portable_args  # noqa: E402
 import cutslack  # noqa: E402
 from cutslack.problems.library import read_robust_knapsack  # noqa: E402
 from cutslack.problems.robust import worst_case_profit  # noqa: E402
@@ -137,7 +138,7 @@ def write(rows, args, network, keys) -> None:
     import pyomo
 
     lines = ["# Two-stage robust knapsack: exact CCG vs Neur2RO-style learned CCG", "",
-             f"Command: `OMP_NUM_THREADS=1 python benchmarks/robust.py {' '.join(sys.argv[1:])}`  ",
+             f"Command: `OMP_NUM_THREADS=1 python benchmarks/robust.py {' '.join(portable_args(sys.argv[1:]))}`  ",
              f"Threads: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, HiGHS threads=1  ",
              f"Versions: {versions}, pyomo {pyomo.__version__}  ",
              f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  ",

@@ -39,6 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from provenance import portable_args  # noqa: E402
 import cutslack  # noqa: E402
 from cutslack.problems.library import read_robust_knapsack  # noqa: E402
 from cutslack.problems.library.robust_kp import INSTANCE_FOLDER  # noqa: E402
@@ -104,7 +105,7 @@ def write(rows, args, total: int, out: Path, complete: bool) -> None:
                 f"cutslack {getattr(cutslack, '__version__', '0.1.0')}, numpy {np.__version__}, "
                 f"python {platform.python_version()}, pyomo {pyomo.__version__}")
     lines = ["# Exact CCG on the public n = 20 two-stage robust knapsack instances", "",
-             f"Command: `OMP_NUM_THREADS=1 python benchmarks/robust_ccg_n20.py {' '.join(args.argv)}`  ",
+             f"Command: `OMP_NUM_THREADS=1 python benchmarks/robust_ccg_n20.py {' '.join(portable_args(args.argv))}`  ",
              f"Threads: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, HiGHS threads={args.threads}  ",
              f"Versions: {versions}  ",
              f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  ",
