@@ -27,7 +27,8 @@ which is how :data:`cutslack.solvers.qubo.samplers.SPARSE_DENSITY` was set; it p
 
 Usage::
 
-    python benchmarks/sparse.py [--sizes 10000 100000] [--huge] [--reads 4] [--sweeps 200] [--seed 0]
+    python benchmarks/sparse.py [--sizes 10000 100000] [--huge] [--reads 16] [--huge-reads 4] [--sweeps 200]
+        [--seed 0]
     python benchmarks/sparse.py --threshold
 """
 
@@ -156,11 +157,11 @@ def threshold(args) -> None:
               f"{times['dense'] / times['sparse']:>9.2f}", flush=True)
 
 
-def run_worker(kind: str, path: str, args) -> dict:
-    """Run :func:`worker` in a fresh single-threaded subprocess and return its measurements."""
+def run_worker(kind: str, path: str, args, reads: int) -> dict:
+    """Run :func:`worker` with ``reads`` reads in a fresh single-threaded subprocess and return its measurements."""
     env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, __file__, "--worker", kind, "--worker-file", path, "--reads", str(args.reads),
+    cmd = [sys.executable, __file__, "--worker", kind, "--worker-file", path, "--reads", str(reads),
            "--sweeps", str(args.sweeps), "--seed", str(args.seed)]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if out.returncode != 0:
@@ -187,7 +188,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--huge", action="store_true", help="also n = 1,000,000")
-    parser.add_argument("--reads", type=int, default=4)
+    parser.add_argument("--reads", type=int, default=16)
+    parser.add_argument("--huge-reads", type=int, default=4, help="reads at n = 1,000,000 (dwave: ~1 s per sweep)")
     parser.add_argument("--sweeps", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-write", action="store_true", help="print only, do not write the results file")
@@ -205,9 +207,9 @@ def main(argv=None) -> None:
     from cutslack.solvers.qubo.samplers import default_beta_range
 
     sizes = list(args.sizes) + ([1_000_000] if args.huge and 1_000_000 not in args.sizes else [])
-    header = (f"| instance | n | couplings | sampler | s/sweep wall | s/sweep CPU | CPU ratio | mean energy | "
+    header = (f"| instance | n | couplings | reads | sampler | s/sweep wall | s/sweep CPU | CPU ratio | mean energy | "
               f"ours - dwave (± SE) | best energy | peak RSS MiB |")
-    lines = [header, "|" + "---|" * 11]
+    lines = [header, "|" + "---|" * 12]
     print(header, flush=True)
     idle = None
     with tempfile.TemporaryDirectory() as tmp:
@@ -219,17 +221,18 @@ def main(argv=None) -> None:
                 hot, cold = default_beta_range(QUBO(sp.csr_matrix((val, (row, col)), shape=(n, n))))
                 path = str(Path(tmp) / f"{family}-{n}.npz")
                 np.savez(path, n=n, row=row, col=col, val=val, hot=hot, cold=cold)
+                reads = args.huge_reads if n >= 1_000_000 else args.reads
                 if idle is None:
-                    idle = run_worker("idle", path, args)["rss_mib"]
-                ours = run_worker("cutslack", path, args)
-                theirs = run_worker("dwave", path, args)
+                    idle = run_worker("idle", path, args, reads)["rss_mib"]
+                ours = run_worker("cutslack", path, args, reads)
+                theirs = run_worker("dwave", path, args, reads)
                 diff = ours["mean"] - theirs["mean"]
                 se = float(np.sqrt(ours["var_of_mean"] + theirs["var_of_mean"]))
                 verdict = "equal" if abs(diff) <= 2 * se else ("lower" if diff < 0 else "HIGHER")
                 for name, r in (("cutslack " + ours["layout"], ours), ("dwave-samplers", theirs)):
                     ratio = theirs["cpu_per_sweep"] / r["cpu_per_sweep"]
                     energy = f"{diff:+.2f} ± {se:.2f} ({verdict})" if r is ours else "-"
-                    line = (f"| {family} | {n} | {len(edges)} | {name} | {r['wall_per_sweep']:.3e} | "
+                    line = (f"| {family} | {n} | {len(edges)} | {reads} | {name} | {r['wall_per_sweep']:.3e} | "
                             f"{r['cpu_per_sweep']:.3e} | {ratio:.2f} | {r['mean']:.2f} | {energy} | {r['best']:.0f} | "
                             f"{r['rss_mib']:.0f} |")
                     lines.append(line)
@@ -243,7 +246,8 @@ def main(argv=None) -> None:
         f"Versions: {versions()}  ",
         f"Threads: 1 each (NUMBA_NUM_THREADS=1 for cutslack; dwave-samplers is single-threaded); every run in "
         f"its own subprocess.  ",
-        f"Work: {args.reads} reads x {args.sweeps} sweeps, geometric schedule over the same beta range "
+        f"Work: {args.reads} reads ({args.huge_reads} at n = 10^6) x {args.sweeps} sweeps, geometric schedule "
+        f"over the same beta range "
         f"(default_beta_range = dwave's rule), seed {args.seed}.",
         "",
         "Ours is timed through `cutslack.solve(qubo, method=\"anneal\", ...)` (the user's path: couplings, "

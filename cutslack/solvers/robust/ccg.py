@@ -26,12 +26,75 @@ from cutslack.problems.capital_budgeting import CapitalBudgeting
 from cutslack.problems.robust import TwoStageRobustKnapsack, second_stage_profit, worst_case_profit
 from cutslack.result import Result, Status
 
-__all__ = ["solve_ccg", "RecourseMainProblem"]
+__all__ = ["solve_ccg", "ccg_loop", "HighsMainProblem", "RecourseMainProblem"]
 
 
-class RecourseMainProblem:
-    """The CCG main problem (Pyomo + HiGHS appsi, persistent): first stage ``x``, one recourse
-    copy per scenario added with :meth:`add_scenario`.
+class HighsMainProblem:
+    """A CCG main problem as a persistent Pyomo model solved by HiGHS (``appsi``): what every
+    problem family shares.
+
+    A subclass builds ``self.model`` (first stage ``model.x`` over ``model.I``, scenario blocks in
+    ``model.scenarios``), calls :meth:`_attach_solver`, and implements :meth:`add_scenario`
+    (appending each scenario to ``self.scenarios``); it may implement :meth:`_set_start` (a MIP
+    start from a first-stage decision) and then sets ``supports_start``.
+    """
+
+    supports_start = False
+
+    def _attach_solver(self, threads: int, seed: int, verbose: bool) -> None:
+        from pyomo.contrib.appsi.solvers import Highs
+
+        solver = Highs()
+        if not solver.available():
+            raise BackendUnavailableError("the HiGHS solver (highspy)", "pip install highspy")
+        solver.config.load_solution = False
+        solver.config.stream_solver = bool(verbose)
+        solver.highs_options = {"threads": int(threads), "mip_rel_gap": 0.0, "random_seed": int(seed)}
+        self.solver = solver
+        self.scenarios: list[np.ndarray] = []
+
+    def add_scenario(self, xi) -> None:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def _set_start(self, x) -> None:  # pragma: no cover - only called when supports_start
+        raise NotImplementedError
+
+    def solve(self, time_left: float, *, gap: float = 0.0, start=None):
+        """Solve within ``time_left`` seconds to relative MIP gap ``gap``; return ``(x or None, upper bound or
+        None, timed_out)``.
+
+        ``start`` (a first-stage 0/1 vector) is handed to HiGHS as a MIP start where the main
+        problem supports one (:meth:`_set_start`), and ignored otherwise.
+        """
+        from pyomo.contrib.appsi.base import TerminationCondition
+
+        self.solver.config.time_limit = None if not np.isfinite(time_left) else max(float(time_left), 1e-3)
+        self.solver.highs_options = {**self.solver.highs_options, "mip_rel_gap": float(gap)}
+        warm = start is not None and self.supports_start
+        self.solver.config.warmstart = warm
+        if warm:
+            self._set_start(np.asarray(start, dtype=float))
+        results = self.solver.solve(self.model)
+        condition = results.termination_condition
+        if condition in (TerminationCondition.error, TerminationCondition.unbounded,
+                         TerminationCondition.infeasible, TerminationCondition.infeasibleOrUnbounded):
+            raise SolverError(f"HiGHS ended the {type(self).__name__} CCG main problem with status {condition.name}")
+        x = None
+        if results.best_feasible_objective is not None:
+            self.solver.load_vars()
+            x = np.round([self.model.x[i].value or 0.0 for i in self.model.I]).astype(float)
+        bound = results.best_objective_bound
+        bound = float(bound) if bound is not None and np.isfinite(bound) else None
+        return x, bound, condition is TerminationCondition.maxTimeLimit
+
+    @property
+    def n_vars(self) -> int:
+        return self.model.nvariables()
+
+
+class RecourseMainProblem(HighsMainProblem):
+    """The CCG main problem of the robust knapsack (Pyomo + HiGHS appsi, persistent): first stage
+    ``x``, one recourse copy per scenario added with :meth:`add_scenario`.
 
     Parameters
     ----------
@@ -44,9 +107,10 @@ class RecourseMainProblem:
         Print HiGHS's log.
     """
 
+    supports_start = True
+
     def __init__(self, problem: TwoStageRobustKnapsack, *, threads: int = 1, seed: int = 0, verbose: bool = False):
         import pyomo.environ as pyo
-        from pyomo.contrib.appsi.solvers import Highs
 
         self.pyo = pyo
         self.problem = problem
@@ -61,14 +125,7 @@ class RecourseMainProblem:
                                         sense=pyo.maximize)
         model.scenarios = pyo.Block(pyo.Any)
         self.model = model
-        solver = Highs()
-        if not solver.available():
-            raise BackendUnavailableError("the HiGHS solver (highspy)", "pip install highspy")
-        solver.config.load_solution = False
-        solver.config.stream_solver = bool(verbose)
-        solver.highs_options = {"threads": int(threads), "mip_rel_gap": 0.0, "random_seed": int(seed)}
-        self.solver = solver
-        self.scenarios: list[np.ndarray] = []
+        self._attach_solver(threads, seed, verbose)
 
     def add_scenario(self, xi) -> None:
         """Add a recourse copy for scenario ``ξ`` and its cut on ``η``."""
@@ -88,35 +145,9 @@ class RecourseMainProblem:
                                                            for i in model.I))
         self.scenarios.append(xi)
 
-    def solve(self, time_left: float, *, gap: float = 0.0, start=None):
-        """Solve within ``time_left`` seconds to relative MIP gap ``gap``; return ``(x or None, upper bound or
-        None, timed_out)``.
-
-        ``start`` (a first-stage 0/1 vector) is handed to HiGHS as a MIP start, completed with its
-        best response to every scenario (exact second stage) and the resulting ``η``.
-        """
-        from pyomo.contrib.appsi.base import TerminationCondition
-
-        self.solver.config.time_limit = None if not np.isfinite(time_left) else max(float(time_left), 1e-3)
-        self.solver.highs_options = {**self.solver.highs_options, "mip_rel_gap": float(gap)}
-        self.solver.config.warmstart = start is not None
-        if start is not None:
-            self._set_start(np.asarray(start, dtype=float))
-        results = self.solver.solve(self.model)
-        condition = results.termination_condition
-        if condition in (TerminationCondition.error, TerminationCondition.unbounded,
-                         TerminationCondition.infeasible, TerminationCondition.infeasibleOrUnbounded):
-            raise SolverError(f"HiGHS ended the CCG main problem with status {condition.name}")
-        x = None
-        if results.best_feasible_objective is not None:
-            self.solver.load_vars()
-            x = np.round([self.model.x[i].value or 0.0 for i in self.model.I]).astype(float)
-        bound = results.best_objective_bound
-        bound = float(bound) if bound is not None and np.isfinite(bound) else None
-        return x, bound, condition is TerminationCondition.maxTimeLimit
-
     def _set_start(self, x) -> None:
-        """Set the model's variables to ``x``, its best responses to each scenario, and ``η``."""
+        """Set the model's variables to ``x``, its best responses to each scenario (exact second
+        stage), and the resulting ``η``."""
         model = self.model
         eta = np.inf
         for i in model.I:
@@ -130,14 +161,90 @@ class RecourseMainProblem:
                 block.repair[i].set_value(float(r[i]))
         model.eta.set_value(float(min(eta, model.eta.ub)))
 
-    @property
-    def n_vars(self) -> int:
-        return self.model.nvariables()
-
 
 def contains_scenario(scenarios, xi, atol: float = 1e-7) -> bool:
     """Return whether ``xi`` is (to ``atol``) one of ``scenarios``."""
     return any(np.allclose(s, xi, atol=atol, rtol=0) for s in scenarios)
+
+
+def check_ccg_options(rel_gap: float, max_iterations, main_gap_factor: float = 0.0) -> None:
+    """Refuse CCG options out of range with a ``ValueError`` naming the option."""
+    if not 0 <= rel_gap < 1:
+        raise ValueError(f"rel_gap must lie in [0, 1), got {rel_gap!r}")
+    if not 0 <= main_gap_factor < 1:
+        raise ValueError(f"main_gap_factor must lie in [0, 1), got {main_gap_factor!r}")
+    if not isinstance(max_iterations, (int, np.integer)) or max_iterations < 1:
+        raise ValueError(f"max_iterations must be a positive integer, got {max_iterations!r}")
+
+
+def ccg_loop(problem, main: HighsMainProblem, worst_case, *, run: Run, rel_gap: float, max_iterations: int,
+             main_gap_factor: float = 0.0, incumbent=None, incumbent_value: float = -np.inf,
+             scenario_atol: float = 1e-7, interrupted: tuple = (), solver: str = "") -> Result:
+    """Zeng & Zhao's loop on a main problem that already holds its first scenarios; return the Result.
+
+    ``worst_case(x, recent_scenarios)`` is the exact adversary (an object with ``value``,
+    ``scenario`` and ``rounds``); an exception of a type in ``interrupted`` from it means the
+    clock stopped it, and the loop ends without scoring that ``x``.  ``incumbent`` (with its
+    exact worst case ``incumbent_value``) is the decision held before the first main problem
+    (None: none until a worst case finishes).  ``main_gap_factor``: see :func:`solve_ccg`.
+    """
+    best_x, lower = incumbent, incumbent_value
+    upper = None
+    history = []
+    status = Status.FEASIBLE
+    rounds = 0
+    iteration = 0
+    exact_next = False      # the next main problem must be solved to rel_gap (see below)
+    for iteration in range(1, max_iterations + 1):
+        if run.expired():
+            iteration -= 1
+            break
+        # the main problem only has to be solved as precisely as the CCG gap needs: to a fraction
+        # of the current gap (HiGHS's dual bound stays a valid upper bound), exactly near the end
+        gap = rel_gap
+        if not exact_next and upper is not None and best_x is not None and main_gap_factor > 0:
+            gap = max(rel_gap, main_gap_factor * (upper - lower) / max(1.0, abs(upper)))
+        x, bound, timed_out = main.solve(run.time_left(), gap=gap, start=best_x if iteration > 1 else None)
+        exact_next = False
+        if bound is not None:
+            upper = bound if upper is None else min(upper, bound)
+        worst = None
+        if x is not None:
+            try:
+                worst = worst_case(x, main.scenarios[-3:])
+            except interrupted:
+                run.expired()
+                break
+            rounds += worst.rounds
+            if best_x is None or worst.value > lower:
+                best_x, lower = x, worst.value
+        history.append({"iteration": iteration, "lower": None if best_x is None else lower, "upper": upper,
+                        "scenarios": len(main.scenarios), "main_gap": gap, "time": run.elapsed()})
+        closed = best_x is not None and upper is not None and upper - lower <= rel_gap * max(1.0, abs(upper))
+        if closed:
+            status = Status.OPTIMAL
+        if run.report(make_result(problem, best_x, method="ccg", run=run, bound=upper, nit=iteration,
+                                  history=history)):
+            break
+        if closed:
+            break
+        if timed_out or worst is None:
+            run.expired()
+            break
+        if contains_scenario(main.scenarios, worst.scenario, scenario_atol):
+            if gap > rel_gap:
+                # x was only near-optimal for the main problem: solve it to rel_gap before deciding
+                exact_next = True
+                continue
+            # the main problem already holds x's worst scenario, so its value at x is x's worst
+            # case: the bounds agree up to HiGHS's tolerances
+            status = Status.OPTIMAL
+            break
+        main.add_scenario(worst.scenario)
+    info = {"scenarios": len(main.scenarios), "worst_case_rounds": rounds,
+            "lower": None if best_x is None else lower, "upper": upper, "solver": solver}
+    return make_result(problem, best_x, method="ccg", run=run, status=status, bound=upper, n_vars=main.n_vars,
+                       nit=iteration, history=history, info=info)
 
 
 @register_solver("ccg", accepts=(TwoStageRobustKnapsack, CapitalBudgeting),
@@ -193,67 +300,12 @@ def solve_ccg(problem: TwoStageRobustKnapsack, *, rng=None, time_limit=None, cal
 
         return solve_ccg_capital_budgeting(problem, rng=rng, time_limit=time_limit, callback=callback,
                                            rel_gap=rel_gap, threads=threads, max_iterations=max_iterations,
-                                           verbose=verbose)
-    if not 0 <= rel_gap < 1:
-        raise ValueError(f"rel_gap must lie in [0, 1), got {rel_gap!r}")
-    if not 0 <= main_gap_factor < 1:
-        raise ValueError(f"main_gap_factor must lie in [0, 1), got {main_gap_factor!r}")
-    if not isinstance(max_iterations, (int, np.integer)) or max_iterations < 1:
-        raise ValueError(f"max_iterations must be a positive integer, got {max_iterations!r}")
+                                           main_gap_factor=main_gap_factor, verbose=verbose)
+    check_ccg_options(rel_gap, max_iterations, main_gap_factor)
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     main = RecourseMainProblem(problem, threads=threads, seed=int(run.rng.integers(0, 2**31 - 1)), verbose=verbose)
     main.add_scenario(np.zeros(problem.n))
-    best_x, lower = np.zeros(problem.n), 0.0   # picking nothing earns 0 in every scenario
-    upper = None
-    history = []
-    status = Status.FEASIBLE
-    rounds = 0
-    iteration = 0
-    exact_next = False      # the next main problem must be solved to rel_gap (see below)
-    for iteration in range(1, max_iterations + 1):
-        if run.expired():
-            iteration -= 1
-            break
-        # the main problem only has to be solved as precisely as the CCG gap needs: to a fraction
-        # of the current gap (HiGHS's dual bound stays a valid upper bound), exactly near the end
-        gap = rel_gap
-        if not exact_next and upper is not None and main_gap_factor > 0:
-            gap = max(rel_gap, main_gap_factor * (upper - lower) / max(1.0, abs(upper)))
-        x, bound, timed_out = main.solve(run.time_left(), gap=gap, start=best_x if iteration > 1 else None)
-        exact_next = False
-        if bound is not None:
-            upper = bound if upper is None else min(upper, bound)
-        if x is not None:
-            worst = worst_case_profit(problem, x, initial_scenarios=main.scenarios[-3:])
-            rounds += worst.rounds
-            if worst.value > lower:
-                best_x, lower = x, worst.value
-        else:
-            worst = None
-        history.append({"iteration": iteration, "lower": lower, "upper": upper, "scenarios": len(main.scenarios),
-                        "main_gap": gap, "time": run.elapsed()})
-        closed = upper is not None and upper - lower <= rel_gap * max(1.0, abs(upper))
-        if closed:
-            status = Status.OPTIMAL
-        if run.report(make_result(problem, best_x, method="ccg", run=run, bound=upper, nit=iteration,
-                                  history=history)):
-            break
-        if closed:
-            break
-        if timed_out or worst is None:
-            run.expired()
-            break
-        if contains_scenario(main.scenarios, worst.scenario):
-            if gap > rel_gap:
-                # x was only near-optimal for the main problem: solve it to rel_gap before deciding
-                exact_next = True
-                continue
-            # the main problem already holds x's worst scenario, so its value at x is x's worst
-            # case: the bounds agree up to HiGHS's tolerances
-            status = Status.OPTIMAL
-            break
-        main.add_scenario(worst.scenario)
-    info = {"scenarios": len(main.scenarios), "worst_case_rounds": rounds, "lower": lower, "upper": upper,
-            "solver": "HiGHS (appsi) main + exact row-generation adversary"}
-    return make_result(problem, best_x, method="ccg", run=run, status=status, bound=upper, n_vars=main.n_vars,
-                       nit=iteration, history=history, info=info)
+    return ccg_loop(problem, main, lambda x, recent: worst_case_profit(problem, x, initial_scenarios=recent),
+                    run=run, rel_gap=rel_gap, max_iterations=max_iterations, main_gap_factor=main_gap_factor,
+                    incumbent=np.zeros(problem.n), incumbent_value=0.0,   # picking nothing earns 0 in every scenario
+                    solver="HiGHS (appsi) main + exact row-generation adversary")

@@ -24,15 +24,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from cutslack.api import Run, make_result
-from cutslack.errors import BackendUnavailableError, SolverError
+from cutslack.api import Run
 from cutslack.problems.capital_budgeting import CapitalBudgeting, WorstCaseTimeout, worst_case_revenue
-from cutslack.result import Result, Status
+from cutslack.result import Result
+from cutslack.solvers.robust.ccg import HighsMainProblem, ccg_loop, check_ccg_options
 
 __all__ = ["solve_ccg_capital_budgeting", "CapitalBudgetingMainProblem"]
 
 
-class CapitalBudgetingMainProblem:
+class CapitalBudgetingMainProblem(HighsMainProblem):
     """The CCG main problem (Pyomo + HiGHS appsi, persistent): first stage ``x``, one late plan per
     scenario added with :meth:`add_scenario`.
 
@@ -49,7 +49,6 @@ class CapitalBudgetingMainProblem:
 
     def __init__(self, problem: CapitalBudgeting, *, threads: int = 1, seed: int = 0, verbose: bool = False):
         import pyomo.environ as pyo
-        from pyomo.contrib.appsi.solvers import Highs
 
         self.pyo = pyo
         self.problem = problem
@@ -74,14 +73,7 @@ class CapitalBudgetingMainProblem:
                                              + 0.5 * sum(model.u[j] for j in model.J) <= p.budget)
         model.scenarios = pyo.Block(pyo.Any)
         self.model = model
-        solver = Highs()
-        if not solver.available():
-            raise BackendUnavailableError("the HiGHS solver (highspy)", "pip install highspy")
-        solver.config.load_solution = False
-        solver.config.stream_solver = bool(verbose)
-        solver.highs_options = {"threads": int(threads), "mip_rel_gap": 0.0, "random_seed": int(seed)}
-        self.solver = solver
-        self.scenarios: list[np.ndarray] = []
+        self._attach_solver(threads, seed, verbose)
 
     def add_scenario(self, xi) -> None:
         """Add a late-plan copy for scenario ``ξ`` and its cut on ``η``."""
@@ -98,37 +90,16 @@ class CapitalBudgetingMainProblem:
                                                            for i in model.I))
         self.scenarios.append(xi)
 
-    def solve(self, time_left: float):
-        """Solve within ``time_left`` seconds; return ``(x or None, upper bound or None, timed_out)``."""
-        from pyomo.contrib.appsi.base import TerminationCondition
-
-        self.solver.config.time_limit = None if not np.isfinite(time_left) else max(float(time_left), 1e-3)
-        results = self.solver.solve(self.model)
-        condition = results.termination_condition
-        if condition in (TerminationCondition.error, TerminationCondition.unbounded,
-                         TerminationCondition.infeasible, TerminationCondition.infeasibleOrUnbounded):
-            raise SolverError(f"HiGHS ended the capital-budgeting CCG main problem with status {condition.name}")
-        x = None
-        if results.best_feasible_objective is not None:
-            self.solver.load_vars()
-            x = np.round([self.model.x[i].value or 0.0 for i in self.model.I]).astype(float)
-        bound = results.best_objective_bound
-        bound = float(bound) if bound is not None and np.isfinite(bound) else None
-        return x, bound, condition is TerminationCondition.maxTimeLimit
-
-    @property
-    def n_vars(self) -> int:
-        return self.model.nvariables()
-
 
 def solve_ccg_capital_budgeting(problem: CapitalBudgeting, *, rng=None, time_limit=None, callback=None,
                                 rel_gap: float = 1e-6, threads: int = 1, max_iterations: int = 10_000,
-                                verbose: bool = False) -> Result:
+                                main_gap_factor: float = 0.0, verbose: bool = False) -> Result:
     """Return the robust first-stage decision found by exact column-and-constraint generation.
 
     Takes the options of :func:`cutslack.solvers.robust.ccg.solve_ccg` (``rng`` draws HiGHS's
     ``random_seed``; ``time_limit`` covers the whole run; ``callback`` gets the intermediate
-    Result after each iteration; ``rel_gap``; ``threads``; ``max_iterations``; ``verbose``).
+    Result after each iteration; ``rel_gap``; ``threads``; ``max_iterations``; ``main_gap_factor``;
+    ``verbose``) and runs its loop (:func:`~cutslack.solvers.robust.ccg.ccg_loop`).
 
     Returns
     -------
@@ -146,64 +117,22 @@ def solve_ccg_capital_budgeting(problem: CapitalBudgeting, *, rng=None, time_lim
     >>> res.status.name, res.objective <= res.bound + 1e-6
     ('OPTIMAL', True)
     """
-    if not 0 <= rel_gap < 1:
-        raise ValueError(f"rel_gap must lie in [0, 1), got {rel_gap!r}")
-    if not isinstance(max_iterations, (int, np.integer)) or max_iterations < 1:
-        raise ValueError(f"max_iterations must be a positive integer, got {max_iterations!r}")
+    check_ccg_options(rel_gap, max_iterations, main_gap_factor)
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     main = CapitalBudgetingMainProblem(problem, threads=threads, seed=int(run.rng.integers(0, 2**31 - 1)),
                                        verbose=verbose)
     for xi in (np.zeros(problem.k), -np.ones(problem.k), np.ones(problem.k)):
         main.add_scenario(xi)
+
+    def worst_case(x, recent):
+        left = run.time_left()
+        return worst_case_revenue(problem, x, initial_scenarios=recent, time_limit=left if np.isfinite(left) else None)
+
     # no incumbent until an exact worst case has finished (x = 0 is affordable, but its worst case is
     # the most expensive one to compute: every project is free for the late stage)
-    best_x, lower = None, -np.inf
-    upper = None
-    history = []
-    status = Status.FEASIBLE
-    rounds = 0
-    iteration = 0
-    for iteration in range(1, max_iterations + 1):
-        if run.expired():
-            iteration -= 1
-            break
-        x, bound, timed_out = main.solve(run.time_left())
-        if bound is not None:
-            upper = bound if upper is None else min(upper, bound)
-        worst = None
-        if x is not None:
-            try:
-                worst = worst_case_revenue(problem, x, initial_scenarios=main.scenarios[-3:],
-                                           time_limit=run.time_left() if np.isfinite(run.time_left()) else None)
-            except WorstCaseTimeout:
-                run.expired()
-                break
-            rounds += worst.rounds
-            if best_x is None or worst.value > lower:
-                best_x, lower = x, worst.value
-        history.append({"iteration": iteration, "lower": None if best_x is None else lower, "upper": upper,
-                        "scenarios": len(main.scenarios), "time": run.elapsed()})
-        closed = best_x is not None and upper is not None and upper - lower <= rel_gap * max(1.0, abs(upper))
-        if closed:
-            status = Status.OPTIMAL
-        if run.report(make_result(problem, best_x, method="ccg", run=run, bound=upper, nit=iteration,
-                                  history=history)):
-            break
-        if closed:
-            break
-        if timed_out or worst is None:
-            run.expired()
-            break
-        if any(np.allclose(s, worst.scenario, atol=1e-9, rtol=0) for s in main.scenarios):
-            # the main problem already holds x's worst scenario, so its value at x is x's worst case:
-            # the bounds agree up to HiGHS's tolerances
-            status = Status.OPTIMAL
-            break
-        main.add_scenario(worst.scenario)
-    if best_x is not None:
-        worst_case_revenue(problem, best_x)     # keep the incumbent's worst case at the front of the memo
-    info = {"scenarios": len(main.scenarios), "worst_case_rounds": rounds,
-            "lower": None if best_x is None else lower, "upper": upper,
-            "solver": "HiGHS (appsi) main + exact row-generation adversary over late plans"}
-    return make_result(problem, best_x, method="ccg", run=run, status=status, bound=upper, n_vars=main.n_vars,
-                       nit=iteration, history=history, info=info)
+    result = ccg_loop(problem, main, worst_case, run=run, rel_gap=rel_gap, max_iterations=max_iterations,
+                      main_gap_factor=main_gap_factor, scenario_atol=1e-9, interrupted=(WorstCaseTimeout,),
+                      solver="HiGHS (appsi) main + exact row-generation adversary over late plans")
+    if result.x is not None:
+        worst_case_revenue(problem, result.x)     # keep the incumbent's worst case at the front of the memo
+    return result
