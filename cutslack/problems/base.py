@@ -88,6 +88,20 @@ def check_number(value, field: str, *, low: float | None = None, high: float | N
     return x
 
 
+def first_stage_bits(solution, n: int):
+    """Return ``(X, single)``: one first-stage 0/1 decision or a batch as a float ``(k, n)`` array.
+
+    ``single`` says whether one vector was given; entries other than 0 and 1 raise ``ValueError``.
+    """
+    from cutslack.binary import as_bit_matrix
+
+    X, single = as_bit_matrix(solution, n, field_name="solution")
+    X = np.asarray(X, dtype=float)
+    if np.any((X != 0) & (X != 1)):
+        raise ValueError("solution: first-stage decisions are 0/1 vectors")
+    return X, single
+
+
 def check_square(value, field: str, *, symmetric: bool = False, nonneg: bool = False) -> np.ndarray:
     """Return a validated square matrix (optionally symmetric and non-negative)."""
     M = check_array(value, field, ndim=2, nonneg=nonneg)

@@ -70,9 +70,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cutslack.binary import as_bit_matrix
 from cutslack.errors import InvalidInstanceError, SolverError
-from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_array, check_count, check_number
+from cutslack.problems.base import (KnownOptimum, Problem, as_rng, check_array, check_count, check_number,
+                                    first_stage_bits)
 
 __all__ = ["CapitalBudgeting", "random_capital_budgeting", "CapitalBudgetingWorstCase", "worst_case_revenue",
            "second_stage_revenue", "worst_case_revenue_enumerated", "WorstCaseTimeout"]
@@ -189,11 +189,7 @@ class CapitalBudgeting(Problem):
         return (1.0 + np.asarray(xi, dtype=float) @ self.revenue_loadings.T / 2.0) * self.revenues
 
     def _bits(self, solution):
-        X, single = as_bit_matrix(solution, self.n, field_name="solution")
-        X = np.asarray(X, dtype=float)
-        if np.any((X != 0) & (X != 1)):
-            raise ValueError("solution: first-stage decisions are 0/1 vectors")
-        return X, single
+        return first_stage_bits(solution, self.n)
 
     def worst_first_stage_cost(self, solution):
         """Return ``max_ξ c(ξ)·x = c̄·x + ½ ‖Φᵀ(c̄ ∘ x)‖₁`` (closed form over the box)."""

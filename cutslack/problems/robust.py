@@ -38,9 +38,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cutslack.binary import as_bit_matrix
 from cutslack.errors import BackendUnavailableError, InvalidInstanceError, SolverError
-from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_array
+from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_array, first_stage_bits
 
 __all__ = ["TwoStageRobustKnapsack", "random_robust_knapsack", "WorstCase", "worst_case_profit",
            "second_stage_profit", "CORRELATIONS"]
@@ -132,11 +131,7 @@ class TwoStageRobustKnapsack(Problem):
         return {"n": int(self.profits.shape[0])}
 
     def _bits(self, solution):
-        X, single = as_bit_matrix(solution, self.n, field_name="solution")
-        X = np.asarray(X, dtype=float)
-        if np.any((X != 0) & (X != 1)):
-            raise ValueError("solution: first-stage decisions are 0/1 vectors")
-        return X, single
+        return first_stage_bits(solution, self.n)
 
     def first_stage_profit(self, solution):
         """Return ``Σ (p̄ - f) x``, the profit of the picked items if all were outsourced."""

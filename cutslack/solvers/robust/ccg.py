@@ -33,16 +33,20 @@ class HighsMainProblem:
     """A CCG main problem as a persistent Pyomo model solved by HiGHS (``appsi``): what every
     problem family shares.
 
-    A subclass builds ``self.model`` (first stage ``model.x`` over ``model.I``, scenario blocks in
-    ``model.scenarios``), calls :meth:`_attach_solver`, and implements :meth:`add_scenario`
+    A subclass builds a model (first stage ``model.x`` over ``model.I``), hands it to
+    :meth:`_attach_solver` (which adds the scenario blocks ``model.scenarios``), and implements :meth:`add_scenario`
     (appending each scenario to ``self.scenarios``); it may implement :meth:`_set_start` (a MIP
     start from a first-stage decision) and then sets ``supports_start``.
     """
 
     supports_start = False
 
-    def _attach_solver(self, threads: int, seed: int, verbose: bool) -> None:
+    def _attach_solver(self, model, threads: int, seed: int, verbose: bool) -> None:
+        """Give ``model`` its scenario blocks (``model.scenarios``), keep it, and set up HiGHS."""
         from pyomo.contrib.appsi.solvers import Highs
+
+        model.scenarios = self.pyo.Block(self.pyo.Any)
+        self.model = model
 
         solver = Highs()
         if not solver.available():
@@ -123,9 +127,7 @@ class RecourseMainProblem(HighsMainProblem):
         gain = problem.profits - problem.outsourcing_costs
         model.objective = pyo.Objective(expr=sum(float(gain[i]) * model.x[i] for i in model.I) + model.eta,
                                         sense=pyo.maximize)
-        model.scenarios = pyo.Block(pyo.Any)
-        self.model = model
-        self._attach_solver(threads, seed, verbose)
+        self._attach_solver(model, threads, seed, verbose)
 
     def add_scenario(self, xi) -> None:
         """Add a recourse copy for scenario ``ξ`` and its cut on ``η``."""

@@ -71,9 +71,7 @@ class CapitalBudgetingMainProblem(HighsMainProblem):
         model.u_minus = pyo.Constraint(model.J, rule=lambda m, j: m.u[j] >= -factor(j))
         model.robust_budget = pyo.Constraint(expr=sum(float(p.costs[i]) * model.x[i] for i in model.I)
                                              + 0.5 * sum(model.u[j] for j in model.J) <= p.budget)
-        model.scenarios = pyo.Block(pyo.Any)
-        self.model = model
-        self._attach_solver(threads, seed, verbose)
+        self._attach_solver(model, threads, seed, verbose)
 
     def add_scenario(self, xi) -> None:
         """Add a late-plan copy for scenario ``ξ`` and its cut on ``η``."""
