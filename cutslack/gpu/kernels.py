@@ -19,7 +19,8 @@ blocks or threads, so the two give the same states for the same seeds:
 The couplings come dense (a 2-D array ``W``) or as symmetric CSR without the diagonal
 (a tuple ``(indptr, indices, data)``); the flip update is then a loop over the row's
 nonzeros.  The arithmetic (SplitMix64, ``EXP_CUTOFF``, the order of the float64 field
-updates) is that of the CPU kernels, whose constants are imported from there.
+updates) is that of the CPU kernels, whose constants are imported from there; the SplitMix64
+step and the k-best insertion are the CPU functions' own Python source compiled for the device.
 
 The arrays are CuPy arrays on a device; under Numba's CUDA simulator
 (``NUMBA_ENABLE_CUDASIM=1``) the same kernels run on NumPy arrays on the CPU, which is how
@@ -36,8 +37,9 @@ import numpy as np
 from numba import cuda
 
 from cutslack.gpu.backend import cuda_simulator_enabled
-from cutslack.solvers.qubo.kernels import (_GOLDEN, _INV24, _INV53, _MIX1, _MIX2, _S11, _S27, _S30, _S31, _S40,
-                                           EXP_CUTOFF)
+from cutslack.solvers.qubo.kernels import _insert_lowest as _cpu_insert_lowest
+from cutslack.solvers.qubo.kernels import _splitmix as _cpu_splitmix
+from cutslack.solvers.qubo.kernels import _INV24, _INV53, _S11, _S40, EXP_CUTOFF
 
 __all__ = ["anneal_reads", "tempering_sweeps", "gray_code_search", "MAX_GRAY_BITS", "THREADS_PER_CHAIN",
            "as_couplings", "simulator_launch", "default_threads_per_chain", "SIMULATOR_THREADS_PER_CHAIN"]
@@ -52,14 +54,9 @@ SIMULATOR_THREADS_PER_CHAIN = 2
 GRAY_BLOCK = 128
 
 
-@cuda.jit(device=True)
-def _splitmix(state):
-    """Return ``(new_state, z)``: one SplitMix64 step, as on the CPU."""
-    state = state + _GOLDEN
-    z = state
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    return state, z ^ (z >> _S31)
+# one SplitMix64 step, compiled for the device from the CPU kernels' Python source (it calls
+# nothing, so the same source serves both targets)
+_splitmix = cuda.jit(device=True)(_cpu_splitmix.py_func)
 
 
 @cuda.jit(device=True)
@@ -212,19 +209,8 @@ def _tempering_kernel(W, indptr, indices, data, sparse, X, F, E, betas, states, 
         cuda.syncthreads()
 
 
-@cuda.jit(device=True)
-def _insert_lowest(top_E, top_code, e, code):
-    """Insert ``(e, code)`` into the ascending arrays ``top_E``/``top_code`` if it ranks."""
-    K = top_E.shape[0]
-    if e >= top_E[K - 1]:
-        return
-    k = K - 1
-    while k > 0 and top_E[k - 1] > e:
-        top_E[k] = top_E[k - 1]
-        top_code[k] = top_code[k - 1]
-        k -= 1
-    top_E[k] = e
-    top_code[k] = code
+# the CPU enumeration's insertion, compiled for the device from the same Python source (no calls)
+_insert_lowest = cuda.jit(device=True)(_cpu_insert_lowest.py_func)
 
 
 @cuda.jit
