@@ -127,7 +127,7 @@ class _Couplings:
         possible field ``max_i |h_i| + sum_j |W_ij|`` is at most :data:`FLOAT32_FIELD_RANGE` times
         a typical nonzero ``|W_ij|`` (the median over rows of their mean; a field's float32
         rounding then stays below 1e-3 of a typical coupling); float64 otherwise: smaller QUBOs,
-        where float32 buys no time, and wide-range QUBOs such as penalty forms, whose walks
+        where float32 buys no time, and wide-range QUBOs (penalty forms with a heavy weight), whose walks
         would otherwise see the rounding of their largest terms.
         """
         if self.dtype == np.float64 or self.h.shape[0] < 2:
