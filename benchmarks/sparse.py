@@ -24,12 +24,16 @@ come from the same script.
 ``--threshold`` instead times the dense and the CSR anneal kernels of this package against
 each other on random QUBOs of n = 2,000 at several densities (one thread, this process),
 which is how :data:`cutslack.solvers.qubo.samplers.SPARSE_DENSITY` was set; it prints only.
+``--lagrangian SECONDS`` runs ``cutslack.solve(random_regular_mis(n, 3), method="lagrangian")``
+(CSR QUBOs throughout the Lagrangian loop and repair) at the last ``--sizes`` under that time
+limit and prints its iterations, Result and peak memory; it prints only.
 
 Usage::
 
     python benchmarks/sparse.py [--sizes 10000 100000] [--huge] [--reads 16] [--huge-reads 4] [--sweeps 200]
         [--seed 0]
     python benchmarks/sparse.py --threshold
+    python benchmarks/sparse.py --sizes 100000 --lagrangian 180
 """
 
 from __future__ import annotations
@@ -132,6 +136,31 @@ def worker(args) -> None:
                       "best": float(energies.min()), "rss_mib": peak_rss_mib(), "layout": layout}))
 
 
+def lagrangian_demo(args) -> None:
+    """Run the issue's example end to end: ``cutslack.solve(random_regular_mis(n, 3), method="lagrangian")``
+    under ``--lagrangian`` seconds; print each iteration's time and best set, the Result and the peak memory."""
+    from cutslack.problems import random_regular_mis
+
+    import cutslack
+
+    n = args.sizes[-1]
+    t0 = time.perf_counter()
+    problem = random_regular_mis(n, 3, rng=args.seed)
+    built = time.perf_counter() - t0
+    seen = []
+    t1 = time.perf_counter()
+    res = cutslack.solve(problem, method="lagrangian", rng=args.seed, time_limit=args.lagrangian,
+                         callback=lambda r: seen.append((time.perf_counter() - t1, r.objective)))
+    wall = time.perf_counter() - t1
+    print(f"random_regular_mis({n}, 3): built in {built:.1f} s; method='lagrangian', time_limit={args.lagrangian:g} s, "
+          f"{os.environ.get('NUMBA_NUM_THREADS', 'all')} Numba threads")
+    for k, (t, best) in enumerate(seen, 1):
+        print(f"  report {k}: {t:7.1f} s  best independent set {best}")
+    print(f"status {res.status.name}, feasible {res.feasible}, |set| {res.objective} (independence ratio "
+          f"{res.objective / n:.3f}), bound {res.bound}, iterations {res.nit}, variables {res.n_vars}, wall {wall:.1f} s, "
+          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
 def threshold(args) -> None:
     """Print the CPU time of the dense and CSR anneal at n = 2,000 for a range of densities."""
     import numba
@@ -194,11 +223,17 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-write", action="store_true", help="print only, do not write the results file")
     parser.add_argument("--threshold", action="store_true", help="time dense vs CSR kernels by density, print only")
+    parser.add_argument("--lagrangian", type=float, metavar="SECONDS",
+                        help="run solve(random_regular_mis(n, 3), method='lagrangian') at the last --sizes under this "
+                             "time limit, print only")
     parser.add_argument("--worker", choices=["cutslack", "dwave", "idle"], help=argparse.SUPPRESS)
     parser.add_argument("--worker-file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         worker(args)
+        return
+    if args.lagrangian:
+        lagrangian_demo(args)
         return
     if args.threshold:
         threshold(args)

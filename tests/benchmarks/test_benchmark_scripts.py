@@ -118,3 +118,11 @@ def test_sampler_speed_energy_test_is_paired_by_instance():
     shifted = [a - 5.0 for a in ours]
     diff, se = paired_difference(shifted, theirs)
     assert diff == pytest.approx(-5.0) and abs(diff) > 2 * se
+
+
+def test_sparse_lagrangian_demo_runs_the_issue_example_under_its_time_limit(capsys):
+    sparse = _load("sparse")
+    sparse.main(["--sizes", "2000", "--lagrangian", "2"])
+    out = capsys.readouterr().out
+    assert "random_regular_mis(2000, 3)" in out and "feasible True" in out
+    assert "report 1:" in out
