@@ -204,3 +204,40 @@ def test_solve_reaches_the_device_path_and_honours_callbacks():
 
     s = anneal_sampler(qubo, backend="cupy", callback=stop, num_reads=2, num_sweeps=40, rng=1)
     assert s.info["stopped"] and s.info["num_sweeps"] < 40 and len(seen) == 1
+
+
+def test_simulated_shared_arrays_are_shared_by_every_thread_of_a_block(monkeypatch):
+    # the simulator's own allocation checks for the line's array and inserts a new one unlocked:
+    # with a slow allocation every thread would get its own array; launches patch it (simulator_launch)
+    import threading
+    import time
+
+    from numba.cuda.simulator import kernelapi
+
+    from cutslack.gpu.kernels import simulator_launch
+
+    with simulator_launch():
+        pass
+    shared = kernelapi.FakeCUDAShared(0)
+    real_empty = np.empty
+
+    def slow_empty(*args, **kwargs):
+        time.sleep(0.002)
+        return real_empty(*args, **kwargs)
+
+    monkeypatch.setattr(np, "empty", slow_empty)
+    start = threading.Barrier(8)
+    got = []
+
+    def thread():
+        start.wait()
+        got.append(shared.array(16, np.float64))  # one source line, as in a kernel
+
+    threads = [threading.Thread(target=thread) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 8 and all(a is got[0] for a in got)
+    other = shared.array(16, np.float64)  # another line: another array
+    assert other is not got[0]

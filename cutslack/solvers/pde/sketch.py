@@ -32,15 +32,20 @@ __all__ = ["SketchSolver", "SKETCHES"]
 SKETCHES = ("kaczmarz", "block-kaczmarz", "gaussian")
 
 
+@numba.njit(cache=True, inline="always")
+def _pick_row(cumulative, total, m):  # pragma: no cover - compiled
+    """Draw a row with probability proportional to its squared norm (``cumulative``: their running sum)."""
+    i = np.searchsorted(cumulative, np.random.random() * total, side="right")
+    return m - 1 if i >= m else i
+
+
 @numba.njit(cache=True)
 def _kaczmarz_steps(indptr, indices, data, row_norm2, cumulative, b, d, steps, seed):  # pragma: no cover - compiled
     np.random.seed(seed)
     m = b.shape[0]
     total = cumulative[m - 1]
     for _ in range(steps):
-        i = np.searchsorted(cumulative, np.random.random() * total, side="right")
-        if i >= m:
-            i = m - 1
+        i = _pick_row(cumulative, total, m)
         s = b[i]
         for k in range(indptr[i], indptr[i + 1]):
             s -= data[k] * d[indices[k]]
@@ -110,9 +115,7 @@ def _dense_kaczmarz_steps(A, row_norm2, cumulative, b, d, steps, seed):  # pragm
     m, n = A.shape
     total = cumulative[m - 1]
     for _ in range(steps):
-        i = np.searchsorted(cumulative, np.random.random() * total, side="right")
-        if i >= m:
-            i = m - 1
+        i = _pick_row(cumulative, total, m)
         s = b[i]
         for j in range(n):
             s -= A[i, j] * d[j]
