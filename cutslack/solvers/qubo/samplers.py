@@ -67,13 +67,15 @@ SPARSE_DENSITY = 0.1
 REFRESH_FLIPS_PER_VARIABLE = 16
 #: float32 anneal fields for non-integer QUBOs only when the largest field is at most this many
 #: typical couplings: the float32 rounding of a field then stays below 1e-3 of a typical coupling
-#: (``2^24 * 1e-3``).  Wider-range QUBOs (penalty forms) keep float64 fields
+#: (``2^24 * 1e-3``).  Wider-range QUBOs (penalty forms with a heavy weight) keep float64 fields
 FLOAT32_FIELD_RANGE = 2**24 * 1e-3
 #: ... and only from this many variables: float32 fields change the walks of real-valued QUBOs
 #: (statistically alike, sample by sample different) and pay only where the O(n) field update
 #: dominates.  Measured (dense N(0, 1) couplings, 16 reads, 1 thread, float64 / float32 field
 #: time): 0.88x at n = 16, 1.00x at 32, 1.01x at 64, 1.17x at 128, 1.27x at 256, 1.52x at 512,
-#: 1.71x at 1,000, 1.36x at 2,000
+#: 1.71x at 1,000, 1.36x at 2,000.  Dense layout only: the CSR kernel's scattered O(degree)
+#: updates gain nothing from float32 (real N(0, 1) couplings of mean degree 6, 8 reads, 1 thread:
+#: 0.99x at n = 2,000, 0.90x at 20,000, 0.88x at 200,000, the refreshes included)
 FLOAT32_FIELD_MIN_VARIABLES = 128
 #: largest number of lowest states exhaustive enumeration keeps
 MAX_BEST = 4096
@@ -123,26 +125,26 @@ class _Couplings:
         """The dtype the anneal keeps its local fields in: the couplings' float32 when that resolves them well.
 
         Float32 when the fields accumulate exactly (integer coefficients, fields below 2^24) or
-        when the QUBO has at least :data:`FLOAT32_FIELD_MIN_VARIABLES` variables and its largest
-        possible field ``max_i |h_i| + sum_j |W_ij|`` is at most :data:`FLOAT32_FIELD_RANGE` times
-        a typical nonzero ``|W_ij|`` (the median over rows of their mean; a field's float32
-        rounding then stays below 1e-3 of a typical coupling); float64 otherwise: smaller QUBOs,
-        where float32 buys no time, and wide-range QUBOs (penalty forms with a heavy weight), whose walks
-        would otherwise see the rounding of their largest terms.
+        when the couplings are dense, the QUBO has at least :data:`FLOAT32_FIELD_MIN_VARIABLES`
+        variables and its largest possible field ``max_i |h_i| + sum_j |W_ij|`` is at most
+        :data:`FLOAT32_FIELD_RANGE` times a typical nonzero ``|W_ij|`` (the median row's mean; a
+        field's float32 rounding then stays below 1e-3 of a typical coupling); float64
+        otherwise: smaller or CSR QUBOs, where float32 buys no time, and wide-range QUBOs
+        (penalty forms with a heavy weight), whose walks would otherwise see the rounding of
+        their largest terms.
         """
         if self.dtype == np.float64 or self.h.shape[0] < 2:
             return self.dtype
         n = self.h.shape[0]
         if self.density == 0 or self.refresh_flips() == 0:
             return self.dtype  # exact float32 sums
-        if n < FLOAT32_FIELD_MIN_VARIABLES:
+        if n < FLOAT32_FIELD_MIN_VARIABLES or self.sparse:
             return np.dtype(np.float64)
         bound = float(np.max(np.abs(self.h) + self.row_stats[1]))
-        # a typical coupling: the median over rows of each row's mean nonzero |W_ij| (a few rows of
-        # outsized couplings cannot pass for typical, as they would in the mean of all of them)
-        per_row = np.diff(self.args[0]) if self.sparse else np.full(n, self.density * (n - 1))
-        coupled = per_row > 0
-        typical = float(np.median(self.row_stats[1][coupled] / per_row[coupled]))
+        # a typical coupling: the median over rows of each row's absolute sum, over the mean number of
+        # nonzeros per row (a few rows of outsized couplings cannot pass for typical, as they would in
+        # the mean of all couplings)
+        typical = float(np.median(self.row_stats[1])) / (self.density * (n - 1))
         return self.dtype if bound <= FLOAT32_FIELD_RANGE * typical else np.dtype(np.float64)
 
     def refresh_flips(self) -> int:
@@ -450,10 +452,10 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
     flip.  Reads run in parallel (``numba.prange``).  For a warm start from good states,
     pass ``initial_states`` and a cold ``beta_range`` so the anneal does not melt them.
     The couplings are stored as ``dtype``, and so are the local fields when float32 resolves
-    them well (:meth:`_Couplings.field_dtype`: exact integer sums, or at least
+    them well (:meth:`_Couplings.field_dtype`: exact integer sums, or dense couplings, at least
     :data:`FLOAT32_FIELD_MIN_VARIABLES` variables and a field range of at most
-    :data:`FLOAT32_FIELD_RANGE` typical couplings; float64 fields otherwise, e.g. for small or
-    penalty QUBOs).  The default, float32, halves the memory traffic of the O(n) (dense) or O(degree)
+    :data:`FLOAT32_FIELD_RANGE` typical couplings; float64 fields otherwise, e.g. for small,
+    CSR or penalty QUBOs).  The default, float32, halves the memory traffic of the O(n) (dense) or O(degree)
     (CSR) field update of each accepted flip, which dominates the run, and lets it use twice
     the SIMD lanes; the Metropolis test still computes ``beta dE`` in float64.  Float32 fields
     that do not sum exactly are recomputed in float64 every

@@ -125,11 +125,13 @@ def test_one_sweep_over_many_reads_of_a_big_qubo_keeps_the_deadline():
 def test_float32_fields_only_where_they_pay_and_resolve_the_fields():
     from cutslack.solvers.qubo.samplers import FLOAT32_FIELD_MIN_VARIABLES as small
 
-    def fields(matrix):
-        return samplers._couplings(QUBO(matrix), np.float32, "auto").field_dtype()
+    def fields(matrix, layout="auto"):
+        return samplers._couplings(QUBO(matrix), np.float32, layout).field_dtype()
 
     assert fields(real_qubo(small - 1, 0)) == np.float64        # real, small: float32 buys no time
     assert fields(real_qubo(small, 0)) == np.float32            # real, large, narrow range
+    assert fields(real_qubo(small, 0), "sparse") == np.float64  # ... but CSR: float32 buys no time
+    assert fields(integer_qubo(small, 0.05, 0)) == np.float32   # integer CSR: exact float32 sums
     assert fields(integer_qubo(20, 0.5, 0)) == np.float32       # integer sums: exact at any size
     wide = real_qubo(small, 1)
     wide[0, 1] = 1e6 * np.abs(wide).sum()                       # one coupling far above the rest
