@@ -18,6 +18,8 @@ The integer recourse makes the number of scenarios finite, so the loop terminate
 
 from __future__ import annotations
 
+import abc
+
 import numpy as np
 
 from cutslack.api import Run, make_result, register_solver
@@ -29,17 +31,16 @@ from cutslack.result import Result, Status
 __all__ = ["solve_ccg", "ccg_loop", "HighsMainProblem", "RecourseMainProblem"]
 
 
-class HighsMainProblem:
+class HighsMainProblem(abc.ABC):
     """A CCG main problem as a persistent Pyomo model solved by HiGHS (``appsi``): what every
     problem family shares.
 
     A subclass builds a model (first stage ``model.x`` over ``model.I``), hands it to
-    :meth:`_attach_solver` (which adds the scenario blocks ``model.scenarios``), and implements :meth:`add_scenario`
-    (appending each scenario to ``self.scenarios``); it may implement :meth:`_set_start` (a MIP
-    start from a first-stage decision) and then sets ``supports_start``.
+    :meth:`_attach_solver` (which adds the scenario blocks ``model.scenarios``), and implements
+    :meth:`add_scenario` (appending each scenario to ``self.scenarios``); it may define
+    ``_set_start(x)`` (set the model's variables to a MIP start from the first-stage ``x``),
+    which :meth:`solve` then uses.
     """
-
-    supports_start = False
 
     def _attach_solver(self, model, threads: int, seed: int, verbose: bool) -> None:
         """Give ``model`` its scenario blocks (``model.scenarios``), keep it, and set up HiGHS."""
@@ -57,11 +58,9 @@ class HighsMainProblem:
         self.solver = solver
         self.scenarios: list[np.ndarray] = []
 
-    def add_scenario(self, xi) -> None:  # pragma: no cover - every subclass defines it
-        raise NotImplementedError
-
-    def _set_start(self, x) -> None:  # pragma: no cover - only called when supports_start
-        raise NotImplementedError
+    @abc.abstractmethod
+    def add_scenario(self, xi) -> None:
+        """Add the recourse copy of scenario ``ξ`` and its cut on ``η``."""
 
     def solve(self, time_left: float, *, gap: float = 0.0, start=None):
         """Solve within ``time_left`` seconds to relative MIP gap ``gap``; return ``(x or None, upper bound or
@@ -74,7 +73,7 @@ class HighsMainProblem:
 
         self.solver.config.time_limit = None if not np.isfinite(time_left) else max(float(time_left), 1e-3)
         self.solver.highs_options = {**self.solver.highs_options, "mip_rel_gap": float(gap)}
-        warm = start is not None and self.supports_start
+        warm = start is not None and hasattr(self, "_set_start")
         self.solver.config.warmstart = warm
         if warm:
             self._set_start(np.asarray(start, dtype=float))
@@ -110,8 +109,6 @@ class RecourseMainProblem(HighsMainProblem):
     verbose : bool
         Print HiGHS's log.
     """
-
-    supports_start = True
 
     def __init__(self, problem: TwoStageRobustKnapsack, *, threads: int = 1, seed: int = 0, verbose: bool = False):
         import pyomo.environ as pyo
@@ -179,17 +176,25 @@ def check_ccg_options(rel_gap: float, max_iterations, main_gap_factor: float = 0
         raise ValueError(f"max_iterations must be a positive integer, got {max_iterations!r}")
 
 
-def ccg_loop(problem, main: HighsMainProblem, worst_case, *, run: Run, rel_gap: float, max_iterations: int,
-             main_gap_factor: float = 0.0, incumbent=None, incumbent_value: float = -np.inf,
-             scenario_atol: float = 1e-7, interrupted: tuple = (), solver: str = "") -> Result:
-    """Zeng & Zhao's loop on a main problem that already holds its first scenarios; return the Result.
+def ccg_loop(problem, make_main, first_scenarios, worst_case, *, rng, time_limit, callback, rel_gap: float,
+             max_iterations: int, main_gap_factor: float = 0.0, threads: int = 1, verbose: bool = False,
+             incumbent=None, incumbent_value: float = -np.inf, scenario_atol: float = 1e-7, interrupted: tuple = (),
+             solver: str = "") -> Result:
+    """Zeng & Zhao's loop; return the Result.
 
-    ``worst_case(x, recent_scenarios)`` is the exact adversary (an object with ``value``,
-    ``scenario`` and ``rounds``); an exception of a type in ``interrupted`` from it means the
-    clock stopped it, and the loop ends without scoring that ``x``.  ``incumbent`` (with its
-    exact worst case ``incumbent_value``) is the decision held before the first main problem
-    (None: none until a worst case finishes).  ``main_gap_factor``: see :func:`solve_ccg`.
+    ``make_main(problem, threads=, seed=, verbose=)`` builds the :class:`HighsMainProblem`
+    (``seed`` drawn from ``rng``), which first gets ``first_scenarios``.  ``worst_case(x,
+    recent_scenarios, run)`` is the exact adversary (an object with ``value``, ``scenario`` and
+    ``rounds``; ``run`` tells the time left); an exception of a type in ``interrupted`` from it
+    means the clock stopped it, and the loop ends without scoring that ``x``.  ``incumbent``
+    (with its exact worst case ``incumbent_value``) is the decision held before the first main
+    problem (None: none until a worst case finishes).  The other options: see :func:`solve_ccg`.
     """
+    check_ccg_options(rel_gap, max_iterations, main_gap_factor)
+    run = Run(rng=rng, time_limit=time_limit, callback=callback)
+    main = make_main(problem, threads=threads, seed=int(run.rng.integers(0, 2**31 - 1)), verbose=verbose)
+    for xi in first_scenarios:
+        main.add_scenario(xi)
     best_x, lower = incumbent, incumbent_value
     upper = None
     history = []
@@ -213,7 +218,7 @@ def ccg_loop(problem, main: HighsMainProblem, worst_case, *, run: Run, rel_gap: 
         worst = None
         if x is not None:
             try:
-                worst = worst_case(x, main.scenarios[-3:])
+                worst = worst_case(x, main.scenarios[-3:], run)
             except interrupted:
                 run.expired()
                 break
@@ -303,11 +308,9 @@ def solve_ccg(problem: TwoStageRobustKnapsack, *, rng=None, time_limit=None, cal
         return solve_ccg_capital_budgeting(problem, rng=rng, time_limit=time_limit, callback=callback,
                                            rel_gap=rel_gap, threads=threads, max_iterations=max_iterations,
                                            main_gap_factor=main_gap_factor, verbose=verbose)
-    check_ccg_options(rel_gap, max_iterations, main_gap_factor)
-    run = Run(rng=rng, time_limit=time_limit, callback=callback)
-    main = RecourseMainProblem(problem, threads=threads, seed=int(run.rng.integers(0, 2**31 - 1)), verbose=verbose)
-    main.add_scenario(np.zeros(problem.n))
-    return ccg_loop(problem, main, lambda x, recent: worst_case_profit(problem, x, initial_scenarios=recent),
-                    run=run, rel_gap=rel_gap, max_iterations=max_iterations, main_gap_factor=main_gap_factor,
+    return ccg_loop(problem, RecourseMainProblem, [np.zeros(problem.n)],
+                    lambda x, recent, run: worst_case_profit(problem, x, initial_scenarios=recent),
+                    rng=rng, time_limit=time_limit, callback=callback, rel_gap=rel_gap, max_iterations=max_iterations,
+                    main_gap_factor=main_gap_factor, threads=threads, verbose=verbose,
                     incumbent=np.zeros(problem.n), incumbent_value=0.0,   # picking nothing earns 0 in every scenario
                     solver="HiGHS (appsi) main + exact row-generation adversary")

@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from cutslack.api import Run
 from cutslack.problems.capital_budgeting import CapitalBudgeting, WorstCaseTimeout, worst_case_revenue
 from cutslack.result import Result
-from cutslack.solvers.robust.ccg import HighsMainProblem, ccg_loop, check_ccg_options
+from cutslack.solvers.robust.ccg import HighsMainProblem, ccg_loop
 
 __all__ = ["solve_ccg_capital_budgeting", "CapitalBudgetingMainProblem"]
 
@@ -103,8 +102,8 @@ def solve_ccg_capital_budgeting(problem: CapitalBudgeting, *, rng=None, time_lim
     -------
     Result
         ``x`` the best first-stage decision whose exact worst case was computed (None when the
-        time limit struck before the first one finished), ``objective`` that worst-case revenue, ``bound`` the main problem's upper bound, ``status`` OPTIMAL when
-        the bounds met (TIME_LIMIT when the clock stopped it first), ``history`` one record per
+        time limit struck before the first one finished), ``objective`` that worst-case revenue,
+        ``bound`` the main problem's upper bound, ``status`` OPTIMAL when the bounds met (TIME_LIMIT when the clock stopped it first), ``history`` one record per
         iteration, ``info`` the scenarios and worst-case rounds.
 
     Examples
@@ -115,21 +114,17 @@ def solve_ccg_capital_budgeting(problem: CapitalBudgeting, *, rng=None, time_lim
     >>> res.status.name, res.objective <= res.bound + 1e-6
     ('OPTIMAL', True)
     """
-    check_ccg_options(rel_gap, max_iterations, main_gap_factor)
-    run = Run(rng=rng, time_limit=time_limit, callback=callback)
-    main = CapitalBudgetingMainProblem(problem, threads=threads, seed=int(run.rng.integers(0, 2**31 - 1)),
-                                       verbose=verbose)
-    for xi in (np.zeros(problem.k), -np.ones(problem.k), np.ones(problem.k)):
-        main.add_scenario(xi)
-
-    def worst_case(x, recent):
+    def worst_case(x, recent, run):
         left = run.time_left()
         return worst_case_revenue(problem, x, initial_scenarios=recent, time_limit=left if np.isfinite(left) else None)
 
     # no incumbent until an exact worst case has finished (x = 0 is affordable, but its worst case is
     # the most expensive one to compute: every project is free for the late stage)
-    result = ccg_loop(problem, main, worst_case, run=run, rel_gap=rel_gap, max_iterations=max_iterations,
-                      main_gap_factor=main_gap_factor, scenario_atol=1e-9, interrupted=(WorstCaseTimeout,),
+    result = ccg_loop(problem, CapitalBudgetingMainProblem,
+                      [np.zeros(problem.k), -np.ones(problem.k), np.ones(problem.k)], worst_case,
+                      rng=rng, time_limit=time_limit, callback=callback, rel_gap=rel_gap,
+                      max_iterations=max_iterations, main_gap_factor=main_gap_factor, threads=threads,
+                      verbose=verbose, scenario_atol=1e-9, interrupted=(WorstCaseTimeout,),
                       solver="HiGHS (appsi) main + exact row-generation adversary over late plans")
     if result.x is not None:
         worst_case_revenue(problem, result.x)     # keep the incumbent's worst case at the front of the memo
