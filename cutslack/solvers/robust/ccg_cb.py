@@ -33,17 +33,8 @@ __all__ = ["solve_ccg_capital_budgeting", "CapitalBudgetingMainProblem"]
 
 class CapitalBudgetingMainProblem(HighsMainProblem):
     """The CCG main problem (Pyomo + HiGHS appsi, persistent): first stage ``x``, one late plan per
-    scenario added with :meth:`add_scenario`.
-
-    Parameters
-    ----------
-    problem : CapitalBudgeting
-    threads : int
-        HiGHS threads.
-    seed : int
-        HiGHS ``random_seed``.
-    verbose : bool
-        Print HiGHS's log.
+    scenario added with :meth:`add_scenario`.  Takes a :class:`CapitalBudgeting` and the options of
+    :class:`~cutslack.solvers.robust.ccg.RecourseMainProblem` (``threads``, ``seed``, ``verbose``).
     """
 
     def __init__(self, problem: CapitalBudgeting, *, threads: int = 1, seed: int = 0, verbose: bool = False):
@@ -103,8 +94,9 @@ def solve_ccg_capital_budgeting(problem: CapitalBudgeting, *, rng=None, time_lim
     Result
         ``x`` the best first-stage decision whose exact worst case was computed (None when the
         time limit struck before the first one finished), ``objective`` that worst-case revenue,
-        ``bound`` the main problem's upper bound, ``status`` OPTIMAL when the bounds met (TIME_LIMIT when the clock stopped it first), ``history`` one record per
-        iteration, ``info`` the scenarios and worst-case rounds.
+        ``bound`` the main problem's upper bound, ``status`` OPTIMAL when the bounds met
+        (TIME_LIMIT when the clock stopped it first), ``history`` one record per iteration,
+        ``info`` the scenarios and worst-case rounds.
 
     Examples
     --------
@@ -114,6 +106,7 @@ def solve_ccg_capital_budgeting(problem: CapitalBudgeting, *, rng=None, time_lim
     >>> res.status.name, res.objective <= res.bound + 1e-6
     ('OPTIMAL', True)
     """
+
     def worst_case(x, recent, run):
         left = run.time_left()
         return worst_case_revenue(problem, x, initial_scenarios=recent, time_limit=left if np.isfinite(left) else None)
