@@ -69,13 +69,13 @@ REFRESH_FLIPS_PER_VARIABLE = 16
 #: typical couplings: the float32 rounding of a field then stays below 1e-3 of a typical coupling
 #: (``2^24 * 1e-3``).  Wider-range QUBOs (penalty forms with a heavy weight) keep float64 fields
 FLOAT32_FIELD_RANGE = 2**24 * 1e-3
-#: ... and only from this many variables: float32 fields change the walks of real-valued QUBOs
-#: (statistically alike, sample by sample different) and pay only where the O(n) field update
-#: dominates.  Measured (dense N(0, 1) couplings, 16 reads, 1 thread, float64 / float32 field
-#: time): 0.88x at n = 16, 1.00x at 32, 1.01x at 64, 1.17x at 128, 1.27x at 256, 1.52x at 512,
-#: 1.71x at 1,000, 1.36x at 2,000.  Dense layout only: the CSR kernel's scattered O(degree)
-#: updates gain nothing from float32 (real N(0, 1) couplings of mean degree 6, 8 reads, 1 thread:
-#: 0.99x at n = 2,000, 0.90x at 20,000, 0.88x at 200,000, the refreshes included)
+#: ... and only from this many variables, on the dense layout: float32 fields change the walks of
+#: real-valued QUBOs (statistically alike, sample by sample different) and pay only where the O(n)
+#: field update dominates.  ``python benchmarks/sampler_speed.py --field-dtypes`` (solve's time with
+#: float64 / float32 fields, 1 thread) measured: dense N(0, 1) QUBOs 0.95x at n = 16, 0.97x at 32,
+#: 0.95x at 64, 1.05x at 128, 1.28x at 256, 1.21x at 512, 1.24x at 1,000, 1.39x at 2,000; CSR
+#: QUBOs of mean degree 6 (scattered O(degree) updates) 0.89x at n = 2,000, 0.92x at 20,000,
+#: 0.98x at 200,000, so CSR keeps float64 fields
 FLOAT32_FIELD_MIN_VARIABLES = 128
 #: largest number of lowest states exhaustive enumeration keeps
 MAX_BEST = 4096
