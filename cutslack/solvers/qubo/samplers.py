@@ -99,6 +99,7 @@ class _Couplings:
         self.h = h
         self.density = density
         self.row_stats = row_stats
+        self._refresh = None
 
     @property
     def sparse(self) -> bool:
@@ -140,7 +141,7 @@ class _Couplings:
             return self.dtype  # exact float32 sums
         if n < FLOAT32_FIELD_MIN_VARIABLES or self.sparse:
             return np.dtype(np.float64)
-        bound = float(np.max(np.abs(self.h) + self.row_stats[1]))
+        bound = self.max_field()
         # a typical coupling: the median over rows of each row's absolute sum, over the mean number of
         # nonzeros per row (a few rows of outsized couplings cannot pass for typical, as they would in
         # the mean of all couplings)
@@ -155,14 +156,18 @@ class _Couplings:
         rounds, and a refresh every :data:`REFRESH_FLIPS_PER_VARIABLE` ``n`` flips keeps the
         accumulated rounding at that of a few thousand adds (a few 1e-6 of a field's size).
         """
-        n = self.h.shape[0]
-        if self.dtype == np.float64 or n == 0:
-            return 0
-        limit = float(2**24)
-        if float(np.max(np.abs(self.h) + self.row_stats[1])) <= limit and kernels.all_integral(self.h, limit) \
-                and kernels.all_integral(self.args[-1].reshape(-1), limit):
-            return 0
-        return REFRESH_FLIPS_PER_VARIABLE * n
+        if self._refresh is None:  # computed once: on an integer QUBO it is a pass over every coupling
+            n = self.h.shape[0]
+            limit = float(2**24)
+            exact = self.dtype == np.float64 or n == 0 or (
+                self.max_field() <= limit and kernels.all_integral(self.h, limit)
+                and kernels.all_integral(self.args[-1].reshape(-1), limit))
+            self._refresh = 0 if exact else REFRESH_FLIPS_PER_VARIABLE * n
+        return self._refresh
+
+    def max_field(self) -> float:
+        """Return the largest possible local field ``max_i |h_i| + sum_j |W_ij|`` (from the row statistics)."""
+        return float(np.max(np.abs(self.h) + self.row_stats[1]))
 
     def default_beta_range(self) -> tuple[float, float]:
         """Return :func:`default_beta_range` from the row statistics (no pass over the matrix)."""
@@ -455,9 +460,10 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
     them well (:meth:`_Couplings.field_dtype`: exact integer sums, or dense couplings, at least
     :data:`FLOAT32_FIELD_MIN_VARIABLES` variables and a field range of at most
     :data:`FLOAT32_FIELD_RANGE` typical couplings; float64 fields otherwise, e.g. for small,
-    CSR or penalty QUBOs).  The default, float32, halves the memory traffic of the O(n) (dense) or O(degree)
-    (CSR) field update of each accepted flip, which dominates the run, and lets it use twice
-    the SIMD lanes; the Metropolis test still computes ``beta dE`` in float64.  Float32 fields
+    CSR or penalty QUBOs).  Float32 halves the memory traffic of the O(n) (dense) or
+    O(degree) (CSR) field update of each accepted flip, which dominates the run, and on a
+    dense QUBO lets it use twice the SIMD lanes; the Metropolis test still computes ``beta dE``
+    in float64.  Float32 fields
     that do not sum exactly are recomputed in float64 every
     :data:`REFRESH_FLIPS_PER_VARIABLE` ``n`` flips, so the walk sees the couplings rounded by
     6e-8 relative plus a few 1e-6 of a field's size, never a growing drift.  ``field_dtype``
