@@ -364,15 +364,22 @@ def _greedy_join(D, C, kind, adj, deg, parent, end, added, max_joins):
                 if dv < best:
                     best = dv
                     nxt = v
-        new_end = _chain_end(adj, nxt, -1) if deg[nxt] == 1 else nxt
-        parent[_find(parent, nxt)] = rend
-        adj[end, deg[end]] = nxt
-        adj[nxt, deg[nxt]] = end
-        deg[end] += 1
-        deg[nxt] += 1
+        end = _join_to_end(adj, deg, parent, end, nxt)
         added += 1
-        end = new_end
     return end, added
+
+
+@njit(cache=True, inline="always")
+def _join_to_end(adj, deg, parent, end, v):
+    # link the fragment holding v to the chain's free end (an edge end-v, the sets merged); return the
+    # chain's new free end: the far end of v's fragment, or v itself when it was alone
+    new_end = _chain_end(adj, v, -1) if deg[v] == 1 else v
+    parent[_find(parent, v)] = _find(parent, end)
+    adj[end, deg[end]] = v
+    adj[v, deg[v]] = end
+    deg[end] += 1
+    deg[v] += 1
+    return new_end
 
 
 @njit(cache=True)
@@ -383,14 +390,8 @@ def _join_in_order(adj, deg, parent, end, added, order):
         if added >= n - 1:
             break
         if deg[v] < 2 and _find(parent, v) != _find(parent, end):
-            new_end = _chain_end(adj, v, -1) if deg[v] == 1 else v
-            parent[_find(parent, v)] = _find(parent, end)
-            adj[end, deg[end]] = v
-            adj[v, deg[v]] = end
-            deg[end] += 1
-            deg[v] += 1
+            end = _join_to_end(adj, deg, parent, end, v)
             added += 1
-            end = new_end
     return end, added
 
 
