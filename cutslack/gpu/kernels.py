@@ -294,9 +294,10 @@ def _thread_safe_simulator_shared_arrays() -> None:
     The simulator gives a block's threads one array per source line by looking the line up in
     a dict and inserting a new array when it is missing; that check-then-insert is not locked,
     so two threads switched between the two steps each get their own array, the block no
-    longer shares memory, and a correct kernel computes garbage (seen as rare wrong QAOA
-    expectations under load: 4 in 1,200 layers on a busy 2-core machine, none after this).
-    The replacement keeps the simulator's keying (the caller's file and line) under a lock.
+    longer shares memory, and a correct kernel computes garbage (seen as rare wrong simulated
+    QAOA expectations on a busy machine; ``tests/gpu/test_simulator.py`` makes the allocation
+    slow to show the race).  The replacement keeps the simulator's keying (the caller's file
+    and line) under a lock.
     """
     from numba.cuda.simulator import kernelapi
 
