@@ -1,8 +1,8 @@
 """Returns the provenance header every benchmark writes at the top of its results file.
 
 The header says how the numbers were produced: the exact command, the thread settings,
-the versions (Python, NumPy, cutslack and its git commit), the date, and that the machine
-was shared, so wall times are noisy.  Scripts in ``benchmarks/`` import it as
+the versions (Python, NumPy, cutslack and its git commit), the date, the load average when the
+run started and ended, and that the machine was shared, so wall times are noisy.  Scripts in ``benchmarks/`` import it as
 ``from provenance import results_header`` (their own folder is first on ``sys.path``).
 """
 
@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["command_line", "git_revision", "results_header", "text_header", "thread_settings"]
+__all__ = ["command_line", "git_revision", "load_average", "results_header", "text_header", "thread_settings"]
 
 ROOT = Path(__file__).resolve().parent.parent
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -73,6 +73,18 @@ def git_revision() -> str:
 git_revision()
 
 
+def load_average() -> str:
+    """Return the 1-minute load average as text (``unknown`` where the OS does not report it)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
+
+
+#: the load when the benchmark started (this module is imported before anything is timed)
+LOAD_AT_START = load_average()
+
+
 def thread_settings() -> str:
     """Return the thread variables as ``NAME=value`` pairs (``unset`` where not set)."""
     return ", ".join(f"{var}={os.environ.get(var, 'unset')}" for var in THREAD_VARIABLES)
@@ -91,6 +103,7 @@ def results_header(script: str, argv=None, *, extra: str = "") -> str:
              f"- versions: Python {platform.python_version()}, NumPy {np.__version__}, cutslack "
              f"{cutslack.__version__} (git {git_revision()})",
              f"- date: {now}",
+             f"- load average (1 min) at start / end: {LOAD_AT_START} / {load_average()} on {os.cpu_count()} cores",
              f"- note: {NOISE_NOTE}"]
     if extra:
         lines.append(f"- {extra}")
