@@ -4,12 +4,14 @@ For n in --sizes and p in --depths, on a sparse MaxCut (random 3-regular graph) 
 dense QUBO (the augmented-Lagrangian QUBO of a random knapsack), both simulators evaluate
 the same QAOA circuit at the same random angles.  Printed per row: both values, |diff|,
 the time of one evaluation on each (Aer: EstimatorV2, exact, circuit transpiled once, gate fusion on
-as by default; ours:
-state + expectation, with the one-off cost diagonal timed separately), and the ratio.
-Threads are pinned to --threads for both (set before NumPy, Numba and Aer load).
+as by default; ours: state + expectation, with the one-off cost diagonal timed separately), and
+the ratio.  Timing follows ``benchmarks/timing.py``: each side's cold first call is printed apart,
+then ``--rounds`` (>= 5) interleaved rounds with the order alternating; the ratio is the median of
+the per-round ratios, with its spread, by wall time.  Threads are pinned to --threads for both
+(set before NumPy, Numba and Aer load).
 
 Usage: python benchmarks/qaoa_simulator.py [--sizes 12 16 20 22 24] [--depths 1 3] [--threads 1]
-       [--out benchmarks/results/qaoa_simulator.txt]   (also write the table, with a provenance header)
+       [--rounds 5] [--out benchmarks/results/qaoa_simulator.txt]   (also write the table, with a provenance header)
 Targets (issue 4): ratio >= 10 at n = 20, p = 3 on MaxCut, >= 50 on the dense QUBO; |diff| <= 1e-8.
 """
 
@@ -27,7 +29,7 @@ def parse_args():
     ap.add_argument("--sizes", type=int, nargs="+", default=[12, 16, 20, 22, 24])
     ap.add_argument("--depths", type=int, nargs="+", default=[1, 3])
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--repeats", type=int, default=3, help="best of this many timings per simulator")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (>= 5; benchmarks/timing.py)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", help="also write the printed table, with a provenance header, to this file")
     return ap.parse_args()
@@ -59,20 +61,14 @@ def knapsack_qubo(n: int, seed: int):
     return qubo
 
 
-def best_time(fn, repeats: int):
-    best, value = float("inf"), None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        value = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, value
-
-
 def main():
     args = parse_args()
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ[var] = str(args.threads)
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)
+    from timing import compare, pin_threads, thread_report
+
+    pin_threads(args.threads)
+    sys.path.insert(0, os.path.join(here, ".."))
     import numpy as np
 
     from cutslack.quantum.circuits import AerEvaluator, qaoa_circuit
@@ -87,14 +83,20 @@ def main():
         lines.append(line)
         builtins.print(line, flush=True)
 
-    print(f"threads={args.threads} for both (Numba threads; Aer max_parallel_threads, fusion on, its default)"
-          f"  (times: best of {args.repeats}, seconds)")
-    header = f"{'instance':>9} {'n':>3} {'p':>2} {'ours':>20} {'aer':>20} {'|diff|':>9} {'t_diag':>8} {'t_ours':>9} {'t_aer':>9} {'ratio':>8} {'ratio+diag':>10}"
+    print(f"threads={args.threads} for both (Numba threads; Aer max_parallel_threads, fusion on, its default); "
+          f"loaded: {thread_report()}")
+    print(f"times in seconds: cold = first call; t_ours, t_aer = medians of {args.rounds} interleaved rounds (order "
+          "alternating); ratio = median of per-round t_aer/t_ours [min-max]; ratio+diag adds the one-off diagonal")
+    header = (f"{'instance':>9} {'n':>3} {'p':>2} {'ours':>20} {'aer':>20} {'|diff|':>9} {'t_diag':>8} "
+              f"{'cold_ours':>9} {'cold_aer':>9} {'t_ours':>9} {'t_aer':>9} {'ratio':>8} {'[min-max]':>13} "
+              f"{'ratio+diag':>10} {'load':>11}")
     print(header)
     for kind, build in (("maxcut", maxcut_qubo), ("knapsack", knapsack_qubo)):
         for n in args.sizes:
             qubo = build(n, args.seed)
-            t_diag, sim = best_time(lambda: StatevectorSimulator(qubo), 1)
+            t0 = time.perf_counter()
+            sim = StatevectorSimulator(qubo)
+            t_diag = time.perf_counter() - t0
             op, offset = qubo_to_pauli(qubo)
             for p in args.depths:
                 gammas, betas = rng.uniform(-0.5, 0.5, p) / max(1.0, qubo.max_abs_coefficient()), rng.uniform(-1, 1, p)
@@ -102,13 +104,18 @@ def main():
                 aer = AerEvaluator(circ, params, op, offset=offset, method="statevector",
                                    backend_options={"max_parallel_threads": args.threads})
                 x = np.concatenate([gammas, betas])
-                t_ours, ours = best_time(lambda: sim.expectation(sim.qaoa_state(gammas, betas)), args.repeats)
-                t_aer, theirs = best_time(lambda: aer.expectation(x), args.repeats)
+                values = {}
+                cmp = compare({"ours": lambda: sim.expectation(sim.qaoa_state(gammas, betas)),
+                               "aer": lambda: aer.expectation(x)}, rounds=args.rounds,
+                              on_result=lambda name, _r, value: values.setdefault(name, value))
+                ours, theirs = values["ours"], values["aer"]
+                t_ours, t_aer = cmp.sides["ours"].median(), cmp.sides["aer"].median()
+                ratio, lo, hi = cmp.ratio("aer", "ours")
                 print(f"{kind:>9} {n:>3} {p:>2} {ours:>20.12f} {theirs:>20.12f} {abs(ours - theirs):>9.1e} "
-                      f"{t_diag:>8.4f} {t_ours:>9.5f} {t_aer:>9.4f} {t_aer / t_ours:>8.1f} {t_aer / (t_ours + t_diag):>10.1f}",
-                      flush=True)
+                      f"{t_diag:>8.4f} {cmp.sides['ours'].cold_wall:>9.4f} {cmp.sides['aer'].cold_wall:>9.4f} "
+                      f"{t_ours:>9.5f} {t_aer:>9.4f} {ratio:>8.1f} {f'[{lo:.1f}-{hi:.1f}]':>13} "
+                      f"{t_aer / (t_ours + t_diag):>10.1f} {f'{cmp.load_start:.2f}->{cmp.load_end:.2f}':>11}")
     if args.out:
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         from provenance import text_header
 
         with open(args.out, "w") as fh:

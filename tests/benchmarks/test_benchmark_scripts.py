@@ -19,6 +19,7 @@ def _load(name: str):
         sys.path.insert(0, str(SCRIPTS))
     spec = importlib.util.spec_from_file_location(f"_bench_{name}", SCRIPTS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module   # dataclasses look their module up there
     saved = dict(os.environ)   # the scripts pin thread variables at import: keep them out of this process
     try:
         spec.loader.exec_module(module)
