@@ -1,0 +1,181 @@
+"""MPS, free MPS and CPLEX LP files (plain or gzip) read through HiGHS into a BinaryProgram.
+
+HiGHS (``highspy``, a core dependency) parses the file; this module only takes its column-wise
+matrix, bounds, integrality, row bounds, objective sense, offset and Hessian and hands them to
+:func:`cutslack.models.canonical.program_from_rows`.  No parser is written here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from cutslack.errors import BackendUnavailableError, ParseError, UsageError
+from cutslack.models.canonical import ModelProgram, program_from_rows
+
+__all__ = ["read_model", "MODEL_SUFFIXES", "is_model_file", "new_highs"]
+
+#: file endings read_model takes (HiGHS chooses MPS or LP from the ending; ``.gz`` it reads itself)
+MODEL_SUFFIXES = (".mps", ".lp", ".mps.gz", ".lp.gz", ".qps", ".qps.gz")
+
+_WHERE = re.compile(r"-->\s*(?P<file>.+?):(?P<line>\d+):(?P<col>\d+)")
+
+
+def is_model_file(path) -> bool:
+    """Return whether ``path`` ends like an MPS or LP file (optionally gzipped)."""
+    name = str(path).lower()
+    return any(name.endswith(s) for s in MODEL_SUFFIXES)
+
+
+def new_highs():
+    """Return a silent ``highspy.Highs`` whose log lines are collected in ``highs.cutslack_log``.
+
+    HiGHS writes its banner to the C-level stdout when it is created; that line is swallowed
+    here (Pyomo's ``capture_output``, the way Pyomo's own HiGHS interface does it) so a
+    ``--json`` command line stays clean.
+    """
+    try:
+        import highspy
+    except ImportError as exc:  # pragma: no cover - highspy is a core dependency
+        raise BackendUnavailableError("highspy (HiGHS)", "pip install highspy") from exc
+    from pyomo.common.tee import capture_output
+
+    with capture_output(capture_fd=True):
+        highs = highspy.Highs()
+    highs.setOptionValue("log_to_console", False)
+    log: list[str] = []
+    highs.cbLogging.subscribe(lambda event: log.append(str(event.message)))
+    highs.cutslack_log = log
+    return highs
+
+
+def _parse_error(path: Path, log: list[str]) -> ParseError:
+    """Return the ParseError for a file HiGHS refused: its ``ERROR`` lines, file and line number."""
+    errors = [m.strip() for m in log if m.lstrip().startswith("ERROR")]
+    text = "\n".join(errors) if errors else "HiGHS could not read the model"
+    line = None
+    where = _WHERE.search(text)
+    if where:
+        line = int(where.group("line"))
+    text = re.sub(r"ERROR:\s*", "", text)
+    if re.search(r"quadratic (constraints|rows)", text, re.IGNORECASE):
+        text = "quadratic constraints are not supported (cutslack takes linear constraints only); HiGHS: " + text
+    else:
+        text = "HiGHS could not read it: " + text
+    return ParseError(text, file=str(path), line=line)
+
+
+def _column_matrix(lp) -> sp.csr_matrix:
+    """Return HiGHS's constraint matrix as CSR (it stores it column-wise)."""
+    a = lp.a_matrix_
+    start = np.asarray(a.start_, dtype=np.int64)
+    index = np.asarray(a.index_, dtype=np.int64)
+    value = np.asarray(a.value_, dtype=float)
+    shape = (int(lp.num_row_), int(lp.num_col_))
+    if str(a.format_).endswith("kRowwise"):
+        return sp.csr_matrix((value, index, start), shape=shape)
+    return sp.csc_matrix((value, index, start), shape=shape).tocsr()
+
+
+def _hessian(model, n: int):
+    """Return ``Q`` with ``x'Qx`` equal to HiGHS's ``x'Hx / 2`` (None without a quadratic objective)."""
+    H = model.hessian_
+    if int(H.dim_) == 0 or len(H.value_) == 0:
+        return None
+    M = sp.csc_matrix((np.asarray(H.value_, dtype=float), np.asarray(H.index_, dtype=np.int64),
+                       np.asarray(H.start_, dtype=np.int64)), shape=(n, n))
+    if str(H.format_).endswith("kTriangular"):
+        # only the lower triangle is stored: x'Hx / 2 = sum_i H_ii x_i^2 / 2 + sum_{i>j} H_ij x_i x_j
+        return sp.tril(M, -1).tocsr() + sp.diags(0.5 * M.diagonal())
+    return 0.5 * M.tocsr()
+
+
+def read_model(path, *, binary_expansion: bool = False) -> ModelProgram:
+    """Return the :class:`~cutslack.models.canonical.ModelProgram` of an MPS or LP file read by HiGHS.
+
+    Parameters
+    ----------
+    path : str or Path
+        An MPS (fixed or free), LP or QPS file, plain or gzipped (``.mps.gz``, ``.lp.gz``).
+    binary_expansion : bool
+        Write each bounded general-integer variable in ``[l, u]`` as ``l + sum_k c_k b_k``
+        (``info["binary_expansion"]`` lists the added bits); without it they are refused.
+
+    Returns
+    -------
+    ModelProgram
+        A BinaryProgram whose ``names`` are the file's binary columns (fixed columns are
+        substituted out); ``info["constraints"]`` records per file row its name, kind
+        (``"le"``, ``"ge"``, ``"eq"``, ``"range"``, ``"free"``) and the canonical rows it became
+        as ``(block, index, sign)``; :func:`~cutslack.models.canonical.model_solution` maps
+        a solution back to every column of the file by name.
+
+    Raises
+    ------
+    UsageError
+        The file does not exist or is not a readable file.
+    ParseError
+        HiGHS refused the file (its message, the file and the line when HiGHS gives one),
+        including quadratic constraints.
+    InvalidInstanceError
+        Continuous or (without ``binary_expansion``) general-integer variables, naming them.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> text = "Maximize\\n obj: 3 x + 2 y\\nSubject To\\n c: x + y <= 1\\nBinary\\n x y\\nEnd\\n"
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     f = os.path.join(d, "tiny.lp")
+    ...     _ = open(f, "w").write(text)
+    ...     program = read_model(f)
+    >>> program.n, program.m_le, program.sense
+    (2, 1, 'max')
+    """
+    p = Path(path)
+    if not p.exists():
+        raise UsageError(f"no such model file: {path}; check the path")
+    if not p.is_file() or not os.access(p, os.R_OK):
+        raise UsageError(f"{path} is not a readable file")
+    highs = new_highs()
+    import highspy
+
+    status = highs.readModel(str(p))
+    if status == highspy.HighsStatus.kError:
+        raise _parse_error(p, highs.cutslack_log)
+    model = highs.getModel()
+    lp = model.lp_
+    n = int(lp.num_col_)
+    names = list(lp.col_names_) if len(lp.col_names_) == n else [f"c{j}" for j in range(n)]
+    m = int(lp.num_row_)
+    row_names = list(lp.row_names_) if len(lp.row_names_) == m else [f"r{i}" for i in range(m)]
+    integrality = lp.integrality_
+    if len(integrality) == n:
+        kind = np.fromiter((int(t) for t in integrality), dtype=np.int64, count=n)
+        others = np.flatnonzero((kind != int(highspy.HighsVarType.kInteger))
+                                & (kind != int(highspy.HighsVarType.kContinuous)))
+        if others.size:
+            raise ParseError(f"semi-continuous or semi-integer columns are not supported: "
+                             f"{', '.join(names[j] for j in others[:10])}", file=str(p))
+        integer = kind == int(highspy.HighsVarType.kInteger)
+    else:  # HiGHS leaves integrality empty for a pure LP
+        integer = np.zeros(n, dtype=bool)
+    sense = "max" if lp.sense_ == highspy.ObjSense.kMaximize else "min"
+    return program_from_rows(
+        names=names, lb=np.asarray(lp.col_lower_, dtype=float), ub=np.asarray(lp.col_upper_, dtype=float),
+        integer=integer, c=np.asarray(lp.col_cost_, dtype=float), A=_column_matrix(lp),
+        row_lower=np.asarray(lp.row_lower_, dtype=float), row_upper=np.asarray(lp.row_upper_, dtype=float),
+        Q=_hessian(model, n), const=float(lp.offset_), sense=sense, row_names=row_names,
+        binary_expansion=binary_expansion, source=str(p), model_name=lp.model_name_ or _stem(p))
+
+
+def _stem(p: Path) -> str:
+    """Return the file name without ``.gz`` and the model ending."""
+    name = p.name
+    for suffix in sorted(MODEL_SUFFIXES, key=len, reverse=True):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return p.stem
