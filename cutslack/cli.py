@@ -48,7 +48,7 @@ GENERATORS = {
     "tsp": ("cutslack.problems.tsp:random_tsp", ("n",)),
 }
 
-FORMATS = ("tsplib", "qaplib", "mknap1", "mknap2", "dimacs", "dimacs-complement")
+FORMATS = ("tsplib", "qaplib", "mknap1", "mknap2", "dimacs", "dimacs-complement", "mps", "lp")
 
 
 def _parse_value(text: str):
@@ -169,7 +169,8 @@ def _looks_qaplib(values: list[float]) -> bool:
 
 
 _SUFFIX_FORMATS = {".tsp": "tsplib", ".atsp": "tsplib", ".dat": "qaplib", ".clq": "dimacs-complement",
-                   ".col": "dimacs", ".dimacs": "dimacs", ".graph": "dimacs"}
+                   ".col": "dimacs", ".dimacs": "dimacs", ".graph": "dimacs", ".mps": "mps", ".qps": "mps",
+                   ".lp": "lp"}
 
 
 def sniff_format(text: str) -> str | None:
@@ -205,6 +206,8 @@ def detect_format(path: Path) -> str:
     """
     path = Path(path)
     fmt = _SUFFIX_FORMATS.get(path.suffix.lower())
+    if path.suffix.lower() == ".gz":  # only model files are read gzipped (HiGHS opens them itself)
+        fmt = {".mps": "mps", ".qps": "mps", ".lp": "lp"}.get(Path(path.stem).suffix.lower())
     if fmt is None:
         with open(path, "rb") as handle:
             raw = handle.read(8_000_000)
@@ -256,6 +259,12 @@ def read_problem(path: str, fmt: str | None = None, index: int | None = None):
 
     p = check_input_file(path, "file")
     fmt = fmt or detect_format(p)
+    if fmt in ("mps", "lp"):  # the user's own binary model, read by HiGHS (cutslack.models)
+        from cutslack.models import read_model
+
+        if index not in (None, 0):
+            raise UsageError(f"--index {index}: {path} holds one model")
+        return read_model(p)
     readers = {
         "tsplib": library.read_tsplib,
         "qaplib": library.read_qaplib,
@@ -400,7 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
     ps = sub.add_parser("solve", help="solve a library file or a generated instance",
                         description="Solve an instance read from FILE (format detected from the file, or --format) or "
                                     "generated from --generate SPEC, and print the re-scored result.")
-    ps.add_argument("file", nargs="?", help="instance file (TSPLIB .tsp, QAPLIB .dat, OR-Library mknap, DIMACS)")
+    ps.add_argument("file", nargs="?", help="instance file (TSPLIB .tsp, QAPLIB .dat, OR-Library mknap, DIMACS) "
+                    "or your own binary model (.mps, .lp, optionally .gz)")
     ps.add_argument("--generate", metavar="SPEC", help='generator spec, e.g. "mdkp n=50 m=5 seed=1"; families: '
                     + ", ".join(GENERATORS))
     ps.add_argument("--format", choices=FORMATS, help="file format (default: detected)")

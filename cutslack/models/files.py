@@ -7,7 +7,9 @@ matrix, bounds, integrality, row bounds, objective sense, offset and Hessian and
 
 from __future__ import annotations
 
+import gzip
 import os
+import shutil
 import re
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import scipy.sparse as sp
 from cutslack.errors import BackendUnavailableError, ParseError, UsageError
 from cutslack.models.canonical import ModelProgram, program_from_rows
 
-__all__ = ["read_model", "MODEL_SUFFIXES", "is_model_file", "new_highs"]
+__all__ = ["read_model", "write_model", "MODEL_SUFFIXES", "is_model_file", "new_highs"]
 
 #: file endings read_model takes (HiGHS chooses MPS or LP from the ending; ``.gz`` it reads itself)
 MODEL_SUFFIXES = (".mps", ".lp", ".mps.gz", ".lp.gz", ".qps", ".qps.gz")
@@ -170,6 +172,68 @@ def read_model(path, *, binary_expansion: bool = False) -> ModelProgram:
         row_lower=np.asarray(lp.row_lower_, dtype=float), row_upper=np.asarray(lp.row_upper_, dtype=float),
         Q=_hessian(model, n), const=float(lp.offset_), sense=sense, row_names=row_names,
         binary_expansion=binary_expansion, source=str(p), model_name=lp.model_name_ or _stem(p))
+
+
+def write_model(program, path) -> Path:
+    """Write a BinaryProgram to an MPS or LP file with HiGHS (``passModel`` + ``writeModel``); return the path.
+
+    HiGHS picks the format from the ending (``.mps``, ``.lp``); with ``.gz`` added the file is
+    gzip-compressed.
+    Every variable is binary; ``<=`` and ``==`` rows are written as they are and a conflict
+    pair ``x_i x_j == 0`` as the equivalent row ``x_i + x_j <= 1`` (files hold linear rows
+    only).  The objective keeps its sense and constant; a quadratic objective is written as
+    HiGHS's Hessian (``x'Qx = x'Hx / 2`` with ``H = Q + Q'``).
+    """
+    import highspy
+
+    n = program.n
+    rows = [sp.csr_matrix(program.A_le), sp.csr_matrix(program.A_eq)]
+    lower = [np.full(program.m_le, -np.inf), program.b_eq]
+    upper = [program.b_le, program.b_eq]
+    if program.n_conflicts:
+        k = program.n_conflicts
+        pairs = program.conflicts
+        rows.append(sp.csr_matrix((np.ones(2 * k), (np.repeat(np.arange(k), 2), pairs.reshape(-1))), shape=(k, n)))
+        lower.append(np.full(k, -np.inf))
+        upper.append(np.ones(k))
+    A = sp.vstack(rows, format="csc") if n else sp.csc_matrix((sum(r.shape[0] for r in rows), 0))
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, A.shape[0]
+    lp.col_cost_ = program.c.astype(float)
+    lp.col_lower_, lp.col_upper_ = np.zeros(n), np.ones(n)
+    lp.row_lower_ = np.concatenate(lower).astype(float)
+    lp.row_upper_ = np.concatenate(upper).astype(float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    lp.integrality_ = np.full(n, highspy.HighsVarType.kInteger)
+    lp.sense_ = highspy.ObjSense.kMaximize if program.sense == "max" else highspy.ObjSense.kMinimize
+    lp.offset_ = float(program.const)
+    lp.col_names_ = list(program.names)
+    lp.row_names_ = ([f"le{i}" for i in range(program.m_le)] + [f"eq{i}" for i in range(program.m_eq)]
+                     + [f"conflict{i}" for i in range(program.n_conflicts)])
+    highs = new_highs()
+    if highs.passModel(lp) == highspy.HighsStatus.kError:
+        raise ParseError("HiGHS refused the model: " + " ".join(highs.cutslack_log), file=str(path))
+    if program.Q is not None and sp.csr_matrix(program.Q).nnz:
+        Q = sp.csr_matrix(program.Q)
+        H = sp.tril(Q + Q.T, format="csc")
+        highs.passHessian(n, H.nnz, highspy.HessianFormat.kTriangular, H.indptr.astype(np.int32),
+                          H.indices.astype(np.int32), H.data.astype(float))
+    target = Path(path)
+    gz = target.name.lower().endswith(".gz")
+    plain = target.with_name(f".{target.name[:-3]}.{os.getpid()}.tmp{Path(target.name[:-3]).suffix}") if gz else target
+    try:
+        if highs.writeModel(str(plain)) == highspy.HighsStatus.kError:
+            raise ParseError("HiGHS could not write the model: " + " ".join(highs.cutslack_log), file=str(path))
+        if gz:  # HiGHS writes plain text whatever the ending; compress it here
+            with open(plain, "rb") as src, gzip.open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+    finally:
+        if gz and plain.exists():
+            plain.unlink()
+    return target
 
 
 def _stem(p: Path) -> str:
