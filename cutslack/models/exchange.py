@@ -277,8 +277,12 @@ def from_quadratic_program(qp, *, binary_expansion: bool = False) -> ModelProgra
     lb = np.array([v.lowerbound for v in variables], dtype=float)
     ub = np.array([v.upperbound for v in variables], dtype=float)
     obj = qp.objective
-    c = np.asarray(obj.linear.to_array(), dtype=float).reshape(-1) if n else np.zeros(0)
-    Q = sp.csr_matrix(obj.quadratic.coefficients, shape=(n, n)) if n else None
+    # Qiskit's coefficient matrices can be narrower than n when variables were added later
+    lin = sp.coo_matrix(obj.linear.coefficients)
+    c = np.zeros(n)
+    np.add.at(c, lin.col, lin.data)
+    quad = sp.coo_matrix(obj.quadratic.coefficients)
+    Q = sp.csr_matrix((quad.data, (quad.row, quad.col)), shape=(n, n))
     rows = _Rows()
     for con in qp.linear_constraints:
         M = sp.coo_matrix(con.linear.coefficients)
