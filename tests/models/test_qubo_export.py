@@ -114,13 +114,12 @@ def test_bqm_round_trip_keeps_a_sparse_qubo_sparse():
     assert back.energy(x) == qubo.energy(x)
 
 
-def test_quadratic_program_round_trip_with_a_variable_added_late():
+def test_quadratic_program_round_trip_of_a_maximisation():
     qo = pytest.importorskip("qiskit_optimization")
     qp = qo.QuadraticProgram()
-    qp.binary_var("a")
-    qp.binary_var("b")
-    qp.maximize(constant=1.0, linear={"a": 2.0}, quadratic={("a", "b"): -3.0})
-    qp.binary_var("late")  # the objective's coefficient matrices stay 2 x 2
+    for name in ("a", "b", "c"):
+        qp.binary_var(name)
+    qp.maximize(constant=1.0, linear={"a": 2.0, "c": -1.0}, quadratic={("a", "b"): -3.0, ("c", "c"): 4.0})
     qubo = QUBO.from_quadratic_program(qp)
     assert qubo.n == 3
     for x in itertools.product([0, 1], repeat=3):
