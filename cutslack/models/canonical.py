@@ -277,7 +277,8 @@ def program_from_rows(*, names, lb, ub, integer, c, A, row_lower, row_upper, Q=N
     c = np.asarray(c, dtype=float).reshape(-1)
     Qb = None
     const = float(const) + float(c @ t0)
-    cb = np.asarray(T.T @ c).reshape(-1)
+    identity = not fixed.any() and not expanded  # every column is a bit, in order: T is the identity
+    cb = c.copy() if identity else np.asarray(T.T @ c).reshape(-1)
     if Q is not None:
         Q = sp.csr_matrix(Q, dtype=float)
         if Q.nnz:
@@ -292,7 +293,8 @@ def program_from_rows(*, names, lb, ub, integer, c, A, row_lower, row_upper, Q=N
     A_le, b_le, A_eq, b_eq, record, dropped = _canonical_rows(A, np.asarray(row_lower, dtype=float) - shift,
                                                               np.asarray(row_upper, dtype=float) - shift,
                                                               row_names, source)
-    A_le, A_eq = sp.csr_matrix(A_le @ T), sp.csr_matrix(A_eq @ T)
+    if not identity:
+        A_le, A_eq = sp.csr_matrix(A_le @ T), sp.csr_matrix(A_eq @ T)
     mm = ModelMap(tuple(names), sp.csr_matrix(T), t0, np.asarray(integer, dtype=bool))
     info = {"model_name": model_name or source, "source": source, "model_map": mm, "constraints": record,
             "dropped_rows": dropped, "fixed": {names[i]: float(t0[i]) for i in np.flatnonzero(fixed)},

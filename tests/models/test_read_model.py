@@ -241,3 +241,15 @@ def test_hundred_thousand_columns_stay_sparse(tmp_path):
     program = read_model(write_model(big, tmp_path / "big.mps"))
     assert program.n == 100_000 and program.m_le == 2_000
     assert sp.issparse(program.A_le) and program.A_le.nnz == 500_000
+
+
+def test_fixed_and_expanded_columns_together():
+    # one fixed column and one 2-bit integer: as many bits as columns, yet not the identity map
+    program = cutslack.models.program_from_rows(
+        names=["a", "f", "k"], lb=[0, 2, 0], ub=[1, 2, 2], integer=[True, True, True], c=[1, 10, 3],
+        A=[[1, 1, 1]], row_lower=[-np.inf], row_upper=[4], binary_expansion=True)
+    assert program.names == ("a", "k_bit0", "k_bit1")
+    for bits in itertools.product([0, 1], repeat=3):
+        v = model_solution(program, bits)
+        assert program.objective(np.array(bits)) == v["a"] + 10 * v["f"] + 3 * v["k"]
+        assert program.is_feasible(np.array(bits)) == (v["a"] + v["f"] + v["k"] <= 4)
