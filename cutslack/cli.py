@@ -347,6 +347,10 @@ def _cmd_solve(args) -> int:
         for key in ("subproblem", "sampler", "raw_feasible_fraction", "best_raw_objective", "best_repaired_objective"):
             if key in res.info:
                 payload[key] = _jsonable(res.info[key])
+        if getattr(problem, "family", "") == "model" and res.x is not None:  # the file's own columns by name
+            from cutslack.models import model_solution
+
+            payload["model_solution"] = model_solution(problem, res.x)
         print(json.dumps(payload))
     else:
         print(problem.describe())

@@ -45,6 +45,7 @@ def test_solve_model_file_json(model_files, ending, capsys):
     assert payload["family"] == "model" and payload["instance"] == "knap"
     assert payload["status"] == "optimal" and payload["objective"] == best()
     assert payload["size"] == {"n": 6, "m_le": 2, "m_eq": 0}
+    assert payload["model_solution"] == dict(zip([f"x{i}" for i in range(6)], payload["x"]))
 
 
 @pytest.mark.parametrize("ending", [".mps", ".lp.gz"])

@@ -253,3 +253,48 @@ def test_fixed_and_expanded_columns_together():
         v = model_solution(program, bits)
         assert program.objective(np.array(bits)) == v["a"] + 10 * v["f"] + 3 * v["k"]
         assert program.is_feasible(np.array(bits)) == (v["a"] + v["f"] + v["k"] <= 4)
+
+
+def test_free_mps_with_long_names_and_ranges(tmp_path):
+    # free MPS: names longer than 8 characters; RANGES on a G row ([rhs, rhs + |R|]) and on an
+    # E row with negative R ([rhs + R, rhs]), OBJSENSE MAX and an objective constant (-RHS)
+    text = """NAME long_names_model
+OBJSENSE
+    MAX
+ROWS
+ N profit
+ G cover_constraint
+ E balance_row
+ L capacity_row
+COLUMNS
+ MARKER_A 'MARKER' 'INTORG'
+ first_item profit 4 cover_constraint 1
+ first_item balance_row 1 capacity_row 3
+ second_item profit 3 cover_constraint 1
+ second_item balance_row 1 capacity_row 2
+ third_item profit 5 balance_row 1
+ third_item capacity_row 4
+ MARKER_B 'MARKER' 'INTEND'
+RHS
+ RHS profit -1.5 cover_constraint 1
+ RHS balance_row 2 capacity_row 6
+RANGES
+ RNG cover_constraint 1 balance_row -1
+BOUNDS
+ UP BND first_item 1
+ UP BND second_item 1
+ UP BND third_item 1
+ENDATA
+"""
+    path = tmp_path / "free.mps.gz"
+    with gzip.open(path, "wt") as handle:
+        handle.write(text)
+    program = read_model(path)
+    assert program.names == ("first_item", "second_item", "third_item") and program.sense == "max"
+    kinds = {r["name"]: r["kind"] for r in program.info["constraints"]}
+    assert kinds == {"cover_constraint": "range", "balance_row": "range", "capacity_row": "le"}
+    for bits in itertools.product([0, 1], repeat=3):
+        a, b, c = bits
+        feasible = 1 <= a + b <= 2 and 1 <= a + b + c <= 2 and 3 * a + 2 * b + 4 * c <= 6
+        assert program.is_feasible(np.array(bits)) == feasible
+        assert program.objective(np.array(bits)) == 4 * a + 3 * b + 5 * c + 1.5
