@@ -252,9 +252,10 @@ def check_output_path(path, what: str, *, folder: bool = False) -> Path:
     return p
 
 
-def read_problem(path: str, fmt: str | None = None, index: int | None = None):
+def read_problem(path: str, fmt: str | None = None, index: int | None = None, *, binary_expansion: bool = False):
     """Return the instance in a library file (``index`` picks one problem of a multi-problem file),
-    with its known optimum attached when the file is shipped or listed in the benchmark library."""
+    with its known optimum attached when the file is shipped or listed in the benchmark library.
+    MPS and LP files are read by :func:`cutslack.models.read_model` (``binary_expansion`` passed on)."""
     from cutslack.problems import library
 
     p = check_input_file(path, "file")
@@ -264,7 +265,7 @@ def read_problem(path: str, fmt: str | None = None, index: int | None = None):
 
         if index not in (None, 0):
             raise UsageError(f"--index {index}: {path} holds one model")
-        return read_model(p)
+        return read_model(p, binary_expansion=binary_expansion)
     readers = {
         "tsplib": library.read_tsplib,
         "qaplib": library.read_qaplib,
@@ -324,7 +325,7 @@ def _cmd_solve(args) -> int:
     if args.generate is not None:
         problem = generate_problem(args.generate)
     else:
-        problem = read_problem(args.file, args.format, args.index)
+        problem = read_problem(args.file, args.format, args.index, binary_expansion=args.binary_expansion)
     try:
         check_call(problem, args.method, options, args.time_limit)
     except (TypeError, ValueError) as exc:
@@ -419,6 +420,8 @@ def build_parser() -> argparse.ArgumentParser:
                     + ", ".join(GENERATORS))
     ps.add_argument("--format", choices=FORMATS, help="file format (default: detected)")
     ps.add_argument("--index", type=int, help="which problem of a multi-problem file (0-based)")
+    ps.add_argument("--binary-expansion", action="store_true",
+                    help="MPS/LP files: write bounded general-integer columns with log2(u - l) + 1 bits each")
     ps.add_argument("--method", "-m", default="milp", help="solver method (see `cutslack info`); default milp")
     ps.add_argument("--time-limit", "-t", type=float, help="seconds")
     ps.add_argument("--seed", type=int, help="random seed")

@@ -90,3 +90,15 @@ def test_entry_point_prints_clean_json(model_files):
                           text=True, cwd=REPO, timeout=300)
     assert done.returncode == 0
     assert json.loads(done.stdout)["objective"] == best()
+
+
+def test_binary_expansion_flag(tmp_path, capsys):
+    path = tmp_path / "int.lp"
+    path.write_text("Maximize\n obj: x + k\nSubject To\n c: x + k <= 3\nBounds\n 0 <= k <= 4\nGeneral\n k\n"
+                    "Binary\n x\nEnd\n")
+    assert main(["solve", str(path), "-m", "milp"]) == EXIT_BAD_INPUT
+    assert "--binary-expansion" in capsys.readouterr().err
+    assert main(["solve", str(path), "-m", "milp", "--binary-expansion", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["objective"] == 3.0 and payload["size"]["n"] == 4  # x plus 3 bits for k in [0, 4]
+    assert payload["model_solution"]["x"] + payload["model_solution"]["k"] == 3

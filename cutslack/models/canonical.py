@@ -159,7 +159,8 @@ def _classify_variables(names, lb, ub, integer, binary_expansion: bool, source: 
                         "(only binary and bounded integer variables can be written with bits)")
     if general.any() and not binary_expansion:
         problems.append(f"general-integer variables {refusal_list(names[i] for i in np.flatnonzero(general))} "
-                        "(binary_expansion=True writes each bounded one with log2(u - l) + 1 bits)")
+                        "(binary_expansion=True, on the command line --binary-expansion, writes each bounded one "
+                        "with log2(u - l) + 1 bits)")
     elif unbounded.any():
         problems.append(f"integer variables without a finite lower and upper bound "
                         f"{refusal_list(names[i] for i in np.flatnonzero(unbounded))} (binary_expansion needs both)")

@@ -178,9 +178,11 @@ def from_cqm(cqm, *, binary_expansion: bool = False) -> ModelProgram:
     if spins:
         raise InvalidInstanceError("variables", f"SPIN variables are not supported (convert them with "
                                    f"cqm.spin_to_binary()): {refusal_list(spins)}")
-    soft = [str(k) for k in cqm.constraints if k in cqm._soft] if getattr(cqm, "_soft", None) else []
-    if soft:
-        raise InvalidInstanceError("constraints", f"soft constraints are not supported: {refusal_list(soft)}")
+    if cqm.num_soft_constraints():
+        # dimod names soft constraints only through its private view; the count is public
+        soft = [str(k) for k in getattr(cqm, "_soft", ())]
+        raise InvalidInstanceError("constraints", f"soft constraints are not supported: "
+                                   f"{refusal_list(soft) if soft else cqm.num_soft_constraints()}")
     n = len(labels)
     integer = np.array([kinds[v] in (dimod.BINARY, dimod.INTEGER) for v in labels], dtype=bool)
     lb = np.array([cqm.lower_bound(v) for v in labels], dtype=float)

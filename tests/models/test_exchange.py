@@ -74,6 +74,14 @@ def test_cqm_refusals():
     cqm.add_constraint(a * b + a <= 1, label="curved")
     with pytest.raises(InvalidInstanceError, match="quadratic constraints are not supported: 'curved'"):
         from_cqm(cqm)
+    cqm.remove_constraint("curved")
+    cqm.add_constraint(a + b <= 1, label="wish", weight=2.0)
+    with pytest.raises(InvalidInstanceError, match="soft constraints are not supported: 'wish'"):
+        from_cqm(cqm)
+    spins = dimod.ConstrainedQuadraticModel()
+    spins.set_objective(dimod.Spin("s") + a)
+    with pytest.raises(InvalidInstanceError, match="SPIN variables are not supported"):
+        from_cqm(spins)
 
 
 @pytest.mark.parametrize("sense", ["min", "max"])
