@@ -41,7 +41,8 @@ base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()
 if which == "highs":
     h = cutslack.models.files.new_highs()
-    assert h.readModel(path) == highspy.HighsStatus.kOk
+    status, _ = cutslack.models.files.highs_call(h.readModel, path)
+    assert status == highspy.HighsStatus.kOk
     model = h.getModel()
     n = model.lp_.num_col_
 else:

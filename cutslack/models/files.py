@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from cutslack.errors import BackendUnavailableError, ParseError, UsageError
+from cutslack.errors import BackendUnavailableError, InvalidInstanceError, ParseError, UsageError
 from cutslack.models.canonical import ModelProgram, program_from_rows
 
-__all__ = ["read_model", "write_model", "MODEL_SUFFIXES", "is_model_file", "new_highs"]
+__all__ = ["read_model", "write_model", "MODEL_SUFFIXES", "is_model_file", "new_highs", "highs_call"]
 
 #: file endings read_model takes (HiGHS chooses MPS or LP from the ending; ``.gz`` it reads itself)
 MODEL_SUFFIXES = (".mps", ".lp", ".mps.gz", ".lp.gz", ".qps", ".qps.gz")
@@ -34,7 +34,7 @@ def is_model_file(path) -> bool:
 
 
 def new_highs():
-    """Return a silent ``highspy.Highs`` whose log lines are collected in ``highs.cutslack_log``.
+    """Return a quiet ``highspy.Highs``; :func:`highs_call` runs its calls and collects their log.
 
     HiGHS writes its banner to the C-level stdout when it is created; that line is swallowed
     here (Pyomo's ``capture_output``, the way Pyomo's own HiGHS interface does it) so a
@@ -47,18 +47,26 @@ def new_highs():
     from pyomo.common.tee import capture_output
 
     with capture_output(capture_fd=True):
-        highs = highspy.Highs()
-    highs.setOptionValue("log_to_console", False)
-    log: list[str] = []
-    highs.cbLogging.subscribe(lambda event: log.append(str(event.message)))
-    highs.cutslack_log = log
-    return highs
+        return highspy.Highs()
 
 
-def _parse_error(path: Path, log: list[str]) -> ParseError:
-    """Return the ParseError for a file HiGHS refused: its ``ERROR`` lines, file and line number."""
-    errors = [m.strip() for m in log if m.lstrip().startswith("ERROR")]
-    text = "\n".join(errors) if errors else "HiGHS could not read the model"
+def highs_call(method, *args):
+    """Return ``(status, log)``: ``method(*args)`` run with HiGHS's console output captured as text.
+
+    Capturing the C-level output (rather than HiGHS's logging callback, which older highspy
+    wheels lack) works with every highspy the project allows.
+    """
+    from pyomo.common.tee import capture_output
+
+    with capture_output(capture_fd=True) as out:
+        status = method(*args)
+    return status, out.getvalue()
+
+
+def _parse_error(path: Path, log: str) -> ParseError:
+    """Return the ParseError for a file HiGHS refused: its ``ERROR`` text, the file and line number."""
+    start = log.find("ERROR")
+    text = log[start:].strip() if start >= 0 else "HiGHS could not read the model"
     line = None
     where = _WHERE.search(text)
     if where:
@@ -145,9 +153,9 @@ def read_model(path, *, binary_expansion: bool = False) -> ModelProgram:
     highs = new_highs()
     import highspy
 
-    status = highs.readModel(str(p))
+    status, log = highs_call(highs.readModel, str(p))
     if status == highspy.HighsStatus.kError:
-        raise _parse_error(p, highs.cutslack_log)
+        raise _parse_error(p, log)
     model = highs.getModel()
     lp = model.lp_
     n = int(lp.num_col_)
@@ -214,19 +222,21 @@ def write_model(program, path) -> Path:
     lp.row_names_ = ([f"le{i}" for i in range(program.m_le)] + [f"eq{i}" for i in range(program.m_eq)]
                      + [f"conflict{i}" for i in range(program.n_conflicts)])
     highs = new_highs()
-    if highs.passModel(lp) == highspy.HighsStatus.kError:
-        raise ParseError("HiGHS refused the model: " + " ".join(highs.cutslack_log), file=str(path))
+    status, log = highs_call(highs.passModel, lp)
+    if status == highspy.HighsStatus.kError:
+        raise InvalidInstanceError("program", "HiGHS refused the model: " + " ".join(log.split()))
     if program.Q is not None and sp.csr_matrix(program.Q).nnz:
         Q = sp.csr_matrix(program.Q)
         H = sp.tril(Q + Q.T, format="csc")
-        highs.passHessian(n, H.nnz, highspy.HessianFormat.kTriangular, H.indptr.astype(np.int32),
-                          H.indices.astype(np.int32), H.data.astype(float))
+        highs_call(highs.passHessian, n, H.nnz, highspy.HessianFormat.kTriangular, H.indptr.astype(np.int32),
+                   H.indices.astype(np.int32), H.data.astype(float))
     target = Path(path)
     gz = target.name.lower().endswith(".gz")
     plain = target.with_name(f".{target.name[:-3]}.{os.getpid()}.tmp{Path(target.name[:-3]).suffix}") if gz else target
     try:
-        if highs.writeModel(str(plain)) == highspy.HighsStatus.kError:
-            raise ParseError("HiGHS could not write the model: " + " ".join(highs.cutslack_log), file=str(path))
+        status, log = highs_call(highs.writeModel, str(plain))
+        if status == highspy.HighsStatus.kError:
+            raise UsageError(f"HiGHS could not write {path}: " + " ".join(log.split()))
         if gz:  # HiGHS writes plain text whatever the ending; compress it here
             with open(plain, "rb") as src, gzip.open(target, "wb") as dst:
                 shutil.copyfileobj(src, dst)
