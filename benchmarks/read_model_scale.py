@@ -97,7 +97,8 @@ def main(argv=None) -> int:
         "",
         "| reader | seconds | peak RSS MiB | added MiB |",
         "| --- | --- | --- | --- |",
-        f"| HiGHS readModel + getModel (peer) | {peer['seconds']:.2f} | {peer['peak_mib']:.0f} | {peer['added_mib']:.0f} |",
+        f"| HiGHS readModel + getModel (peer) | {peer['seconds']:.2f} | {peer['peak_mib']:.0f} "
+        f"| {peer['added_mib']:.0f} |",
         f"| cutslack.models.read_model | {ours['seconds']:.2f} | {ours['peak_mib']:.0f} | {ours['added_mib']:.0f} |",
         "",
         f"time ratio read_model / HiGHS alone: {ours['seconds'] / peer['seconds']:.2f}",

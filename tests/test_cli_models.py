@@ -63,7 +63,8 @@ def test_infeasible_model_exits_one(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("text, ending, expected", [
-    ("Minimize\n obj: x + y\nSubject To\n c1: x + + <= 1 2\nBinary\n x y\nEnd\n", ".lp", "bad.lp:4: HiGHS could not read it"),
+    ("Minimize\n obj: x + y\nSubject To\n c1: x + + <= 1 2\nBinary\n x y\nEnd\n", ".lp",
+     "bad.lp:4: HiGHS could not read it"),
     ("Minimize\n obj: x + [ x * y ]\nSubject To\n c1: x + y + [ x * y ] <= 1\nBinary\n x y\nEnd\n", ".lp",
      "quadratic constraints are not supported"),
     ("Maximize\n obj: x + k\nSubject To\n c: x + k <= 3\nBounds\n 0 <= k <= 4\nGeneral\n k\nBinary\n x\nEnd\n",
@@ -86,8 +87,8 @@ def test_bad_model_files_exit_two_without_traceback(tmp_path, capsys, text, endi
 
 
 def test_entry_point_prints_clean_json(model_files):
-    done = subprocess.run([sys.executable, "-m", "cutslack", "solve", str(model_files[".mps.gz"]), "-m", "milp", "--json"], capture_output=True,
-                          text=True, cwd=REPO, timeout=300)
+    done = subprocess.run([sys.executable, "-m", "cutslack", "solve", str(model_files[".mps.gz"]), "-m", "milp",
+                           "--json"], capture_output=True, text=True, cwd=REPO, timeout=300)
     assert done.returncode == 0
     assert json.loads(done.stdout)["objective"] == best()
 

@@ -19,6 +19,7 @@ from cutslack.models.exchange import from_cqm, from_pyomo, from_quadratic_progra
 from cutslack.models.files import MODEL_SUFFIXES, is_model_file, read_model, write_model
 from cutslack.models.qubo_files import QUBO_ENCODINGS, qubo_of, read_qubo_file, write_qubo_file
 
-__all__ = ["read_model", "write_model", "model_solution", "ModelProgram", "ModelMap", "program_from_rows", "bounded_expansion",
+__all__ = ["read_model", "write_model", "model_solution", "ModelProgram", "ModelMap", "program_from_rows",
+           "bounded_expansion",
            "from_pyomo", "from_cqm", "to_cqm", "from_quadratic_program", "to_quadratic_program",
            "qubo_of", "write_qubo_file", "read_qubo_file", "QUBO_ENCODINGS", "MODEL_SUFFIXES", "is_model_file"]

@@ -84,7 +84,8 @@ def _pyomo_objective(pyo, repn_mod, model, index):
     """Return ``(c, Q, const, sense)`` of the one active objective of a Pyomo model."""
     objectives = list(model.component_data_objects(pyo.Objective, active=True, descend_into=True))
     if len(objectives) != 1:
-        raise InvalidInstanceError("objective", f"a Pyomo model needs exactly one active Objective, found {len(objectives)}")
+        raise InvalidInstanceError("objective", "a Pyomo model needs exactly one active Objective, "
+                                   f"found {len(objectives)}")
     obj = objectives[0]
     repn = repn_mod.generate_standard_repn(obj.expr, quadratic=True)
     if repn.nonlinear_expr is not None:

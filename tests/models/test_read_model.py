@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import pickle
 import shutil
 
 import highspy
@@ -117,6 +118,9 @@ def test_row_kinds_are_recorded(tmp_path):
     # v3 = 1 is fixed: rhs moved by its column (1 in the band and pick rows)
     np.testing.assert_array_equal(program.b_le, [5, -1, 2, -1])
     np.testing.assert_array_equal(program.b_eq, [1])
+    copy = pickle.loads(pickle.dumps(program))  # programs travel to worker processes
+    assert copy.name == "m" and copy.info["constraints"] == program.info["constraints"]
+    assert model_solution(copy, [1, 0, 0, 1]) == model_solution(program, [1, 0, 0, 1])
 
 
 def test_free_row_is_dropped_and_recorded():
