@@ -40,11 +40,11 @@ import cutslack.models
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()
 if which == "highs":
-    h = cutslack.models.files.new_highs()
-    status, _ = cutslack.models.files.highs_call(h.readModel, path)
-    assert status == highspy.HighsStatus.kOk
-    model = h.getModel()
-    n = model.lp_.num_col_
+    with cutslack.models.files.quiet_highs() as (h, call):
+        status, _ = call(h.readModel, path)
+        assert status == highspy.HighsStatus.kOk
+        model = h.getModel()
+        n = model.lp_.num_col_
 else:
     program = cutslack.models.read_model(path)
     n = program.n

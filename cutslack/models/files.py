@@ -7,9 +7,11 @@ matrix, bounds, integrality, row bounds, objective sense, offset and Hessian and
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import shutil
+import tempfile
 import re
 from pathlib import Path
 
@@ -17,9 +19,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from cutslack.errors import BackendUnavailableError, InvalidInstanceError, ParseError, UsageError
-from cutslack.models.canonical import ModelProgram, program_from_rows
+from cutslack.models.canonical import ModelProgram, program_from_rows, refusal_list
 
-__all__ = ["read_model", "write_model", "MODEL_SUFFIXES", "is_model_file", "new_highs", "highs_call"]
+__all__ = ["read_model", "write_model", "MODEL_SUFFIXES", "is_model_file", "quiet_highs"]
 
 #: file endings read_model takes (HiGHS chooses MPS or LP from the ending; ``.gz`` it reads itself)
 MODEL_SUFFIXES = (".mps", ".lp", ".mps.gz", ".lp.gz", ".qps", ".qps.gz")
@@ -33,12 +35,15 @@ def is_model_file(path) -> bool:
     return any(name.endswith(s) for s in MODEL_SUFFIXES)
 
 
-def new_highs():
-    """Return a quiet ``highspy.Highs``; :func:`highs_call` runs its calls and collects their log.
+@contextlib.contextmanager
+def quiet_highs():
+    """Yield ``(highs, call)``: a silent ``highspy.Highs`` and ``call(method, *args) -> (status, log)``.
 
     HiGHS writes its banner to the C-level stdout when it is created; that line is swallowed
-    here (Pyomo's ``capture_output``, the way Pyomo's own HiGHS interface does it) so a
-    ``--json`` command line stays clean.
+    (Pyomo's ``capture_output``, the way Pyomo's own HiGHS interface does it) so a ``--json``
+    command line stays clean.  Everything after goes to a temporary ``log_file`` (not the
+    console), and ``call`` returns the text one call appended to it, decoded leniently: a file
+    with bytes that are not UTF-8 still gets its message.  The log file is removed on exit.
     """
     try:
         import highspy
@@ -46,21 +51,25 @@ def new_highs():
         raise BackendUnavailableError("highspy (HiGHS)", "pip install highspy") from exc
     from pyomo.common.tee import capture_output
 
-    with capture_output(capture_fd=True):
-        return highspy.Highs()
+    handle, log_path = tempfile.mkstemp(prefix="cutslack-highs-", suffix=".log")
+    os.close(handle)
+    try:
+        with capture_output(capture_fd=True):
+            highs = highspy.Highs()
+        highs.setOptionValue("log_to_console", False)
+        highs.setOptionValue("log_file", log_path)
 
+        def call(method, *args):
+            start = os.path.getsize(log_path)
+            status = method(*args)
+            with open(log_path, "rb") as log:
+                log.seek(start)
+                return status, log.read().decode("utf-8", errors="replace")
 
-def highs_call(method, *args):
-    """Return ``(status, log)``: ``method(*args)`` run with HiGHS's console output captured as text.
-
-    Capturing the C-level output (rather than HiGHS's logging callback, which older highspy
-    wheels lack) works with every highspy the project allows.
-    """
-    from pyomo.common.tee import capture_output
-
-    with capture_output(capture_fd=True) as out:
-        status = method(*args)
-    return status, out.getvalue()
+        yield highs, call
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(log_path)
 
 
 def _parse_error(path: Path, log: str) -> ParseError:
@@ -150,36 +159,45 @@ def read_model(path, *, binary_expansion: bool = False) -> ModelProgram:
         raise UsageError(f"no such model file: {path}; check the path")
     if not p.is_file() or not os.access(p, os.R_OK):
         raise UsageError(f"{path} is not a readable file")
-    highs = new_highs()
     import highspy
 
-    status, log = highs_call(highs.readModel, str(p))
-    if status == highspy.HighsStatus.kError:
-        raise _parse_error(p, log)
-    model = highs.getModel()
+    with quiet_highs() as (highs, call):
+        status, log = call(highs.readModel, str(p))
+        if status == highspy.HighsStatus.kError:
+            raise _parse_error(p, log)
+        model = highs.getModel()
     lp = model.lp_
-    n = int(lp.num_col_)
-    names = list(lp.col_names_) if len(lp.col_names_) == n else [f"c{j}" for j in range(n)]
-    m = int(lp.num_row_)
-    row_names = list(lp.row_names_) if len(lp.row_names_) == m else [f"r{i}" for i in range(m)]
-    integrality = lp.integrality_
-    if len(integrality) == n:
-        kind = np.fromiter((int(t) for t in integrality), dtype=np.int64, count=n)
-        others = np.flatnonzero((kind != int(highspy.HighsVarType.kInteger))
-                                & (kind != int(highspy.HighsVarType.kContinuous)))
-        if others.size:
-            raise ParseError(f"semi-continuous or semi-integer columns are not supported: "
-                             f"{', '.join(names[j] for j in others[:10])}", file=str(p))
-        integer = kind == int(highspy.HighsVarType.kInteger)
-    else:  # HiGHS leaves integrality empty for a pure LP
-        integer = np.zeros(n, dtype=bool)
+    n, m = int(lp.num_col_), int(lp.num_row_)
+    try:
+        names = list(lp.col_names_) if len(lp.col_names_) == n else [f"c{j}" for j in range(n)]
+        row_names = list(lp.row_names_) if len(lp.row_names_) == m else [f"r{i}" for i in range(m)]
+        model_name = lp.model_name_ or _stem(p)
+    except UnicodeDecodeError:
+        raise ParseError("column, row or model names are not valid UTF-8", file=str(p)) from None
     sense = "max" if lp.sense_ == highspy.ObjSense.kMaximize else "min"
     return program_from_rows(
         names=names, lb=np.asarray(lp.col_lower_, dtype=float), ub=np.asarray(lp.col_upper_, dtype=float),
-        integer=integer, c=np.asarray(lp.col_cost_, dtype=float), A=_column_matrix(lp),
+        integer=_integer_columns(lp, names, p), c=np.asarray(lp.col_cost_, dtype=float), A=_column_matrix(lp),
         row_lower=np.asarray(lp.row_lower_, dtype=float), row_upper=np.asarray(lp.row_upper_, dtype=float),
         Q=_hessian(model, n), const=float(lp.offset_), sense=sense, row_names=row_names,
-        binary_expansion=binary_expansion, source=str(p), model_name=lp.model_name_ or _stem(p))
+        binary_expansion=binary_expansion, source=str(p), model_name=model_name)
+
+
+def _integer_columns(lp, names, p: Path) -> np.ndarray:
+    """Return which columns are integer; semi-continuous and semi-integer columns raise ParseError."""
+    import highspy
+
+    n = len(names)
+    integrality = lp.integrality_
+    if len(integrality) != n:  # HiGHS leaves integrality empty for a pure LP
+        return np.zeros(n, dtype=bool)
+    kind = np.fromiter((int(t) for t in integrality), dtype=np.int64, count=n)
+    integer, continuous = int(highspy.HighsVarType.kInteger), int(highspy.HighsVarType.kContinuous)
+    others = np.flatnonzero((kind != integer) & (kind != continuous))
+    if others.size:
+        raise ParseError(f"semi-continuous or semi-integer columns are not supported: "
+                         f"{refusal_list(names[j] for j in others)}", file=str(p))
+    return kind == integer
 
 
 def write_model(program, path) -> Path:
@@ -221,28 +239,28 @@ def write_model(program, path) -> Path:
     lp.col_names_ = list(program.names)
     lp.row_names_ = ([f"le{i}" for i in range(program.m_le)] + [f"eq{i}" for i in range(program.m_eq)]
                      + [f"conflict{i}" for i in range(program.n_conflicts)])
-    highs = new_highs()
-    status, log = highs_call(highs.passModel, lp)
-    if status == highspy.HighsStatus.kError:
-        raise InvalidInstanceError("program", "HiGHS refused the model: " + " ".join(log.split()))
-    if program.Q is not None and sp.csr_matrix(program.Q).nnz:
-        Q = sp.csr_matrix(program.Q)
-        H = sp.tril(Q + Q.T, format="csc")
-        highs_call(highs.passHessian, n, H.nnz, highspy.HessianFormat.kTriangular, H.indptr.astype(np.int32),
-                   H.indices.astype(np.int32), H.data.astype(float))
     target = Path(path)
     gz = target.name.lower().endswith(".gz")
     plain = target.with_name(f".{target.name[:-3]}.{os.getpid()}.tmp{Path(target.name[:-3]).suffix}") if gz else target
-    try:
-        status, log = highs_call(highs.writeModel, str(plain))
+    with quiet_highs() as (highs, call):
+        status, log = call(highs.passModel, lp)
         if status == highspy.HighsStatus.kError:
-            raise UsageError(f"HiGHS could not write {path}: " + " ".join(log.split()))
-        if gz:  # HiGHS writes plain text whatever the ending; compress it here
-            with open(plain, "rb") as src, gzip.open(target, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-    finally:
-        if gz and plain.exists():
-            plain.unlink()
+            raise InvalidInstanceError("program", "HiGHS refused the model: " + " ".join(log.split()))
+        if program.Q is not None and sp.csr_matrix(program.Q).nnz:
+            Q = sp.csr_matrix(program.Q)
+            H = sp.tril(Q + Q.T, format="csc")  # x'Qx = x'Hx / 2, lower triangle stored
+            call(highs.passHessian, n, H.nnz, highspy.HessianFormat.kTriangular, H.indptr.astype(np.int32),
+                 H.indices.astype(np.int32), H.data.astype(float))
+        try:
+            status, log = call(highs.writeModel, str(plain))
+            if status == highspy.HighsStatus.kError:
+                raise UsageError(f"HiGHS could not write {path}: " + " ".join(log.split()))
+            if gz:  # HiGHS writes plain text whatever the ending; compress it here
+                with open(plain, "rb") as src, gzip.open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+        finally:
+            if gz and plain.exists():
+                plain.unlink()
     return target
 
 
