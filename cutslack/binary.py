@@ -502,13 +502,13 @@ class QUBO:
             raise BackendUnavailableError("dimod", "pip install dimod") from exc
         b = bqm.change_vartype(dimod.BINARY, inplace=False)
         names = list(b.variables)
-        idx = {v: i for i, v in enumerate(names)}
-        Q = np.zeros((len(names), len(names)))
-        for v, bias in b.linear.items():
-            Q[idx[v], idx[v]] += bias
-        for (u, v), bias in b.quadratic.items():
-            Q[idx[u], idx[v]] += bias
-        return cls(Q, float(b.offset), names)
+        n = len(names)
+        linear, (irow, icol, qdata), offset = b.to_numpy_vectors(variable_order=names)
+        # built sparse, so a large sparse BQM never becomes a dense n x n matrix
+        idx = np.arange(n)
+        Q = sp.csr_matrix((np.concatenate([np.asarray(linear, dtype=float), np.asarray(qdata, dtype=float)]),
+                           (np.concatenate([idx, irow]), np.concatenate([idx, icol]))), shape=(n, n))
+        return cls(Q if n > 2000 else Q.toarray(), float(offset), names)
 
     def to_quadratic_program(self):
         """Return a ``qiskit_optimization.QuadraticProgram`` minimising the same energy."""
@@ -542,8 +542,11 @@ class QUBO:
         obj = qp.objective
         sign = 1.0 if obj.sense.name == "MINIMIZE" else -1.0
         n = qp.get_num_vars()
-        Q = np.asarray(obj.quadratic.to_array(), dtype=float) + np.diag(np.asarray(obj.linear.to_array(), dtype=float))
-        return cls(sign * Q.reshape(n, n), sign * float(obj.constant), [v.name for v in qp.variables])
+        # the coefficient matrices can be narrower than n when variables were added after the objective
+        quad, lin = sp.coo_matrix(obj.quadratic.coefficients), sp.coo_matrix(obj.linear.coefficients)
+        Q = sp.csr_matrix((np.concatenate([quad.data, lin.data]).astype(float),
+                           (np.concatenate([quad.row, lin.col]), np.concatenate([quad.col, lin.col]))), shape=(n, n))
+        return cls(sign * (Q if n > 2000 else Q.toarray()), sign * float(obj.constant), [v.name for v in qp.variables])
 
     def __repr__(self) -> str:
         kind = "sparse" if self.is_sparse else "dense"

@@ -48,7 +48,7 @@ GENERATORS = {
     "tsp": ("cutslack.problems.tsp:random_tsp", ("n",)),
 }
 
-FORMATS = ("tsplib", "qaplib", "mknap1", "mknap2", "dimacs", "dimacs-complement")
+FORMATS = ("tsplib", "qaplib", "mknap1", "mknap2", "dimacs", "dimacs-complement", "mps", "lp")
 
 
 def _parse_value(text: str):
@@ -169,7 +169,8 @@ def _looks_qaplib(values: list[float]) -> bool:
 
 
 _SUFFIX_FORMATS = {".tsp": "tsplib", ".atsp": "tsplib", ".dat": "qaplib", ".clq": "dimacs-complement",
-                   ".col": "dimacs", ".dimacs": "dimacs", ".graph": "dimacs"}
+                   ".col": "dimacs", ".dimacs": "dimacs", ".graph": "dimacs", ".mps": "mps", ".qps": "mps",
+                   ".lp": "lp"}
 
 
 def sniff_format(text: str) -> str | None:
@@ -205,6 +206,8 @@ def detect_format(path: Path) -> str:
     """
     path = Path(path)
     fmt = _SUFFIX_FORMATS.get(path.suffix.lower())
+    if path.suffix.lower() == ".gz":  # only model files are read gzipped (HiGHS opens them itself)
+        fmt = {".mps": "mps", ".qps": "mps", ".lp": "lp"}.get(Path(path.stem).suffix.lower())
     if fmt is None:
         with open(path, "rb") as handle:
             raw = handle.read(8_000_000)
@@ -249,13 +252,20 @@ def check_output_path(path, what: str, *, folder: bool = False) -> Path:
     return p
 
 
-def read_problem(path: str, fmt: str | None = None, index: int | None = None):
+def read_problem(path: str, fmt: str | None = None, index: int | None = None, *, binary_expansion: bool = False):
     """Return the instance in a library file (``index`` picks one problem of a multi-problem file),
-    with its known optimum attached when the file is shipped or listed in the benchmark library."""
+    with its known optimum attached when the file is shipped or listed in the benchmark library.
+    MPS and LP files are read by :func:`cutslack.models.read_model` (``binary_expansion`` passed on)."""
     from cutslack.problems import library
 
     p = check_input_file(path, "file")
     fmt = fmt or detect_format(p)
+    if fmt in ("mps", "lp"):  # the user's own binary model, read by HiGHS (cutslack.models)
+        from cutslack.models import read_model
+
+        if index not in (None, 0):
+            raise UsageError(f"--index {index}: {path} holds one model")
+        return read_model(p, binary_expansion=binary_expansion)
     readers = {
         "tsplib": library.read_tsplib,
         "qaplib": library.read_qaplib,
@@ -315,7 +325,7 @@ def _cmd_solve(args) -> int:
     if args.generate is not None:
         problem = generate_problem(args.generate)
     else:
-        problem = read_problem(args.file, args.format, args.index)
+        problem = read_problem(args.file, args.format, args.index, binary_expansion=args.binary_expansion)
     try:
         check_call(problem, args.method, options, args.time_limit)
     except (TypeError, ValueError) as exc:
@@ -338,6 +348,10 @@ def _cmd_solve(args) -> int:
         for key in ("subproblem", "sampler", "raw_feasible_fraction", "best_raw_objective", "best_repaired_objective"):
             if key in res.info:
                 payload[key] = _jsonable(res.info[key])
+        if getattr(problem, "family", "") == "model" and res.x is not None:  # the file's own columns by name
+            from cutslack.models import model_solution
+
+            payload["model_solution"] = model_solution(problem, res.x)
         print(json.dumps(payload))
     else:
         print(problem.describe())
@@ -400,11 +414,14 @@ def build_parser() -> argparse.ArgumentParser:
     ps = sub.add_parser("solve", help="solve a library file or a generated instance",
                         description="Solve an instance read from FILE (format detected from the file, or --format) or "
                                     "generated from --generate SPEC, and print the re-scored result.")
-    ps.add_argument("file", nargs="?", help="instance file (TSPLIB .tsp, QAPLIB .dat, OR-Library mknap, DIMACS)")
+    ps.add_argument("file", nargs="?", help="instance file (TSPLIB .tsp, QAPLIB .dat, OR-Library mknap, DIMACS) "
+                    "or your own binary model (.mps, .lp, optionally .gz)")
     ps.add_argument("--generate", metavar="SPEC", help='generator spec, e.g. "mdkp n=50 m=5 seed=1"; families: '
                     + ", ".join(GENERATORS))
     ps.add_argument("--format", choices=FORMATS, help="file format (default: detected)")
     ps.add_argument("--index", type=int, help="which problem of a multi-problem file (0-based)")
+    ps.add_argument("--binary-expansion", action="store_true",
+                    help="MPS/LP files: write bounded general-integer columns with log2(u - l) + 1 bits each")
     ps.add_argument("--method", "-m", default="milp", help="solver method (see `cutslack info`); default milp")
     ps.add_argument("--time-limit", "-t", type=float, help="seconds")
     ps.add_argument("--seed", type=int, help="random seed")
