@@ -32,7 +32,7 @@ __all__ = [
     "problems", "solvers", "gpu",
 ]
 
-_SUBPACKAGES = {"problems", "solvers", "gpu", "quantum", "surrogates", "bench", "cli", "testing"}
+_SUBPACKAGES = {"problems", "models", "solvers", "gpu", "quantum", "surrogates", "bench", "cli", "testing"}
 
 
 def __getattr__(name):
