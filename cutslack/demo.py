@@ -133,23 +133,35 @@ def _warmed_executor(workers: int, warm_tasks: list):
     class WarmedExecutor(LocalExecutor):
         def _start(self, n_slots, imports):
             super()._start(n_slots, imports)
-            queues = {w.conn: list(warm_tasks) for w in self.idle}
+            workers = {w.conn: w for w in self.idle}
+            queues = {conn: list(warm_tasks) for conn in workers}
+            busy = []
             for conn, queue in queues.items():
                 if queue:
                     conn.send(queue.pop(0))
-            busy = [c for c in queues if warm_tasks]
+                    busy.append(conn)
+            limit = 2.0 * max((t.hard_timeout for t in warm_tasks), default=0.0)   # room for a cold compile
             while busy:
-                for conn in wait_connections(busy):
+                ready = wait_connections(busy, limit)
+                if not ready:   # a warm-up run hung: drop its worker; the runs start fresh ones as needed
+                    self._drop([workers[c] for c in busy])
+                    return
+                for conn in ready:
                     try:
                         conn.recv()
-                    except (EOFError, OSError):  # a worker that died warming up is replaced on the next submit
-                        self.idle = [w for w in self.idle if w.conn is not conn]
+                    except (EOFError, OSError):   # it died warming up: the runs start a fresh worker
+                        self._drop([workers[conn]])
                         busy.remove(conn)
                         continue
                     if queues[conn]:
                         conn.send(queues[conn].pop(0))
                     else:
                         busy.remove(conn)
+
+        def _drop(self, dead):
+            for worker in dead:
+                worker.kill()
+            self.idle = [w for w in self.idle if w not in dead]
 
     return WarmedExecutor(workers)
 

@@ -118,3 +118,36 @@ def test_detail_table_puts_raw_and_repaired_gaps_side_by_side():
     row = dict(zip(main.columns, main.rows[0]))
     assert row["gap % slack-free"] == "0.00 (raw: none feasible, repaired)"
     assert "raw: none feasible, repaired" in main.legend
+
+
+def test_demo_blocks_store_their_runs_and_not_the_warm_up_runs(tmp_path, capsys):
+    from cutslack.bench.store import Store
+    from cutslack.demo import run_demo_suite
+
+    suite = tmp_path / "tiny.toml"
+    suite.write_text("""
+[suite]
+name = "tiny"
+seeds = [0]
+time_limit = 10.0
+
+[[instances]]
+generator = "random_knapsack"
+params = { n = [8, 12] }
+seeds = [0]
+
+[[solvers]]
+method = "dp"
+
+[[solvers]]
+label = "slack-free"
+method = "lagrangian"
+options = { num_reads = 4, maxiter = 3 }
+""")
+    db = tmp_path / "demo.db"
+    summaries = run_demo_suite(db, workers=1, suite_name=str(suite))
+    assert [s.stored for s in summaries] == [4]
+    with Store(db, readonly=True) as store:
+        assert store.suites() == ["tiny"] and store.count("tiny") == 4
+    out = capsys.readouterr().out
+    assert "finished (e) knapsack library instances: 4 runs" in out and "4 untimed warm-up runs" in out
