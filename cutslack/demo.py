@@ -260,10 +260,13 @@ def block_tables(runs: list, families, title: str):
     mine = [r for r in runs if r["family"] in families]
     if not mine:
         return []
-    instances = list(dict.fromkeys(r["instance_id"] for r in mine))
-    solvers = list(dict.fromkeys(r["solver"] for r in mine))
+    # a stable order whatever order the runs finished in: instances by size, classical solvers then QUBO ones
+    instances = sorted({r["instance_id"]: r["size"] for r in mine}.items(), key=lambda kv: (kv[1], kv[0]))
+    instances = [iid for iid, _ in instances]
+    qubo = {r["solver"] for r in mine if r["n_qubits"] is not None}
+    solvers = sorted({r["solver"] for r in mine}, key=lambda s: (s in qubo, s))
     by = {(r["instance_id"], r["solver"]): r for r in mine if r["seed"] == min(x["seed"] for x in mine)}
-    qubo_solvers = [s for s in solvers if any(r["solver"] == s and r["n_qubits"] is not None for r in mine)]
+    qubo_solvers = [s for s in solvers if s in qubo]
     slack_bit, slack_free = _qubit_columns(mine, qubo_solvers)
     columns = ["instance", "n", "optimum"] + (["qubits slack-bit", "qubits slack-free"] if slack_bit else [])
     columns += [f"gap % {s}" for s in solvers]

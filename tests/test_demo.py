@@ -113,7 +113,8 @@ def test_detail_table_puts_raw_and_repaired_gaps_side_by_side():
     cols = detail.columns
     assert cols.index("repaired gap %") == cols.index("raw gap %") + 1
     by_solver = {r[1]: dict(zip(cols, r)) for r in detail.rows}
-    assert by_solver["slack-free"]["raw gap %"] == "none feasible" and by_solver["slack-free"]["repaired gap %"] == "0.00"
+    free = by_solver["slack-free"]
+    assert free["raw gap %"] == "none feasible" and free["repaired gap %"] == "0.00"
     assert by_solver["slack-bit"]["raw gap %"] == "5.00" and by_solver["slack-bit"]["repaired gap %"] == "2.00"
     row = dict(zip(main.columns, main.rows[0]))
     assert row["gap % slack-free"] == "0.00 (raw: none feasible, repaired)"
@@ -151,3 +152,15 @@ options = { num_reads = 4, maxiter = 3 }
         assert store.suites() == ["tiny"] and store.count("tiny") == 4
     out = capsys.readouterr().out
     assert "finished (e) knapsack library instances: 4 runs" in out and "4 untimed warm-up runs" in out
+
+
+def test_block_table_order_does_not_depend_on_the_order_runs_finished_in():
+    runs = [_run("mdkp/big", "slack-free", "lagrangian", n_vars=30, n_qubits=30),
+            _run("mdkp/small", "milp", "milp", n_vars=10, objective=100.0),
+            _run("mdkp/small", "slack-free", "lagrangian", n_vars=10, n_qubits=10),
+            _run("mdkp/big", "milp", "milp", n_vars=30, objective=100.0)]
+    first = block_tables(runs, ("mdkp",), "(a) knapsacks")[0]
+    second = block_tables(runs[::-1], ("mdkp",), "(a) knapsacks")[0]
+    assert first.columns == second.columns and first.rows == second.rows
+    assert [row[0] for row in first.rows] == ["small", "big"]
+    assert first.columns.index("gap % milp") < first.columns.index("gap % slack-free")

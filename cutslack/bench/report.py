@@ -734,8 +734,8 @@ def write_report(db, out_dir, *, suite: str | None = None, target: float = 0.01,
               "percentile] gap to the reference in %, of the answer after repair; raw_gap_pct and raw_feasible_pct "
               "(QUBO methods): the same for the best raw sample before repair (runs that had a feasible one) and "
               "the % of raw samples that were feasible, side by side with gap_pct so an answer made feasible by "
-              "repair alone shows (raw_feasible_pct 0 [0, 0], raw_gap_pct -); time_s: solver seconds; optimal: runs that proved "
-              "optimality; time_limits: runs stopped by their time limit with a feasible answer (not failures); "
+              "repair alone shows (raw_feasible_pct 0 [0, 0], raw_gap_pct -); time_s: solver seconds; optimal: "
+              "runs that proved optimality; time_limits: runs stopped by their time limit with a feasible answer (not failures); "
               "failed: errors and runs without a feasible answer.")
     n_history = sum(1 for r in runs if r["incumbents"] is not None)
     sections = [
