@@ -40,17 +40,67 @@ from cutslack.bench.store import Store
 from cutslack.result import relative_gap
 
 __all__ = ["load_runs", "summarise", "compare", "write_report", "performance_profile", "is_failure",
-           "time_to_target", "FAILED", "ReportSection", "GAP_ZERO"]
+           "time_to_target", "FAILED", "ReportSection", "GAP_ZERO", "raw_quality", "flat_series", "palette",
+           "SAMPLED_LAGRANGIAN_LABEL", "MARKER_CYCLE"]
 
 #: statuses that make a run a failure whatever its answer (runs without a feasible answer fail too)
 FAILED = ("error",)
 #: relative gaps below this are drawn and tabulated as 0 (float noise, not a gap)
 GAP_ZERO = 1e-9
+#: how the Lagrangian plot labels a dual value from a sampled (not exactly solved) subproblem
+SAMPLED_LAGRANGIAN_LABEL = "sampled Lagrangian value — not a bound"
 
 
 def is_failure(run: dict) -> bool:
     """True for an error or a run that ended without a feasible answer (a time-limited feasible run is no failure)."""
     return run["status"] in FAILED or not run["feasible"]
+
+
+def raw_quality(run: dict) -> tuple[float | None, float | None]:
+    """Return ``(raw feasible fraction, raw gap)`` of a QUBO run, read from its stored ``info``.
+
+    ``raw_feasible_fraction`` is the share of samples feasible before repair and the raw gap
+    is the gap of ``best_raw_objective`` (the best raw feasible sample) to the run's reference
+    (its known optimum where it has no ``reference``).  ``(None, None)`` for a run that does
+    not report raw samples (classical methods); the gap is None when no raw sample was feasible.
+    """
+    info = run.get("info") or {}
+    fraction = info.get("raw_feasible_fraction")
+    if fraction is None:
+        return None, None
+    raw, reference = info.get("best_raw_objective"), run.get("reference", run.get("known_optimum"))
+    if raw is None or reference is None or run.get("sense") is None:
+        return float(fraction), None
+    gap = relative_gap(raw, reference, run["sense"])
+    return float(fraction), None if gap is None else (0.0 if gap < GAP_ZERO else gap)
+
+
+def flat_series(values, *, atol: float = 1e-12) -> bool:
+    """True when a series carries no information on a plot: no finite value, or every finite value equal."""
+    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=float)
+    return v.size == 0 or bool(np.all(np.abs(v - v[0]) <= atol * max(1.0, abs(v[0]))))
+
+
+def palette(n: int) -> list:
+    """Return ``n`` distinct qualitative colours (tab10; tab20's dark then light shades past 10; repeats past 20)."""
+    import matplotlib
+
+    if n <= 10:
+        colors = list(matplotlib.colormaps["tab10"].colors)
+    else:
+        tab20 = list(matplotlib.colormaps["tab20"].colors)
+        colors = tab20[0::2] + tab20[1::2]
+    return [colors[i % len(colors)] for i in range(n)]
+
+
+#: markers cycled with :func:`palette`, so series stay apart in grey print and past 20 colours
+MARKER_CYCLE = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
+
+
+def _not_drawn(dropped: dict) -> str:
+    """Return the caption sentence naming dropped series: ``{why: [series, ...]}`` -> "Not drawn: a, b (why)."."""
+    parts = [f"{', '.join(names)} ({why})" for why, names in dropped.items() if names]
+    return f" Not drawn (no information): {'; '.join(parts)}." if parts else ""
 
 
 def load_runs(store: Store, suite: str | None = None, *, target: float = 0.01) -> list[dict]:
@@ -104,6 +154,7 @@ def _annotate(runs: list[dict], target: float) -> list[dict]:
         r.setdefault("incumbents", None)
         r.setdefault("info", {})
         r["ttt"], r["ttt_source"] = time_to_target(r, target)
+        r["raw_feasible"], r["raw_gap"] = raw_quality(r)
     return runs
 
 
@@ -117,7 +168,12 @@ def _spread(values) -> str:
 
 
 def summarise(runs: list[dict], by=("family", "solver")) -> list[dict]:
-    """Return one row per group: runs, feasible and hit shares, gap and time medians with spreads."""
+    """Return one row per group: runs, feasible and hit shares, gap and time medians with spreads.
+
+    For QUBO methods also the raw samples' quality before repair: ``raw_gap_pct`` (gap of the
+    best raw feasible sample, runs that had one) and ``raw_feasible_pct`` (share of raw samples
+    feasible, in %); ``-`` for methods that do not report raw samples.
+    """
     groups = defaultdict(list)
     for r in runs:
         groups[tuple(r[k] for k in by)].append(r)
@@ -131,6 +187,8 @@ def summarise(runs: list[dict], by=("family", "solver")) -> list[dict]:
             "feasible": sum(bool(r["feasible"]) for r in g) / n,
             "hit": sum(r["hit"] for r in g) / n,
             "gap_pct": _spread([100 * r["report_gap"] for r in g if r["report_gap"] is not None]),
+            "raw_gap_pct": _spread([100 * r["raw_gap"] for r in g if r.get("raw_gap") is not None]),
+            "raw_feasible_pct": _spread([100 * r["raw_feasible"] for r in g if r.get("raw_feasible") is not None]),
             "time_s": _spread([r["solver_time"] for r in g]),
             "vars_or_qubits": _spread([r["qubits"] for r in g if r["qubits"] is not None]),
             "failed": sum(is_failure(r) for r in g),
@@ -328,10 +386,29 @@ def _y_from_data(ax, values, *, floor=0.0):
 
 
 def _plot_gap_vs_qubits(plt, runs, colors, out):
+    """Return ``(figure or None, note)``: gap against qubits per family.
+
+    A family panel whose every gap is equal (all 0 %, say) is dropped, then every solver whose
+    remaining gaps are all equal; ``note`` names what was dropped and why.
+    """
     pts = [r for r in runs if r["qubits"] is not None and r["report_gap"] is not None]
+    dropped = defaultdict(list)
+    flat_panels = set()
+    for family in sorted({r["family"] for r in pts}):
+        gaps = [100 * r["report_gap"] for r in pts if r["family"] == family]
+        if flat_series(gaps):
+            flat_panels.add(family)
+            dropped[f"every gap {gaps[0]:.2g} %"].append(f"the {family} panel")
+    pts = [r for r in pts if r["family"] not in flat_panels]
+    for s in sorted({r["solver"] for r in pts}):
+        gaps = [100 * r["report_gap"] for r in pts if r["solver"] == s]
+        if flat_series(gaps):
+            dropped[f"every gap {gaps[0]:.2g} %"].append(s)
+    drop = {s for names in dropped.values() for s in names}
+    pts = [r for r in pts if r["solver"] not in drop]
     families = sorted({r["family"] for r in pts})
     if not families:
-        return None
+        return None, _not_drawn(dropped)
     from matplotlib.lines import Line2D
     from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter
 
@@ -345,16 +422,16 @@ def _plot_gap_vs_qubits(plt, runs, colors, out):
                 sel = [r for r in mine if r["solver"] == s and _slack_kind(r) == kind]
                 if sel:
                     ax.scatter([r["qubits"] for r in sel], [100 * r["report_gap"] for r in sel], color=colors[s],
-                               marker=_MARKERS[kind], s=28, alpha=0.75, edgecolor="none")
+                               marker=_MARKERS[kind], s=30, alpha=0.8, edgecolor="none")
         ax.set_xscale("log")
         values = np.unique([r["qubits"] for r in mine])
         candidates = values if values.size <= 6 else np.unique(np.round(np.geomspace(values[0], values[-1], 5)))
         ticks = [candidates[0]]
-        for t in candidates[1:]:   # labels closer than a factor 1.25 on the log axis would overlap
-            if t >= 1.25 * ticks[-1]:
-                ticks.append(t)
+        for tick in candidates[1:]:   # labels closer than a factor 1.25 on the log axis would overlap
+            if tick >= 1.25 * ticks[-1]:
+                ticks.append(tick)
         ax.xaxis.set_major_locator(FixedLocator(ticks))
-        ax.xaxis.set_major_formatter(FixedFormatter([f"{t:g}" for t in ticks]))
+        ax.xaxis.set_major_formatter(FixedFormatter([f"{tick:g}" for tick in ticks]))
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlim(values[0] / 1.3, values[-1] * 1.3)
         ax.set(title=family, xlabel="variables / qubits used (log)", ylabel="gap to reference (%)")
@@ -367,7 +444,7 @@ def _plot_gap_vs_qubits(plt, runs, colors, out):
                 for k in ("slack-bit", "slack-free", "classical")]
     _legend_outside(axes.flat[cols - 1], handles)
     fig.suptitle(f"Gap vs qubits per family (gaps below {GAP_ZERO:g} drawn as 0)")
-    return fig
+    return fig, _not_drawn(dropped)
 
 
 def _short(instance_id: str, width: int = 40) -> str:
@@ -392,36 +469,194 @@ def _plot_qubits_saved(plt, runs):
     return fig
 
 
+def _lagrangian_panels(store, runs, instances: int = 2) -> list:
+    """Return the ``(run, history)`` pairs to plot: the sampled and the closed-form Lagrangian run side by side
+    on the largest instances both ran (up to ``instances``), else up to two runs of each, largest first."""
+    def usable(r):
+        return r["method"] in ("lagrangian", "lagrangian-heuristic") and r["nit"] and r["nit"] > 1
+
+    def size(r):
+        return -(r["n_vars"] or 0), r["instance_id"]
+
+    candidates = sorted((r for r in runs if usable(r) and r["seed"] == min(x["seed"] for x in runs)), key=size)
+    methods = defaultdict(set)
+    for r in candidates:
+        methods[r["instance_id"]].add(r["method"])
+    both = [iid for iid in dict.fromkeys(r["instance_id"] for r in candidates) if len(methods[iid]) == 2]
+    if both:
+        order = [r for iid in both[:instances] for r in sorted((r for r in candidates if r["instance_id"] == iid),
+                                                               key=lambda r: r["method"] != "lagrangian")]
+    else:
+        order = [r for m in ("lagrangian", "lagrangian-heuristic") for r in candidates if r["method"] == m]
+    chosen, per_method = [], defaultdict(int)
+    for r in order:
+        if per_method[r["method"]] == instances:
+            continue
+        hist = store.history(r["id"])
+        if sum("dual_value" in h and h.get("best_primal") is not None for h in hist) >= 3:
+            chosen.append((r, hist))
+            per_method[r["method"]] += 1
+    return chosen
+
+
+def _settled(values: np.ndarray) -> np.ndarray:
+    """Return the values after the first fifth of the iterations (the start's multipliers may be far off)."""
+    return values[len(values) // 5:]
+
+
 def _plot_lagrangian(plt, store, runs):
-    chosen, seen = [], set()
-    for r in sorted(runs, key=lambda r: (r["seed"], r["instance_id"])):
-        if r["method"] == "lagrangian" and r["instance_id"] not in seen and r["nit"] and r["nit"] > 1:
-            hist = store.history(r["id"])
-            if sum("dual_value" in h and h.get("best_primal") is not None for h in hist) >= 3:
-                chosen.append((r, hist))
-                seen.add(r["instance_id"])
-        if len(chosen) == 4:
-            break
+    """Return the Lagrangian convergence figure (or None): best feasible value, valid bounds, sampled values.
+
+    A dual value is drawn as a bound (green, on the objective axis) only where the driver marks
+    it exact (``dual_exact``: closed form, or an exhaustive search, and no quadratic inequality
+    term).  A sampled value is no bound and need not be near the objective's scale, so it goes
+    on its own right-hand axis, grey and labelled :data:`SAMPLED_LAGRANGIAN_LABEL`.
+    ``Result.bound`` (``bound``) is drawn as a dashed line where the run has one.
+    """
+    chosen = _lagrangian_panels(store, runs)
     if not chosen:
         return None
-    fig, axes = plt.subplots(1, len(chosen), figsize=(4.0 * len(chosen) + 1.8, 3.4), squeeze=False)
+    from matplotlib.lines import Line2D
+
+    fig, axes = plt.subplots(1, len(chosen), figsize=(4.6 * len(chosen) + 0.6, 3.6), squeeze=False)
     for ax, (r, hist) in zip(axes.flat, chosen):
-        it = [h.get("iteration", i + 1) for i, h in enumerate(hist)]
-        primal = [h.get("best_primal") for h in hist]
-        dual = [h.get("dual_value") for h in hist]
-        ax.plot(it, [np.nan if v is None else v for v in primal], "-o", markersize=3, color="tab:blue",
-                label="best primal (feasible)")
-        ax.plot(it, [np.nan if v is None else v for v in dual], "--o", markersize=3, color="tab:orange",
-                label="dual value")
+        it = np.array([h.get("iteration", i + 1) for i, h in enumerate(hist)], dtype=float)
+        primal = np.array([np.nan if h.get("best_primal") is None else h["best_primal"] for h in hist], dtype=float)
+        dual = np.array([np.nan if h.get("dual_value") is None else h["dual_value"] for h in hist], dtype=float)
+        exact = np.array([bool(h.get("dual_exact", False)) for h in hist])
+        bound_line = np.where(exact, dual, np.nan)
+        ax.plot(it, primal, "-o", markersize=3, color="tab:blue")
+        ax.plot(it, bound_line, "-", marker="v", markersize=3, color="tab:green")
+        if r["bound"] is not None:
+            ax.axhline(r["bound"], color="tab:green", linestyle="--", linewidth=1)
         if r["reference"] is not None:
-            ax.axhline(r["reference"], color="0.3", linestyle=":", linewidth=1, label="reference optimum")
-        ax.set(title=f"{_short(r['instance_id'], 30)} ({r['solver']})", xlabel="iteration",
+            ax.axhline(r["reference"], color="0.2", linestyle=":", linewidth=1)
+        kind = "bound valid" if (r["info"].get("bound_valid") or r["bound"] is not None) else "sampled: no bound"
+        ax.set(title=f"{_short(r['instance_id'], 24)}\n{r['solver']} ({kind})", xlabel="iteration",
                ylabel="objective value")
-        _y_from_data(ax, [v for v in primal + dual if v is not None] + ([r["reference"]] if r["reference"] else []),
-                     floor=np.inf)
-    _legend_outside(axes.flat[-1])
-    fig.suptitle("Lagrangian: best primal value and dual value over iterations")
+        # the window leaves out the first fifth of the dual values, which may lie orders of magnitude away
+        shown = [*primal, *_settled(bound_line), *([r["bound"]] if r["bound"] is not None else []),
+                 *([r["reference"]] if r["reference"] is not None else [])]
+        _y_from_data(ax, shown, floor=np.inf)
+        sampled = np.where(exact, np.nan, dual)
+        if np.isfinite(sampled).any():
+            side = ax.twinx()
+            side.plot(it, sampled, ":", marker="x", markersize=3, linewidth=0.8, color="0.55")
+            side.set_ylabel(SAMPLED_LAGRANGIAN_LABEL, color="0.45", fontsize=7)
+            side.tick_params(axis="y", colors="0.45", labelsize=7)
+            _y_from_data(side, _settled(sampled), floor=np.inf)
+    handles = [Line2D([], [], color="tab:blue", marker="o", markersize=3, label="best feasible (repaired)"),
+               Line2D([], [], color="tab:green", marker="v", markersize=3,
+                      label="Lagrangian dual bound (subproblem exact)"),
+               Line2D([], [], color="tab:green", linestyle="--", label="best valid bound (Result.bound)"),
+               Line2D([], [], color="0.55", linestyle=":", marker="x", markersize=3,
+                      label=SAMPLED_LAGRANGIAN_LABEL + " (right axis)"),
+               Line2D([], [], color="0.2", linestyle=":", label="reference optimum")]
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=8, frameon=False)
+    fig.suptitle("Lagrangian runs: best feasible value per iteration, and the dual value where it is a bound")
     return fig
+
+
+def _plot_feasibility(plt, runs, solvers, colors):
+    """Return ``(figure or None, note)``: share of runs with a feasible answer and, for QUBO methods, of raw samples.
+
+    A series whose bars are all equal (every configuration always feasible, say) is dropped.
+    """
+    returned = {s: float(np.mean([bool(r["feasible"]) for r in runs if r["solver"] == s])) for s in solvers}
+    raw = {s: [r["raw_feasible"] for r in runs if r["solver"] == s and r.get("raw_feasible") is not None]
+           for s in solvers}
+    raw = {s: float(np.mean(v)) for s, v in raw.items() if v}
+    series, dropped = [], {}
+    if flat_series(returned.values()):
+        dropped[f"share of runs with a feasible answer, {next(iter(returned.values())):.2g} for every "
+                f"configuration"] = ["returned feasible"]
+    else:
+        series.append(("returned a feasible answer (after repair)", returned, None))
+    if raw and flat_series(raw.values()):
+        dropped[f"{next(iter(raw.values())):.2g} for every QUBO method"] = ["raw samples feasible"]
+    elif raw:
+        series.append(("raw samples feasible (before repair, mean share)", raw, "//"))
+    if not series:
+        return None, _not_drawn(dropped)
+    names = [s for s in solvers if any(s in values for _, values, _ in series)]
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    width = 0.8 / len(series)
+    for k, (label, values, hatch) in enumerate(series):
+        xs = [i + (k - (len(series) - 1) / 2) * width for i, s in enumerate(names) if s in values]
+        ax.bar(xs, [values[s] for s in names if s in values], width=width * 0.95, label=label,
+               color=[colors[s] for s in names if s in values], hatch=hatch, edgecolor="0.25", linewidth=0.5,
+               alpha=1.0 if hatch is None else 0.55)
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set(ylabel="share", ylim=(0, 1.05), xlabel="solver configuration", title="Feasibility by method")
+    _legend_outside(ax)
+    return fig, _not_drawn(dropped)
+
+
+def _plot_time_to_target(plt, runs, solvers, colors, target):
+    """Return ``(figure or None, note)``: share of runs within target by time t; solvers never within are named."""
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    never = []
+    for k, s in enumerate(solvers):
+        mine = [r for r in runs if r["solver"] == s]
+        times = np.sort([r["ttt"] for r in mine if r["hit"]])
+        if not times.size:
+            never.append(s)
+            continue
+        ax.step(np.concatenate([[times[0]], times]), np.arange(0, times.size + 1) / len(mine), where="post",
+                color=colors[s], label=s, marker=MARKER_CYCLE[k % len(MARKER_CYCLE)], markevery=[-1], markersize=5)
+    note = _not_drawn({f"never within {100 * target:g} %": never})
+    if not ax.lines:
+        plt.close(fig)
+        return None, note
+    ax.set(xscale="log", xlabel="time to target (s, log)", ylabel=f"share of runs within {100 * target:g} %",
+           ylim=(0, 1.05), title="Time to target (first incumbent within target)")
+    _legend_outside(ax)
+    return fig, note
+
+
+def _plot_scaling(plt, runs):
+    """Return ``(figure or None, note)``: median solver time by size, one colour and marker per (family, solver)."""
+    keys = sorted({(r["family"], r["solver"]) for r in runs})
+    colours = palette(len(keys))
+    fig, ax = plt.subplots(figsize=(8.5, 4.4))
+    for k, (family, s) in enumerate(keys):
+        by_size = defaultdict(list)
+        for r in runs:
+            if r["family"] == family and r["solver"] == s and r["status"] != "error":
+                by_size[r["size"]].append(max(r["solver_time"], 1e-6))
+        xs = sorted(by_size)
+        if xs:
+            ax.plot(xs, [np.median(by_size[x]) for x in xs], "-", marker=MARKER_CYCLE[k % len(MARKER_CYCLE)],
+                    color=colours[k], label=f"{s} ({family})", alpha=0.85, markersize=5)
+    if not ax.lines:
+        plt.close(fig)
+        return None, ""
+    ax.set(xscale="log", yscale="log", xlabel="instance size n (variables of the native problem, log)",
+           ylabel="median solver time (s, log)", title="Scaling of time with size")
+    _legend_outside(ax, fontsize=7)
+    return fig, ""
+
+
+def _plot_profile(plt, runs, solvers, colors):
+    """Return ``(figure or None, note)``: the performance profile; solvers at ρ = 0 throughout are named, not drawn."""
+    taus, profile = performance_profile(runs)
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    zero = []
+    for k, s in enumerate(solvers):
+        rho = profile[s]
+        if not np.any(rho > 0):
+            zero.append(s)
+            continue
+        ax.step(taus, rho, where="post", color=colors[s], label=s, marker=MARKER_CYCLE[k % len(MARKER_CYCLE)],
+                markevery=[0, len(taus) - 1], markersize=5)
+    note = _not_drawn({"ρ = 0 at every τ: never within target": zero})
+    if not ax.lines:
+        plt.close(fig)
+        return None, note
+    ax.set(xscale="log", xlabel="τ (slowdown vs the fastest configuration to target, log)",
+           ylabel="share of problems ρ(τ)", ylim=(0, 1.05), title="Performance profile (time to target)")
+    _legend_outside(ax)
+    return fig, note
 
 
 def write_report(db, out_dir, *, suite: str | None = None, target: float = 0.01,
@@ -446,16 +681,19 @@ def write_report(db, out_dir, *, suite: str | None = None, target: float = 0.01,
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         solvers = sorted({r["solver"] for r in runs})
-        colors = {s: plt.cm.tab10(i % 10) for i, s in enumerate(solvers)}
+        colors = dict(zip(solvers, palette(len(solvers))))
         plots = []
 
-        def save(fig, name, title, legend):
+        def save(drawn, name, title, legend):
+            fig, note = drawn if isinstance(drawn, tuple) else (drawn, "")
             if fig is None:
+                if note:   # say why the plot is missing instead of leaving it out silently
+                    plots.append(ReportSection(title, paragraphs=["Plot not drawn." + note]))
                 return
             fig.tight_layout()
             fig.savefig(out / name, dpi=90, bbox_inches="tight")
             plt.close(fig)
-            plots.append(ReportSection(title, image=name, legend=legend))
+            plots.append(ReportSection(title, image=name, legend=legend + note))
 
         save(_plot_gap_vs_qubits(plt, runs, colors, out), "gap_vs_qubits.png", "Gap vs qubits",
              "One panel per family; x: variables or qubits the method used (log scale); squares: slack-bit "
@@ -463,73 +701,41 @@ def write_report(db, out_dir, *, suite: str | None = None, target: float = 0.01,
         save(_plot_qubits_saved(plt, runs), "qubits_saved.png", "Qubits saved per instance",
              "Bar: qubits of the slack-bit encoding minus the n qubits of the slack-free QUBO on that instance.")
         save(_plot_lagrangian(plt, store, runs), "lagrangian_convergence.png", "Lagrangian convergence",
-             "Best feasible (repaired) objective and the dual value per iteration; where every subproblem was "
-             "solved exactly the dual value is a bound, else an estimate.")
+             "Best feasible (repaired) objective per iteration. The dual value is drawn as a bound (green) only "
+             "where every subproblem was solved exactly (closed form, or an exhaustive search); a subproblem "
+             f"sampled by a heuristic sampler gives a {SAMPLED_LAGRANGIAN_LABEL}: it is drawn grey and dotted on "
+             "its own right-hand axis, since it may fall on either side of the optimum; the dashed green line is "
+             "the run's Result.bound where it has one. The y windows leave out the first fifth of the dual values "
+             "(the starting multipliers' values may lie far off).")
 
-    fig, ax = plt.subplots(figsize=(7.5, 4))
-    shares = [np.mean([bool(r["feasible"]) for r in runs if r["solver"] == s]) for s in solvers]
-    ax.bar(range(len(solvers)), shares, color=[colors[s] for s in solvers])
-    ax.set_xticks(range(len(solvers)), solvers, rotation=30, ha="right")
-    ax.set(ylabel="share of runs with a feasible answer", ylim=(0, 1.05), xlabel="solver configuration",
-           title="Feasible fraction by method")
-    save(fig, "feasible_fraction.png", "Feasible fraction by method",
-         "Share of each configuration's runs that returned a feasible answer.")
-
+    save(_plot_feasibility(plt, runs, solvers, colors), "feasible_fraction.png", "Feasibility by method",
+         "Solid bars: share of each configuration's runs that returned a feasible answer; hatched bars (QUBO "
+         "methods): mean share of raw samples that were feasible before repair.")
     from_end = sum(1 for r in runs if r["hit"] and r["ttt_source"] == "run end")
-    fig, ax = plt.subplots(figsize=(7.5, 4))
-    for s in solvers:
-        mine = [r for r in runs if r["solver"] == s]
-        times = np.sort([r["ttt"] for r in mine if r["hit"]])
-        if times.size:
-            ax.step(np.concatenate([[times[0]], times]), np.arange(0, times.size + 1) / len(mine), where="post",
-                    color=colors[s], label=s)
-    ax.set(xscale="log", xlabel="time to target (s, log)", ylabel=f"share of runs within {100 * target:g} %",
-           ylim=(0, 1.05), title="Time to target (first incumbent within target)")
-    if ax.lines:
-        _legend_outside(ax)
-    save(fig, "time_to_target.png", f"Time to target (gap ≤ {100 * target:g} %)",
+    save(_plot_time_to_target(plt, runs, solvers, colors, target), "time_to_target.png",
+         f"Time to target (gap ≤ {100 * target:g} %)",
          "Share of each configuration's runs whose incumbent came within the target by time t (from the "
-         "incumbent histories" + (f"; {from_end} runs without a history counted at their end)" if from_end else ")"))
-
-    fig, ax = plt.subplots(figsize=(7.5, 4))
-    sizes = []
-    for (family, s) in sorted({(r["family"], r["solver"]) for r in runs}):
-        by_size = defaultdict(list)
-        for r in runs:
-            if r["family"] == family and r["solver"] == s and r["status"] != "error":
-                by_size[r["size"]].append(max(r["solver_time"], 1e-6))
-        xs = sorted(by_size)
-        if xs:
-            ax.plot(xs, [np.median(by_size[x]) for x in xs], "o-", color=colors[s], label=f"{s} ({family})",
-                    alpha=0.8)
-            sizes += xs
-    ax.set(yscale="log", xlabel="instance size n (variables of the native problem)", ylabel="median solver time (s)",
-           title="Scaling of time with size")
-    if ax.lines:
-        _legend_outside(ax, fontsize=7)
-    save(fig, "scaling.png", "Scaling of time with size", "Median solver time per configuration, family and size.")
-
-    taus, profile = performance_profile(runs)
-    fig, ax = plt.subplots(figsize=(7.5, 4))
-    for s, rho in profile.items():
-        ax.step(taus, rho, where="post", color=colors[s], label=s)
-    ax.set(xscale="log", xlabel="τ (slowdown vs the fastest configuration to target, log)",
-           ylabel="share of problems ρ(τ)", ylim=(0, 1.05), title="Performance profile (time to target)")
-    _legend_outside(ax)
-    save(fig, "performance_profile.png", "Dolan–Moré performance profile on time to target",
+         "incumbent histories" + (f"; {from_end} runs without a history counted at their end)." if from_end else ")."))
+    save(_plot_scaling(plt, runs), "scaling.png", "Scaling of time with size",
+         "Median solver time per configuration, family and size; one colour and marker per series.")
+    save(_plot_profile(plt, runs, solvers, colors), "performance_profile.png",
+         "Dolan–Moré performance profile on time to target",
          "ρ(τ): share of problems (instance, seed) a configuration brought within target at most τ times slower "
          "than the fastest one; time to target from the incumbent histories.")
 
     suites = sorted({r["suite"] for r in runs})
-    columns = ["family", "solver", "runs", "feasible", "hit", "gap_pct", "time_s", "vars_or_qubits", "optimal",
-               "time_limits", "failed"]
+    columns = ["family", "solver", "runs", "feasible", "hit", "gap_pct", "raw_gap_pct", "raw_feasible_pct", "time_s",
+               "vars_or_qubits", "optimal", "time_limits", "failed"]
 
     def table(rows, cols):
         return [[(f"{100 * r[c]:.0f} %" if c in ("feasible", "hit") else r[c]) for c in cols] for r in rows]
 
     legend = ("feasible/hit: share of runs with a feasible answer / within target; gap_pct: median [25th, 75th "
-              "percentile] gap to the reference in %; time_s: solver seconds; optimal: runs that proved "
-              "optimality; time_limits: runs stopped by their time limit with a feasible answer (not failures); "
+              "percentile] gap to the reference in %, of the answer after repair; raw_gap_pct and raw_feasible_pct "
+              "(QUBO methods): the same for the best raw sample before repair (runs that had a feasible one) and "
+              "the % of raw samples that were feasible, side by side with gap_pct so an answer made feasible by "
+              "repair alone shows (raw_feasible_pct 0 [0, 0], raw_gap_pct -); time_s: solver seconds; optimal: "
+              "runs that proved optimality; time_limits: runs stopped by their time limit with a feasible answer (not failures); "
               "failed: errors and runs without a feasible answer.")
     n_history = sum(1 for r in runs if r["incumbents"] is not None)
     sections = [
