@@ -137,3 +137,21 @@ def test_gap_repair_never_worsens_a_feasible_assignment(benchmarks):
     bits = encode_gap_agents(start, problem.m)
     out = problem.to_binary().decode_bits(repair(problem, bits))
     assert problem.is_feasible(out) and problem.evaluate(out) >= problem.evaluate(start)
+
+
+@pytest.mark.parametrize("method, make", [
+    ("gap-ils", lambda: random_gap(6, 40, kind="d", rng=12)),
+    ("scp-ils", lambda: random_set_cover(200, 2000, 0.02, rng=9)),   # LP bound not reached in two chunks
+])
+def test_ils_reports_to_the_callback_and_stops_when_asked(method, make):
+    problem = make()
+    seen = []
+
+    def callback(intermediate):
+        seen.append(intermediate.objective)
+        if len(seen) == 2:
+            raise StopIteration
+
+    result = cutslack.solve(problem, method=method, rng=0, callback=callback, max_no_improve=float("inf"))
+    assert len(seen) == 2 and result.status is Status.STOPPED and result.feasible
+    assert result.objective == problem.evaluate(result.x)

@@ -37,7 +37,7 @@ def read_orlib_gap(path_or_text) -> list[GeneralizedAssignment]:
     --------
     >>> [p] = read_orlib_gap("1\\n2 2\\n5 1\\n2 4\\n3 3\\n3 3\\n3 3\\n")
     >>> p.size, p.evaluate([0, 1])
-    ({'n': 2, 'm': 2}, 5.0)
+    ({'n': 2, 'm': 2}, 9.0)
     """
     text, file = read_source(path_or_text)
     stem = source_stem(file, "gap")
