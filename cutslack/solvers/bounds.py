@@ -227,13 +227,17 @@ def _nearest_neighbour_length(D: np.ndarray) -> float:
     return float(total + D[city, 0])
 
 
-def _lp_bound(c, *, A_ub=None, b_ub=None, A_eq=None, b_eq=None, time_limit=None):
-    """Return the optimum of ``min c'x`` over ``0 <= x <= 1`` and the rows, or None (infeasible, timed out)."""
+def _lp_bound(c, *, A_ub=None, b_ub=None, A_eq=None, b_eq=None, time_limit=None, duals: bool = False):
+    """Return the optimum of ``min c'x`` over ``0 <= x <= 1`` and the rows, or None (infeasible, timed out);
+    with ``duals`` a pair ``(optimum, inequality duals >= 0)``."""
     from scipy.optimize import linprog
 
     options = {} if time_limit is None or not np.isfinite(time_limit) else {"time_limit": max(float(time_limit), 1e-3)}
     res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=(0.0, 1.0), method="highs", options=options)
-    return float(res.fun) if res.status == 0 else None
+    value = float(res.fun) if res.status == 0 else None
+    if not duals:
+        return value
+    return value, (None if value is None else np.maximum(-np.asarray(res.ineqlin.marginals, dtype=float), 0.0))
 
 
 def gap_lp_bound(problem, time_limit: float | None = None) -> Bound | None:
@@ -250,11 +254,15 @@ def gap_lp_bound(problem, time_limit: float | None = None) -> Bound | None:
     return Bound(sign * value, "LP relaxation", problem.sense, _integral(problem.profits))
 
 
-def set_cover_lp_bound(problem, time_limit: float | None = None) -> Bound | None:
-    """Return the LP-relaxation lower bound of a set cover (None when HiGHS ran out of time)."""
-    value = _lp_bound(np.asarray(problem.costs, dtype=float), A_ub=-problem.cover, b_ub=-np.ones(problem.m),
-                      time_limit=time_limit)
-    return None if value is None else Bound(value, "LP relaxation", "min", _integral(problem.costs))
+def set_cover_lp_bound(problem, time_limit: float | None = None, *, duals: bool = False):
+    """Return the LP-relaxation lower bound of a set cover (None when HiGHS ran out of time).
+
+    With ``duals=True`` return ``(bound, row duals)`` (the duals price each row; None with the bound).
+    """
+    value, prices = _lp_bound(np.asarray(problem.costs, dtype=float), A_ub=-problem.cover, b_ub=-np.ones(problem.m),
+                              time_limit=time_limit, duals=True)
+    bound = None if value is None else Bound(value, "LP relaxation", "min", _integral(problem.costs))
+    return (bound, prices) if duals else bound
 
 
 def cheap_bound(problem, **options) -> Bound | None:

@@ -7,11 +7,16 @@
   expensive first.
 * 1-swap: a chosen column ``j`` is replaced by the cheapest unchosen column that alone covers
   every row only ``j`` covers, when that column is cheaper; repeated until none is.
-* ``scp-ils`` — the local search of Jacobs & Brusco ("Note: A local-search heuristic for large
-  set-covering problems", Naval Research Logistics 42 (1995) 1129-1140): remove a random
-  handful of the chosen columns, re-cover greedily with randomly perturbed costs, eliminate
-  redundancy and 1-swap; keep the result when it costs no more than the current cover, return to
-  the best after a run of kicks without progress.
+* ``scp-ils`` — two kicks, taken at random: the local search of Jacobs & Brusco ("Note: A
+  local-search heuristic for large set-covering problems", Naval Research Logistics 42 (1995)
+  1129-1140) removes a random handful of the chosen columns and re-covers greedily with randomly
+  perturbed costs; the dual-guided restart builds a cover from scratch, greedily by the
+  Lagrangian reduced cost ``c_j - λ sum_{r in j} u_r ξ_r`` (``u`` the LP duals, ``λ ~ U[0, 1)``,
+  ``ξ_r ~ U[0.5, 1.5)``; floored at ``10^-3``), which prices columns as Beasley's Lagrangian
+  heuristic does ("A Lagrangian heuristic for set-covering problems", Naval Research Logistics
+  37 (1990) 151-164) with the LP duals in place of subgradient multipliers.  Either way
+  redundancy is eliminated and 1-swaps applied; the result replaces the current cover when it
+  costs no more, and the walk returns to the best after a run of kicks without progress.
 
 Both stop once the incumbent reaches the LP-relaxation bound (HiGHS, ceiled for integer
 costs); ``scp-ils`` also stops after ``max_no_improve`` kicks without a better cover, or at
@@ -178,8 +183,23 @@ def improve_covers(problem: SetCover, X, index: CoverIndex | None = None) -> np.
 
 
 @njit(cache=True)
-def _ils_chunk(best, cur, costs, by_cost, rptr, ridx, cptr, cidx, n_kicks, kick_max, noise, restart_after, stale,
-               target, seed):
+def _dual_weights(weight, costs, duals, rptr, cptr, cidx, noise):
+    # reduced costs under randomly scaled LP duals, floored, times a little cost noise
+    m = rptr.shape[0] - 1
+    price = np.empty(m)
+    lam = np.random.random()
+    for r in range(m):
+        price[r] = lam * duals[r] * (0.5 + np.random.random())
+    for j in range(costs.shape[0]):
+        reduced = costs[j]
+        for e in range(cptr[j], cptr[j + 1]):
+            reduced -= price[cidx[e]]
+        weight[j] = max(reduced, 1e-3) * (1.0 + 0.3 * noise * np.random.random())
+
+
+@njit(cache=True)
+def _ils_chunk(best, cur, costs, duals, by_cost, rptr, ridx, cptr, cidx, n_kicks, kick_max, noise, restart_after,
+               stale, target, seed):
     np.random.seed(seed)
     n = best.shape[0]
     m = rptr.shape[0] - 1
@@ -196,12 +216,16 @@ def _ils_chunk(best, cur, costs, by_cost, rptr, ridx, cptr, cidx, n_kicks, kick_
         if best_cost <= target + 1e-9:
             break
         kicks += 1
-        trial[:] = cur
-        chosen = np.flatnonzero(trial)
-        for _t in range(1 + np.random.randint(kick_max)):
-            trial[chosen[np.random.randint(chosen.shape[0])]] = 0
-        for j in range(n):
-            weight[j] = costs[j] * (1.0 + noise * np.random.random())
+        if np.random.random() < 0.5:
+            trial[:] = 0
+            _dual_weights(weight, costs, duals, rptr, cptr, cidx, noise)
+        else:
+            trial[:] = cur
+            chosen = np.flatnonzero(trial)
+            for _t in range(1 + np.random.randint(kick_max)):
+                trial[chosen[np.random.randint(chosen.shape[0])]] = 0
+            for j in range(n):
+                weight[j] = costs[j] * (1.0 + noise * np.random.random())
         cov = _coverage(trial, m, cptr, cidx)
         _improve(trial, cov, weight, costs, by_cost, rptr, ridx, cptr, cidx, mark)
         value = 0.0
@@ -266,7 +290,8 @@ def scp_ils(problem: SetCover, *, rng=None, time_limit=None, callback=None, max_
         raise ValueError(f"noise must be a non-negative number, got {noise!r}")
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     index = CoverIndex(problem)
-    bound = set_cover_lp_bound(problem, time_limit=run.time_left())
+    bound, duals = set_cover_lp_bound(problem, time_limit=run.time_left(), duals=True)
+    duals = np.zeros(problem.m) if duals is None else np.ascontiguousarray(duals, dtype=float)
     best = improve_covers(problem, np.zeros(problem.n), index)[0]
     cur = best.copy()
     target = -np.inf if bound is None else bound.effective
@@ -278,7 +303,7 @@ def scp_ils(problem: SetCover, *, rng=None, time_limit=None, callback=None, max_
     state = {"kicks": 0, "stale": 0}
 
     def step() -> bool:
-        kicks, state["stale"] = _ils_chunk(best, cur, index.costs, index.by_cost, index.rptr, index.ridx, index.cptr,
+        kicks, state["stale"] = _ils_chunk(best, cur, index.costs, duals, index.by_cost, index.rptr, index.ridx, index.cptr,
                                            index.cidx, chunk, kick_max, float(noise), restart_after, state["stale"],
                                            target, kernel_seed(run))
         state["kicks"] += kicks
