@@ -46,6 +46,8 @@ GENERATORS = {
     "unitdisk-mis": ("cutslack.problems.mis:random_unit_disk_mis", ("n", "radius")),
     "qap": ("cutslack.problems.qap:random_qap", ("n",)),
     "tsp": ("cutslack.problems.tsp:random_tsp", ("n",)),
+    "gap": ("cutslack.problems.generalized_assignment:random_gap", ("m", "n")),
+    "setcover": ("cutslack.problems.set_cover:random_set_cover", ("m", "n", "density")),
 }
 
 FORMATS = ("tsplib", "qaplib", "mknap1", "mknap2", "dimacs", "dimacs-complement", "mps", "lp")

@@ -56,8 +56,8 @@ class FuzzTarget(NamedTuple):
 def fuzz_targets() -> dict[str, FuzzTarget]:
     """Return reader name -> :class:`FuzzTarget`: every library reader and the benchmark files
     it is fuzzed on (a new reader is added here)."""
-    from cutslack.problems.library import (read_dimacs, read_mknap1, read_mknap2, read_qaplib, read_qaplib_solution,
-                                           read_tsplib, read_tsplib_tour)
+    from cutslack.problems.library import (read_dimacs, read_mknap1, read_mknap2, read_orlib_gap, read_qaplib,
+                                           read_qaplib_solution, read_tsplib, read_tsplib_tour)
     from cutslack.problems.library.robust_kp import INSTANCE_FOLDER, read_robust_knapsack
 
     return {t.name: t for t in (
@@ -71,6 +71,7 @@ def fuzz_targets() -> dict[str, FuzzTarget]:
         FuzzTarget("dimacs-complement", functools.partial(read_dimacs, complement=True),
                    ("mis/dimacs_clique_weighted_trimble/*.clq",), 15_000),
         FuzzTarget("robust-knapsack", read_robust_knapsack, (f"ro/{INSTANCE_FOLDER}/RKP_*",), 1_000),
+        FuzzTarget("orlib-gap", read_orlib_gap, ("gap/gap*.txt",)),
     )}
 
 
@@ -95,6 +96,11 @@ def fingerprint(value):
     if isinstance(value, np.ndarray):
         data = np.ascontiguousarray(value)
         return ("array", data.shape, data.dtype.str, hashlib.sha1(data.tobytes()).hexdigest())
+    if hasattr(value, "tocsr") and hasattr(value, "nnz"):  # a scipy sparse matrix (set-cover incidence)
+        csr = value.tocsr(copy=True)
+        csr.sum_duplicates()
+        csr.sort_indices()
+        return ("sparse", csr.shape, fingerprint(csr.indptr), fingerprint(csr.indices), fingerprint(csr.data))
     if isinstance(value, dict):
         return ("dict",) + tuple(sorted((str(k), fingerprint(v)) for k, v in value.items()))
     if isinstance(value, (list, tuple)):
@@ -165,11 +171,14 @@ _GAPS = (" ", " \t", " \t ")
 class FileFuzzer:
     """Mutations of one file's text for one reader, with the data tokens found by probing."""
 
-    def __init__(self, reader: Callable, text: str, label: str = "<text>", *, optional_tokens: tuple = ()):
+    def __init__(self, reader: Callable, text: str, label: str = "<text>", *, optional_tokens: tuple = (),
+                 order_free: bool = False):
         if "\n" not in text:
             text += "\n"  # the readers take a string with a newline as the text itself
         self.reader = reader
         self.optional_tokens = set(optional_tokens)
+        #: the format lists sets (a set-cover row's columns), so swapping two numbers may keep the data
+        self.order_free = bool(order_free)
         self.text = text
         self.label = label
         self.spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
@@ -296,8 +305,9 @@ class FileFuzzer:
 
     def _order_free(self) -> bool:
         """True for an edge list (DIMACS ``e`` lines, wherever the first one is: vertex-weight
-        ``n`` lines may come first), where swapping two endpoints may give the same graph."""
-        return _EDGE_LINE.search(self.text) is not None
+        ``n`` lines may come first), where swapping two endpoints may give the same graph, or a
+        format declared ``order_free`` (set-cover rows list their columns as sets)."""
+        return self.order_free or _EDGE_LINE.search(self.text) is not None
 
     def check(self, mutant: Mutant) -> tuple[str, str | None]:
         """Return ``(outcome, failure)``: outcome ``same``/``changed``/``refused``; failure a message or None."""

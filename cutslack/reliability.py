@@ -116,14 +116,34 @@ def small_like(problem):
         return random_qap(12, rng=1)  # above the exact-enumeration size, so the tabu kernels compile
     if isinstance(problem, MaximumIndependentSet):
         return random_mis(14, 0.3, rng=1)
+    from cutslack.problems.generalized_assignment import GeneralizedAssignment, random_gap
     from cutslack.problems.pde import EllipticControl
     from cutslack.problems.robust import TwoStageRobustKnapsack
+    from cutslack.problems.set_cover import SetCover, random_set_cover
 
+    if isinstance(problem, GeneralizedAssignment):
+        return random_gap(3, 12, rng=1)
+    if isinstance(problem, SetCover):
+        return random_set_cover(20, 60, 0.1, rng=1)
     if isinstance(problem, TwoStageRobustKnapsack):
         return large_robust_knapsack(10)
     if isinstance(problem, EllipticControl):
         return large_control(8, problem.nonlinearity)
     raise TypeError(f"no small instance of type {type(problem).__name__}: extend small_like")
+
+
+def large_gap(m: int = 20, n: int = 400):
+    """A Chu & Beasley type-D generalized assignment (costs inversely correlated with weights)."""
+    from cutslack.problems.generalized_assignment import random_gap
+
+    return random_gap(m, n, kind="d", rng=3)
+
+
+def large_set_cover(m: int = 1000, n: int = 10_000, density: float = 0.02):
+    """A Beasley-style set cover (OR-Library scpnre size)."""
+    from cutslack.problems.set_cover import random_set_cover
+
+    return random_set_cover(m, n, density, rng=3)
 
 
 def large_robust_knapsack(n: int = 80):
@@ -202,6 +222,12 @@ TIME_LIMIT_CASES: dict[str, TimeLimitCase] = {
                                    note="black-box MDKP n=200, budget 1e9"),
     "blackbox-anneal": TimeLimitCase(lambda: large_mdkp(200, 5), {"budget": 10**9}, warm_options={"budget": 20},
                                      note="black-box MDKP n=200, budget 1e9"),
+    "gap-greedy": TimeLimitCase(lambda: large_gap(20, 400), note="GAP type D, 20 agents x 400 jobs (regret greedy)",
+                                may_finish=True),
+    "gap-ils": TimeLimitCase(lambda: large_gap(20, 400), note="GAP type D, 20 agents x 400 jobs"),
+    "scp-greedy": TimeLimitCase(large_set_cover, note="set cover 1000 x 10000, density 2 % (greedy)",
+                                may_finish=True),
+    "scp-ils": TimeLimitCase(large_set_cover, note="set cover 1000 x 10000, density 2 %"),
     "shrink": TimeLimitCase(lambda: dense_qubo(150), {"correlations": "samples"},
                             note="QUBO n=150 shrunk to 12 qubits, sampled correlations"),
 }

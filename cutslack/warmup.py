@@ -18,11 +18,13 @@ __all__ = ["warm_up", "small_instances_by_type", "main"]
 
 def small_instances_by_type() -> list:
     """Return one small instance of every type the built-in methods accept."""
-    from cutslack.problems import random_knapsack, random_mdkp, random_mis, random_qap, random_tsp
+    from cutslack.problems import (random_gap, random_knapsack, random_mdkp, random_mis, random_qap, random_set_cover,
+                                   random_tsp)
     from cutslack.reliability import dense_qubo
 
     return [dense_qubo(6, seed=1), random_knapsack(12, rng=1), random_mdkp(12, 2, rng=1), random_tsp(12, rng=1),
-            random_qap(6, rng=1), random_mis(14, 0.3, rng=1)]
+            random_qap(6, rng=1), random_mis(14, 0.3, rng=1), random_gap(3, 12, rng=1),
+            random_set_cover(20, 60, 0.1, rng=1)]
 
 
 def warm_up(methods=None, *, log=None) -> dict:

@@ -15,9 +15,9 @@ import cutslack
 from cutslack.api import SOLVERS, available_methods
 from cutslack.binary import QUBO, BinaryProgram
 from cutslack.errors import CutslackError, InvalidInstanceError, SolverError
-from cutslack.problems import (Knapsack, MaximumIndependentSet, QuadraticAssignment, TravelingSalesman,
-                               random_knapsack, random_mdkp, random_mis, random_qap, random_regular_mis, random_tsp,
-                               random_unit_disk_mis)
+from cutslack.problems import (GeneralizedAssignment, Knapsack, MaximumIndependentSet, QuadraticAssignment, SetCover,
+                               TravelingSalesman, random_gap, random_knapsack, random_mdkp, random_mis, random_qap,
+                               random_regular_mis, random_set_cover, random_tsp, random_unit_disk_mis)
 from cutslack.testing import brute_force
 
 NAN, INF = float("nan"), float("inf")
@@ -51,6 +51,12 @@ INVALID = [
     (TravelingSalesman, dict(distance=None, coordinates=[[0, 0, 0], [1, 1, 1]], metric="EUC_2D"), "coordinates"),
     (TravelingSalesman, dict(distance=None, coordinates=[[0, 0], [1, NAN]], metric="EUC_2D"), "coordinates"),
     (TravelingSalesman, dict(distance=None), "distance"),
+    (GeneralizedAssignment, dict(profits=[[1, 2]], weights=[[1, INF]], capacities=[3]), "weights"),
+    (GeneralizedAssignment, dict(profits=[[1, 2]], weights=[[1, 2]], capacities=[-3]), "capacities"),
+    (GeneralizedAssignment, dict(profits=[1, 2], weights=[1, 2], capacities=[3]), "profits"),
+    (SetCover, dict(costs=[1, NAN], cover=[[1, 1]]), "costs"),
+    (SetCover, dict(costs=[1, 2], cover=[[0, 0]]), "cover"),
+    (SetCover, dict(costs=[1, 2], cover=[[1, NAN]]), "cover"),
     (QUBO, dict(Q=[[1, 2, 3]]), "Q"),
     (QUBO, dict(Q=[[1, NAN], [0, 1]]), "Q"),
     (QUBO, dict(Q=[[1, 0], [0, 1]], offset=INF), "offset"),
@@ -88,6 +94,10 @@ INVALID_GENERATED = [
     (random_tsp, dict(n=0), "n"),
     (random_tsp, dict(n=5, kind="bogus"), "kind"),
     (random_tsp, dict(n=5, scale=-1.0), "scale"),
+    (random_gap, dict(m=0, n=5), "m"),
+    (random_gap, dict(m=2, n=5, kind="f"), "kind"),
+    (random_set_cover, dict(m=5, n=1, density=0.5), "n"),
+    (random_set_cover, dict(m=5, n=10, density=0.0), "density"),
 ]
 
 
@@ -127,6 +137,16 @@ def _pde_n3():
     return elliptic_control_fd(3, target=np.ones(9))
 
 
+def _enumerated_optimum(problem) -> float:
+    """The optimum of a tiny GAP (every agent vector) or set cover (every column subset)."""
+    if isinstance(problem, GeneralizedAssignment):
+        X = np.array(list(itertools.product(range(problem.m), repeat=problem.n)), dtype=np.int64)
+    else:
+        X = np.array(list(itertools.product((0, 1), repeat=problem.n)), dtype=np.int64)
+    values = problem.evaluate(X)[problem.is_feasible(X)]
+    return float(values.max() if problem.sense == "max" else values.min())
+
+
 def _extremes() -> dict:
     """Small extreme instances, each with its optimum."""
     scale_big, scale_small = 1e12, 1e-12
@@ -147,6 +167,13 @@ def _extremes() -> dict:
         "tsp-n3": TravelingSalesman([[0.0, 1.0, 2.0], [1.0, 0.0, 1.5], [2.0, 1.5, 0.0]]),
         "tsp-all-equal": TravelingSalesman(np.ones((5, 5)) - np.eye(5)),
         "tsp-1e12": TravelingSalesman(random_tsp(5, rng=3).distance * 1e9),
+        "gap-n1": GeneralizedAssignment([[3.0]], [[1.0]], [1.0]),
+        "gap-all-equal": GeneralizedAssignment(np.ones((3, 4)), np.ones((3, 4)), [2.0, 2.0, 2.0]),
+        "gap-min-1e12": GeneralizedAssignment([[2e12, 1e12], [1e12, 3e12]], [[1.0, 1.0], [1.0, 1.0]], [1.0, 1.0],
+                                              sense="min"),
+        "setcover-n1": SetCover([2.0], [[1.0]]),
+        "setcover-all-equal": SetCover(np.ones(5), np.ones((3, 5))),
+        "setcover-zero-cost": SetCover([0.0, 4.0, 1.0], [[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]]),
         "robust-n1": _robust_n1(),
         "pde-n3": _pde_n3(),
         "qubo-n1": QUBO([[-1.0]]),
@@ -159,6 +186,8 @@ def _extremes() -> dict:
             optima[name] = _qubo_optimum(problem)
         elif name == "robust-n1":   # two first-stage decisions, each scored by the exact worst case
             optima[name] = max(problem.evaluate(np.array([b])) for b in (0, 1))
+        elif name.startswith(("gap-", "setcover-")):
+            optima[name] = _enumerated_optimum(problem)
         elif name == "pde-n3":      # a 3x3 linear-quadratic control problem: the conic reference
             optima[name] = cutslack.solve(problem, method="pde-cvxpy").objective
         else:

@@ -1,7 +1,8 @@
 """Problem families, generators and library readers.
 
 Each family is one module: :mod:`~cutslack.problems.knapsack`, :mod:`~cutslack.problems.mis`,
-:mod:`~cutslack.problems.qap`, :mod:`~cutslack.problems.tsp`, :mod:`~cutslack.problems.pde`; readers for benchmark
+:mod:`~cutslack.problems.qap`, :mod:`~cutslack.problems.tsp`, :mod:`~cutslack.problems.pde`,
+:mod:`~cutslack.problems.generalized_assignment`, :mod:`~cutslack.problems.set_cover`; readers for benchmark
 libraries live in :mod:`cutslack.problems.library`.
 """
 
@@ -14,6 +15,8 @@ from cutslack.problems.pde import (EllipticControl, elliptic_control_fd, ellipti
                                    random_elliptic_control)
 from cutslack.problems.robust import TwoStageRobustKnapsack, random_robust_knapsack
 from cutslack.problems.capital_budgeting import CapitalBudgeting, random_capital_budgeting
+from cutslack.problems.generalized_assignment import GeneralizedAssignment, random_gap
+from cutslack.problems.set_cover import SetCover, random_set_cover
 
 __all__ = [
     "Problem", "KnownOptimum",
@@ -25,4 +28,6 @@ __all__ = [
     "random_elliptic_control",
     "TwoStageRobustKnapsack", "random_robust_knapsack",
     "CapitalBudgeting", "random_capital_budgeting",
+    "GeneralizedAssignment", "random_gap",
+    "SetCover", "random_set_cover",
 ]

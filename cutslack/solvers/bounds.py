@@ -9,7 +9,9 @@ it ends:
   profits;
 * QAP — the Gilmore–Lawler bound (one linear assignment over minimal scalar products);
 * MIS — a greedy clique cover (every independent set takes at most one vertex per clique);
-* symmetric TSP — the Held–Karp 1-tree bound after a short subgradient ascent.
+* symmetric TSP — the Held–Karp 1-tree bound after a short subgradient ascent;
+* generalized assignment and set covering — the LP relaxation (HiGHS through
+  :func:`scipy.optimize.linprog`, given the time left as its limit), rounded for integer data.
 
 :func:`cheap_bound` dispatches on the problem's family; :class:`StopRule` turns a bound and a
 stagnation budget into a stop decision shared by the heuristics and the sampler-driven
@@ -24,7 +26,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["Bound", "cheap_bound", "knapsack_bound", "qap_gilmore_lawler_bound", "mis_clique_cover_bound",
-           "tsp_held_karp_bound", "reaches_bound", "StopRule"]
+           "tsp_held_karp_bound", "gap_lp_bound", "set_cover_lp_bound", "reaches_bound", "StopRule"]
 
 #: largest n·(C+1) value row the knapsack bound fills by dynamic programming
 DP_BOUND_MAX_CELLS = 5_000_000
@@ -225,6 +227,44 @@ def _nearest_neighbour_length(D: np.ndarray) -> float:
     return float(total + D[city, 0])
 
 
+def _lp_bound(c, *, A_ub=None, b_ub=None, A_eq=None, b_eq=None, time_limit=None, duals: bool = False):
+    """Return the optimum of ``min c'x`` over ``0 <= x <= 1`` and the rows, or None (infeasible, timed out);
+    with ``duals`` a pair ``(optimum, inequality duals >= 0)``."""
+    from scipy.optimize import linprog
+
+    options = {} if time_limit is None or not np.isfinite(time_limit) else {"time_limit": max(float(time_limit), 1e-3)}
+    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=(0.0, 1.0), method="highs", options=options)
+    value = float(res.fun) if res.status == 0 else None
+    if not duals:
+        return value
+    return value, (None if value is None else np.maximum(-np.asarray(res.ineqlin.marginals, dtype=float), 0.0))
+
+
+def gap_lp_bound(problem, time_limit: float | None = None) -> Bound | None:
+    """Return the LP-relaxation bound of a generalized assignment (None when the LP is infeasible or timed out).
+
+    An infeasible LP proves the GAP infeasible; the heuristics then have no bound to stop on.
+    """
+    program = problem.to_binary()
+    sign = -1.0 if problem.sense == "max" else 1.0
+    value = _lp_bound(sign * program.c, A_ub=program.A_le, b_ub=program.b_le, A_eq=program.A_eq, b_eq=program.b_eq,
+                      time_limit=time_limit)
+    if value is None:
+        return None
+    return Bound(sign * value, "LP relaxation", problem.sense, _integral(problem.profits))
+
+
+def set_cover_lp_bound(problem, time_limit: float | None = None, *, duals: bool = False):
+    """Return the LP-relaxation lower bound of a set cover (None when HiGHS ran out of time).
+
+    With ``duals=True`` return ``(bound, row duals)`` (the duals price each row; None with the bound).
+    """
+    value, prices = _lp_bound(np.asarray(problem.costs, dtype=float), A_ub=-problem.cover, b_ub=-np.ones(problem.m),
+                              time_limit=time_limit, duals=True)
+    bound = None if value is None else Bound(value, "LP relaxation", "min", _integral(problem.costs))
+    return (bound, prices) if duals else bound
+
+
 def cheap_bound(problem, **options) -> Bound | None:
     """Return a cheap valid bound for ``problem`` (see the module docstring), or None when none applies."""
     family = getattr(problem, "family", None)
@@ -237,6 +277,10 @@ def cheap_bound(problem, **options) -> Bound | None:
         return mis_clique_cover_bound(problem)
     if family == "tsp" and size <= HELD_KARP_MAX_N and problem.symmetric:
         return tsp_held_karp_bound(problem, **options)
+    if family == "gap":
+        return gap_lp_bound(problem, **options)
+    if family == "setcover":
+        return set_cover_lp_bound(problem, **options)
     return None
 
 

@@ -28,9 +28,13 @@ from scipy.optimize import linear_sum_assignment
 
 from cutslack.binary import as_bit_matrix
 from cutslack.errors import SolverError
+from cutslack.problems.generalized_assignment import encode_gap_agents
+from cutslack.solvers.classical.heuristics.gap import assignment_local_search, complete_by_regret, desirabilities
 from cutslack.solvers.classical.heuristics.qap import swap_delta
+from cutslack.solvers.classical.heuristics.scp import improve_covers
 
-__all__ = ["repair", "repair_knapsack", "repair_mis", "repair_qap", "repair_tsp", "REPAIRABLE_FAMILIES"]
+__all__ = ["repair", "repair_knapsack", "repair_mis", "repair_qap", "repair_tsp", "repair_gap", "repair_set_cover",
+           "REPAIRABLE_FAMILIES"]
 
 
 # --- knapsack ---------------------------------------------------------------------------
@@ -292,7 +296,61 @@ def repair_tsp(problem, X, *, local_search: bool = True, rng=None) -> np.ndarray
     return out[0] if single else out
 
 
-_REPAIRS = {"knapsack": repair_knapsack, "mis": repair_mis, "qap": repair_qap, "tsp": repair_tsp}
+# --- generalized assignment and set covering ------------------------------------------------
+@numba.njit(cache=True)
+def _gap_kernel(X3, ratio, score, desir, W, cap, job_order):
+    k, m, n = X3.shape
+    agents = np.full((k, n), -1, dtype=np.int64)
+    for s in range(k):
+        agent = agents[s]
+        load = np.zeros(m)
+        for t in range(n):
+            j = job_order[t]
+            best, best_ratio = -1, -np.inf
+            for i in range(m):
+                if X3[s, i, j] and load[i] + W[i, j] <= cap[i] + 1e-9 and ratio[i, j] > best_ratio:
+                    best, best_ratio = i, ratio[i, j]
+            if best >= 0:
+                agent[j] = best
+                load[best] += W[best, j]
+        complete_by_regret(agent, load, W, cap, desir)
+        assignment_local_search(agent, load, score, W, cap)
+    return agents
+
+
+def repair_gap(problem, X, *, rng=None) -> np.ndarray:
+    """Return one-hot ``m*n`` GAP bit vectors (one per row of ``X``), capacity-feasible where a
+    completion was found, locally improved.
+
+    Deterministic (``rng`` is accepted for a uniform signature and unused).  A row for which the
+    regret completion and the local search leave some capacity exceeded comes back with every
+    job assigned but still infeasible (the best effort).
+    """
+    m, n = problem.m, problem.n
+    X2, single = as_bit_matrix(X, m * n)
+    X3 = np.asarray(X2).reshape(-1, m, n).astype(np.uint8)
+    score, _, _, ratio = desirabilities(problem)
+    W = np.ascontiguousarray(problem.weights, dtype=float)
+    job_order = np.argsort(-W.mean(axis=0), kind="stable").astype(np.int64)
+    agents = _gap_kernel(X3, np.ascontiguousarray(ratio), score, score, W,
+                         np.asarray(problem.capacities, dtype=float), job_order)
+    out = encode_gap_agents(agents, m)
+    return out[0] if single else out
+
+
+def repair_set_cover(problem, X, *, rng=None) -> np.ndarray:
+    """Return covers made from set-cover bit vectors (one per row of ``X``): greedy completion by
+    least cost per newly covered row, redundant columns dropped (most expensive first), 1-swaps.
+
+    Deterministic (``rng`` is accepted for a uniform signature and unused).
+    """
+    X2, single = as_bit_matrix(X, problem.n)
+    out = improve_covers(problem, np.asarray(X2))
+    return out[0] if single else out
+
+
+_REPAIRS = {"knapsack": repair_knapsack, "mis": repair_mis, "qap": repair_qap, "tsp": repair_tsp,
+            "gap": repair_gap, "setcover": repair_set_cover}
 #: families :func:`repair` knows
 REPAIRABLE_FAMILIES = tuple(_REPAIRS)
 

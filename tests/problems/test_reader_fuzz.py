@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from cutslack.errors import ParseError, ProblemTooLargeError
 from cutslack.fuzzing import MUTATIONS, FileFuzzer, check_parse, fuzz_reader, fuzz_targets
-from cutslack.problems.library import (read_dimacs, read_mknap1, read_qaplib, read_qaplib_solution, read_tsplib,
-                                       read_tsplib_tour, shipped_path)
+from cutslack.problems.library import (read_dimacs, read_mknap1, read_orlib_scp, read_qaplib,
+                                       read_qaplib_solution, read_tsplib, read_tsplib_tour, shipped_path)
 
 READERS = sorted(fuzz_targets())
 
@@ -29,13 +29,15 @@ SHIPPED = {
     "ulysses16.opt.tour": read_tsplib_tour, "nug12.dat": read_qaplib, "chr12a.dat": read_qaplib,
     "nug12.sln": read_qaplib_solution, "mknap1.txt": read_mknap1, "1dc.64.txt": read_dimacs,
     "hamming6-4.clq": functools.partial(read_dimacs, complement=True),
+    "scp/scp41.txt": read_orlib_scp,
 }
 
 
 @functools.lru_cache(maxsize=None)
 def _fuzzer(file: str) -> FileFuzzer:
     optional = ("-1",) if file.endswith(".tour") else ()
-    return FileFuzzer(SHIPPED[file], shipped_path(file).read_text(), file, optional_tokens=optional)
+    return FileFuzzer(SHIPPED[file], shipped_path(file).read_text(), file, optional_tokens=optional,
+                      order_free=file.startswith("scp/"))
 
 
 @pytest.mark.parametrize("reader", READERS)

@@ -6,9 +6,13 @@ package.
   ``known_optimum`` set: ``("tsp", "berlin52")``, ``("qap", "nug12")``,
   ``("mdkp", "mknap1#5")``, ``("mdkp", "mknap2#PB1")``, ``("mdkp", "mknapcb1#5.100-00")``,
   ``("mis", "johnson8-2-4")`` (a ``.clq`` clique graph, read as the MIS of its
-  complement) or ``("mis", "1dc.64")`` (a Sloane graph, read as is).
+  complement) or ``("mis", "1dc.64")`` (a Sloane graph, read as is), ``("gap", "gap1#1")``
+  (OR-Library generalized assignment, maximise).
 * :func:`load_shipped` reads one of the few small instances in ``data/`` (see
-  ``data/ATTRIBUTION.md``); their optima are in :data:`SHIPPED`, copied from MANIFEST.tsv.
+  ``data/ATTRIBUTION.md``); their optima are in :data:`SHIPPED`, copied from MANIFEST.tsv,
+  or, for the OR-Library set-covering instances ``scp41``–``scp49`` (not in the benchmark
+  library), in :data:`PUBLISHED`, the published optima (also reachable as
+  ``load_instance("setcover", "scp41")``).
 
 The benchmark library is found at ``benchmark_dir``, else ``$CUTSLACK_BENCHMARKS``, else
 ``shared/benchmarks`` beside the repository that holds the package.
@@ -28,10 +32,11 @@ from cutslack.errors import ParseError
 from cutslack.problems.base import KnownOptimum, Problem
 from cutslack.problems.library.dimacs import read_dimacs
 from cutslack.problems.library.orlib import read_mknap1, read_mknap2
+from cutslack.problems.library.orlib_gap_scp import read_orlib_gap, read_orlib_scp
 from cutslack.problems.library.qaplib import read_qaplib
 from cutslack.problems.library.tsplib import read_tsplib
 
-__all__ = ["SHIPPED", "ShippedInstance", "ManifestEntry", "DATA_DIR", "default_benchmark_dir", "manifest",
+__all__ = ["SHIPPED", "PUBLISHED", "ShippedInstance", "ManifestEntry", "DATA_DIR", "default_benchmark_dir", "manifest",
            "manifest_entries", "load_instance", "load_shipped", "shipped_names", "shipped_path"]
 
 #: Folder of the instances shipped in the package.
@@ -39,7 +44,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 _MANIFEST = "MANIFEST.tsv"
 _MANIFEST_COLUMNS = ("family", "instance", "file", "n", "optimum_or_best_known", "status")
-_READABLE_FAMILIES = ("tsp", "qap", "mdkp", "mis", "ro")
+_READABLE_FAMILIES = ("tsp", "qap", "mdkp", "mis", "ro", "gap")
 
 
 class ManifestEntry(NamedTuple):
@@ -75,6 +80,15 @@ SHIPPED: dict[str, ShippedInstance] = {
     "johnson8-2-4": ShippedInstance("mis", "johnson8-2-4.clq", 4),
     "hamming6-4": ShippedInstance("mis", "hamming6-4.clq", 4),
     "1dc.64": ShippedInstance("mis", "1dc.64.txt", 10),
+}
+
+_SCP_SOURCE = ("published optimum: J. E. Beasley, 'An algorithm for set covering problem', EJOR 31 (1987) 85-93, "
+               "and OR-Library's scpinfo; re-proved by cutslack's HiGHS MILP")
+#: shipped instances outside the benchmark library, with published proven optima (OR-Library
+#: set covering, 200 rows x 1000 columns; see data/ATTRIBUTION.md)
+PUBLISHED: dict[str, ShippedInstance] = {
+    f"scp4{k}": ShippedInstance("setcover", f"scp/scp4{k}.txt", value)
+    for k, value in zip(range(1, 10), (429, 512, 516, 494, 512, 560, 430, 492, 641))
 }
 
 
@@ -155,13 +169,23 @@ def _read(family: str, instance: str, path: Path) -> Problem:
         return read_qaplib(path)
     if family == "mis":
         return read_dimacs(path, complement=path.suffix == ".clq")
+    if family == "setcover":
+        return read_orlib_scp(path)
+    if family == "gap":
+        return _pick(read_orlib_gap(path), instance, path)
     if family == "ro":  # two-stage robust knapsack (Arslan & Detienne)
         from cutslack.problems.library.robust_kp import read_robust_knapsack
 
         return read_robust_knapsack(path, results=None)
     # mdkp ids: "<file stem>#<name in the file>"
-    collection, _, key = instance.partition("#")
+    collection = instance.partition("#")[0]
     problems = read_mknap2(path) if collection.startswith("mknap2") else read_mknap1(path)
+    return _pick(problems, instance, path)
+
+
+def _pick(problems, instance: str, path: Path) -> Problem:
+    """Return the problem of a multi-problem file named ``instance`` (or its part after ``#``)."""
+    key = instance.partition("#")[2]
     for problem in problems:
         if problem.name in (instance, key):
             return problem
@@ -187,6 +211,8 @@ def attach_known_optimum(problem: Problem, path, *, complement: bool = True) -> 
         return problem
     candidates = [(name, KnownOptimum(float(entry.optimum), True, _SHIPPED_SOURCE))
                   for name, entry in SHIPPED.items() if (DATA_DIR / entry.file).resolve() == target]
+    candidates += [(name, KnownOptimum(float(entry.optimum), True, _SCP_SOURCE))
+                   for name, entry in PUBLISHED.items() if (DATA_DIR / entry.file).resolve() == target]
     try:
         bdir = default_benchmark_dir()
         candidates += [(e.instance, e.optimum) for e in manifest_entries(bdir).values()
@@ -205,7 +231,8 @@ def load_instance(family: str, instance: str, benchmark_dir=None) -> Problem:
 
     Parameters
     ----------
-    family : {"tsp", "qap", "mdkp", "mis"}
+    family : {"tsp", "qap", "mdkp", "mis", "ro", "gap", "setcover"}
+        ("setcover" takes the shipped OR-Library ids "scp41" .. "scp49")
     instance : str
         The MANIFEST id: ``"berlin52"``, ``"nug12"``, ``"mknap1#5"``, ``"mknap2#PB1"``,
         ``"mknapcb1#5.100-00"``, ``"johnson8-2-4"``, ``"1dc.64"``.
@@ -219,6 +246,8 @@ def load_instance(family: str, instance: str, benchmark_dir=None) -> Problem:
     ValueError
         An unknown family or instance id (the message suggests close ids).
     """
+    if family == "setcover" and instance in PUBLISHED:
+        return load_shipped(instance)
     entries = manifest_entries(benchmark_dir)
     if family not in _READABLE_FAMILIES:
         raise ValueError(f"no reader for family {family!r}; expected one of {', '.join(_READABLE_FAMILIES)}")
@@ -257,8 +286,12 @@ def load_shipped(name: str) -> Problem:
     >>> tsp.n, tsp.known_optimum.value
     (14, 3323)
     """
+    if name in PUBLISHED:
+        published = PUBLISHED[name]
+        problem = _read(published.family, name, shipped_path(published.file))
+        return _with_optimum(problem, KnownOptimum(published.optimum, proven=True, source=_SCP_SOURCE))
     shipped = SHIPPED.get(name)
     if shipped is None:
-        raise ValueError(f"no shipped instance {name!r}; expected one of {', '.join(SHIPPED)}")
+        raise ValueError(f"no shipped instance {name!r}; expected one of {', '.join([*SHIPPED, *PUBLISHED])}")
     problem = _read(shipped.family, name, shipped_path(shipped.file))
     return _with_optimum(problem, KnownOptimum(shipped.optimum, proven=True, source=_SHIPPED_SOURCE))

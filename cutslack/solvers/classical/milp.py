@@ -2,7 +2,7 @@
 
 The models are in :mod:`cutslack.solvers.classical.milp_models` (knapsack, MIS with clique
 constraints, QAP by the Adams–Johnson RLT-1 linearisation, TSP with subtour-elimination
-cuts, and any :class:`~cutslack.binary.BinaryProgram` by McCormick products).  HiGHS is
+cuts, generalized assignment, set covering, and any :class:`~cutslack.binary.BinaryProgram` by McCormick products).  HiGHS is
 reached through Pyomo's persistent ``appsi`` interface, so the TSP loop adds its cuts to the
 loaded model and re-solves without rebuilding it.
 
@@ -22,9 +22,11 @@ import numpy as np
 from cutslack.api import Run, make_result, register_solver
 from cutslack.binary import BinaryProgram
 from cutslack.errors import BackendUnavailableError, SolverError
+from cutslack.problems.generalized_assignment import GeneralizedAssignment
 from cutslack.problems.knapsack import Knapsack
 from cutslack.problems.mis import MaximumIndependentSet
 from cutslack.problems.qap import QuadraticAssignment
+from cutslack.problems.set_cover import SetCover
 from cutslack.problems.tsp import TravelingSalesman
 from cutslack.result import Result, Status
 from cutslack.solvers.classical.milp_models import TspModel, build_model, patch_cycles
@@ -145,16 +147,17 @@ def _proved_optimal(outcome: HighsOutcome, mip_rel_gap: float, mip_abs_gap: floa
 
 
 @register_solver("milp", accepts=(Knapsack, MaximumIndependentSet, QuadraticAssignment, TravelingSalesman,
-                                  BinaryProgram),
+                                  GeneralizedAssignment, SetCover, BinaryProgram),
                  description="exact MILP: Pyomo models solved by HiGHS, with its dual bound")
 def solve_milp(problem, *, rng=None, time_limit=None, callback=None, threads: int = 1, mip_rel_gap: float = 0.0,
                mip_abs_gap: float | None = None, verbose: bool = False, warm_start=None, cliques: bool = False,
                max_cut_rounds: int = 10_000) -> Result:
-    """Return an optimal solution of a knapsack, MIS, QAP, TSP or BinaryProgram, solved as a MILP by HiGHS.
+    """Return an optimal solution of a knapsack, MIS, QAP, TSP, GAP, set cover or BinaryProgram (a HiGHS MILP).
 
     Parameters
     ----------
-    problem : Knapsack, MaximumIndependentSet, QuadraticAssignment, TravelingSalesman or BinaryProgram
+    problem : Knapsack, MaximumIndependentSet, QuadraticAssignment, TravelingSalesman, GeneralizedAssignment,
+        SetCover or BinaryProgram
     rng : seed or Generator
         Draws HiGHS's ``random_seed`` (HiGHS with one thread is deterministic for a seed).
     time_limit : float, optional

@@ -20,6 +20,11 @@ Formulations
 * **Travelling salesman** — one binary per undirected edge (symmetric distances) or per arc
   (asymmetric), degree constraints, and Dantzig–Fulkerson–Johnson subtour-elimination cuts
   added by the solver loop (:class:`TspModel`) for the cycles of each integer solution.
+* **Generalized assignment** — binaries ``x[i, j]`` (job j at agent i), one assignment row
+  per job and one capacity row per agent; started from the regret greedy (``gap-greedy``)
+  when that is feasible.
+* **Set covering** — one binary per column, ``sum_{j covers r} x_j >= 1`` per row; started
+  from the greedy cover (``scp-greedy``).
 * **BinaryProgram** — linear objective, ``A_le``/``A_eq`` rows and conflict pairs as they are;
   each quadratic term ``q x_i x_j`` gets a product variable with the McCormick inequalities
   on the side its sign needs (exact for binaries).
@@ -40,13 +45,16 @@ import scipy.sparse as sp
 from cutslack.binary import BinaryProgram, fold_upper
 from cutslack.config import check_memory
 from cutslack.errors import ProblemTooLargeError
+from cutslack.problems.generalized_assignment import GeneralizedAssignment
 from cutslack.problems.knapsack import Knapsack
 from cutslack.problems.mis import MaximumIndependentSet
 from cutslack.problems.qap import QuadraticAssignment
+from cutslack.problems.set_cover import SetCover
 from cutslack.problems.tsp import TravelingSalesman
 
 __all__ = ["MilpModel", "TspModel", "build_model", "knapsack_model", "mis_model", "qap_model",
-           "tsp_model", "binary_program_model", "edge_clique_cover", "greedy_knapsack", "greedy_independent_set",
+           "tsp_model", "gap_model", "set_cover_model", "binary_program_model", "edge_clique_cover",
+           "greedy_knapsack", "greedy_independent_set",
            "nearest_neighbour_tour", "patch_cycles", "MAX_QAP_PAIR_VARIABLES", "MAX_TSP_VARIABLES"]
 
 
@@ -429,6 +437,60 @@ def _tour_of(tsp: TspModel):
     return np.array(cycles[0], dtype=np.int64) if len(cycles) == 1 else None
 
 
+# --- generalized assignment and set covering ------------------------------------------------
+
+
+def gap_model(problem: GeneralizedAssignment) -> MilpModel:
+    """Return the GAP model (assignment rows ``= 1``, capacity rows ``<= c``) with the regret-greedy start."""
+    from cutslack.solvers.classical.heuristics.gap import greedy_assignment
+
+    m, n = problem.m, problem.n
+    P, W = problem.profits, problem.weights
+    model = pyo.ConcreteModel(name=problem.name)
+    model.x = pyo.Var(range(m), range(n), domain=pyo.Binary)
+    model.objective = pyo.Objective(
+        expr=pyo.quicksum(float(P[i, j]) * model.x[i, j] for i in range(m) for j in range(n) if P[i, j]),
+        sense=pyo.maximize if problem.sense == "max" else pyo.minimize)
+    model.assign = pyo.Constraint(range(n), rule=lambda mdl, j: pyo.quicksum(mdl.x[i, j] for i in range(m)) == 1)
+
+    def capacity(mdl, i):
+        nz = np.flatnonzero(W[i])
+        if nz.size == 0:
+            return pyo.Constraint.Skip
+        return pyo.quicksum(float(W[i, j]) * mdl.x[i, int(j)] for j in nz) <= float(problem.capacities[i])
+
+    model.capacity = pyo.Constraint(range(m), rule=capacity)
+
+    def read():
+        X = np.array([[model.x[i, j].value or 0.0 for j in range(n)] for i in range(m)])
+        return np.where((X > 0.5).sum(axis=0) == 1, np.argmax(X, axis=0), -1).astype(np.int64)
+
+    def start(agents):
+        agents = np.asarray(agents, dtype=np.int64)
+        for i in range(m):
+            for j in range(n):
+                model.x[i, j].set_value(float(agents[j] == i))
+
+    greedy = greedy_assignment(problem)
+    return MilpModel(model, read=read, start=start, initial=greedy if problem.is_feasible(greedy) else None,
+                     formulation="GAP: one binary per (agent, job)")
+
+
+def set_cover_model(problem: SetCover) -> MilpModel:
+    """Return the set-covering model ``min c'x s.t. A x >= 1`` with the greedy cover as start."""
+    from cutslack.solvers.classical.heuristics.scp import improve_covers
+
+    n = problem.n
+    model = pyo.ConcreteModel(name=problem.name)
+    model.x = pyo.Var(range(n), domain=pyo.Binary)
+    model.cost = pyo.Objective(expr=_sum(model.x, range(n), problem.costs), sense=pyo.minimize)
+    rows = list(_rows(problem.cover))
+    model.cover = pyo.Constraint(range(len(rows)), rule=lambda mdl, r: _sum(mdl.x, rows[r][0]) >= 1)
+    return MilpModel(model, read=lambda: _read_bits(model.x, n), start=lambda s: _set_bits(model.x, s),
+                     initial=improve_covers(problem, np.zeros(n))[0].astype(np.int64),
+                     formulation="set cover: one binary per column, one covering row per row")
+
+
 # --- generic binary program ---------------------------------------------------------------
 
 
@@ -503,12 +565,16 @@ def _model_terms(problem) -> int:
         return 4 * problem.n ** 4 // 2 + 3 * problem.n ** 2
     if isinstance(problem, TravelingSalesman):
         return 4 * problem.n * problem.n
+    if isinstance(problem, GeneralizedAssignment):
+        return 3 * problem.m * problem.n
+    if isinstance(problem, SetCover):
+        return problem.n + int(problem.cover.nnz)
     n = getattr(problem, "n", 0)
     return 4 * n * n
 
 
 def build_model(problem, *, cliques: bool = True) -> MilpModel:
-    """Return the MILP model of a problem (Knapsack, MIS, QAP, TSP or BinaryProgram).
+    """Return the MILP model of a problem (Knapsack, MIS, QAP, TSP, GAP, set cover or BinaryProgram).
 
     Raises ProblemTooLargeError (from :func:`cutslack.config.check_memory`) when the estimated
     model would not fit the memory limit, before Pyomo allocates it."""
@@ -522,4 +588,8 @@ def build_model(problem, *, cliques: bool = True) -> MilpModel:
         return qap_model(problem)
     if isinstance(problem, TravelingSalesman):
         return tsp_model(problem)
+    if isinstance(problem, GeneralizedAssignment):
+        return gap_model(problem)
+    if isinstance(problem, SetCover):
+        return set_cover_model(problem)
     return binary_program_model(problem)

@@ -1,22 +1,25 @@
 """Fast classical heuristics, compiled with Numba: TSP (constructions, 2-opt, Or-opt,
 iterated local search), QAP (robust tabu search, simulated annealing), multi-dimensional
-knapsack (LP-guided greedy and tabu search) and maximum independent set (greedy, ARW
-iterated local search).
+knapsack (LP-guided greedy and tabu search), maximum independent set (greedy, ARW
+iterated local search), generalized assignment (regret greedy, iterated local search) and
+set covering (greedy with 1-swaps, iterated greedy).
 
 ``method="heuristic"`` picks the flagship of the problem's family: ``tsp-ils``,
-``qap-tabu``, ``mdkp-tabu`` or ``mis-ils``.
+``qap-tabu``, ``mdkp-tabu``, ``mis-ils``, ``gap-ils`` or ``scp-ils``.
 """
 
 from __future__ import annotations
 
 from cutslack.api import SOLVERS, register_solver
+from cutslack.problems.generalized_assignment import GeneralizedAssignment
 from cutslack.problems.knapsack import Knapsack
 from cutslack.problems.mis import MaximumIndependentSet
 from cutslack.problems.qap import QuadraticAssignment
+from cutslack.problems.set_cover import SetCover
 from cutslack.problems.tsp import TravelingSalesman
-from cutslack.solvers.classical.heuristics import mdkp, mis, qap, tsp
+from cutslack.solvers.classical.heuristics import gap, mdkp, mis, qap, scp, tsp
 
-__all__ = ["heuristic", "FLAGSHIP", "mdkp", "mis", "qap", "tsp"]
+__all__ = ["heuristic", "FLAGSHIP", "gap", "mdkp", "mis", "qap", "scp", "tsp"]
 
 #: problem type -> the method ``method="heuristic"`` runs
 FLAGSHIP = {
@@ -24,6 +27,8 @@ FLAGSHIP = {
     QuadraticAssignment: "qap-tabu",
     Knapsack: "mdkp-tabu",
     MaximumIndependentSet: "mis-ils",
+    GeneralizedAssignment: "gap-ils",
+    SetCover: "scp-ils",
 }
 
 
