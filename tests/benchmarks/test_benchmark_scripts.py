@@ -127,3 +127,45 @@ def test_sparse_lagrangian_demo_runs_the_issue_example_under_its_time_limit(caps
     out = capsys.readouterr().out
     assert "random_regular_mis(2000, 3)" in out and "feasible True" in out
     assert "report 1:" in out
+
+
+def test_slack_vs_slackfree_runs_gap_setcover_and_a_models_folder(benchmarks, tmp_path):
+    svs = _load("slack_vs_slackfree")
+    from cutslack.binary import BinaryProgram
+    from cutslack.models import write_model
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    # max 5a + 4b + 3c + 2d  s.t.  a + b + c + d = 2,  2a + 3b + c <= 4,  b + c + d >= 1
+    program = BinaryProgram(c=[5, 4, 3, 2], sense="max", A_le=[[2, 3, 1, 0], [0, -1, -1, -1]], b_le=[4, -1],
+                            A_eq=[[1, 1, 1, 1]], b_eq=[2])
+    write_model(program, folder / "tiny.lp")
+    args = svs.parse_args(["--families", "gap", "--gap-instances", "gap1#1", "--rounds", "1", "--reads", "4",
+                           "--sweeps", "20", "--models", str(folder), "--no-plot", "--milp-time", "10"])
+    blocks, same = svs.run_blocks(args, log=lambda s: None)
+    assert same == [] and set(blocks) == {"gap", "models"}
+    gap_rows = {r["method"]: r for r in blocks["gap"]}
+    assert gap_rows["lagrangian"]["qubits"] == gap_rows["lagrangian"]["n"] == 75
+    assert gap_rows["penalty"]["qubits"] > 75 and gap_rows["penalty"]["qubits_qiskit"] >= gap_rows["penalty"]["qubits"]
+    assert gap_rows["lagrangian"]["optimum"] == 336 and gap_rows["lagrangian"]["reference"] == "known optimum"
+    model_rows = {r["method"]: r for r in blocks["models"]}
+    # the reference of a model file is HiGHS: 5 + 3 (a, c) is the optimum
+    assert model_rows["lagrangian"]["optimum"] == 8 and model_rows["lagrangian"]["reference"] == "HiGHS, proven"
+    assert model_rows["lagrangian"]["instance"] == "tiny.lp" and model_rows["lagrangian"]["qubits"] == 4
+    text = svs.markdown(blocks, same, args, [], 1.0)
+    assert "## Generalized assignment" in text and "## Models read from files" in text
+    assert "(target <= 1 %)" in text and "HiGHS, proven" in text
+
+
+def test_slack_vs_slackfree_lists_every_loss_with_its_difference():
+    svs = _load("slack_vs_slackfree")
+
+    def row(inst, method, gap):
+        return {"instance": inst, "seed": 0, "method": method, "gap": gap}
+
+    rows = [row("a", "penalty", 0.0), row("a", "lagrangian", 0.02), row("b", "penalty", 0.05),
+            row("b", "lagrangian", 0.01), row("c", "penalty", None), row("c", "lagrangian", None)]
+    lines = svs.loss_lines(rows)
+    assert lines[0] == "Where slack-free ends worse than slack bits (1 runs):"
+    assert lines[-1] == "| a | 0 | 2.00 | 0.00 | 2.00 |"
+    assert svs.loss_lines(rows[2:]) == ["Slack-free ends worse than slack bits on no run."]
