@@ -55,6 +55,7 @@ def sample_formulation(problem, formulation, *, method: str, run: Run, sampler, 
     complete = all(h.get("complete", False) for h in history) and bool(history)
     info = {"formulation": dict(inverse.info), "n_slack": inverse.n_qubo - inverse.n_original,
             "feasible_fraction": scorer.overall_feasible_fraction, "repaired": scorer.repairable,
+            "repair": scorer.repair_kind,
             "sampler": check_sampler(sampler), "subproblem": sampled_by(sampler, complete=complete)}
     info.update(scorer.raw_quality())
     if scorer.best_bits is None:

@@ -3,7 +3,11 @@ a QUBO, scoring and repairing samples, and the incumbent.
 
 :class:`~cutslack.binary.BinaryProgram` scores itself like a
 Problem (``evaluate``/``is_feasible``), so :func:`~cutslack.api.make_result` re-scores its
-solutions; such programs get no repair, only feasibility filtering.
+solutions.  Problems of a family with a repair (:data:`~cutslack.solvers.repair.REPAIRABLE_FAMILIES`)
+get it; every other program — a bare BinaryProgram, a user's own model — gets the generic
+repair of :func:`~cutslack.solvers.repair.repair_program` (greedy violation-reducing flips and
+one-hot swaps, then feasibility-keeping improvement), and only the samples it makes feasible
+are kept.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from cutslack.binary import BinaryProgram
 from cutslack.errors import SolverError
 from cutslack.problems.base import Problem
 from cutslack.solvers.qubo.samplers import sampler_names
-from cutslack.solvers.repair import REPAIRABLE_FAMILIES, repair
+from cutslack.solvers.repair import REPAIRABLE_FAMILIES, repair, repair_program
 
 __all__ = ["program_of", "SampleScorer", "sample_subproblem", "check_sampler", "sampled_by", "SAMPLER_NAMES"]
 
@@ -85,7 +89,10 @@ class SampleScorer:
         self.problem = problem
         self.program = program
         self.sign = -1.0 if program.sense == "max" else 1.0
-        self.repairable = use_repair and getattr(problem, "family", None) in REPAIRABLE_FAMILIES
+        family = getattr(problem, "family", None)
+        #: "family", "generic" or None: which repair the samples go through
+        self.repair_kind = None if not use_repair else ("family" if family in REPAIRABLE_FAMILIES else "generic")
+        self.repairable = self.repair_kind is not None
         self.best_bits = None
         self.best_min = np.inf
         self.raw_draws = 0
@@ -105,8 +112,11 @@ class SampleScorer:
         if raw.any():
             raw_values = self.sign * np.atleast_1d(self.program.objective(X[raw]))
             self.best_raw_min = min(self.best_raw_min, float(raw_values.min()))
-        if self.repairable:
+        if self.repair_kind == "family":
             candidates = repair(self.problem, X, rng=rng, **repair_options)
+        elif self.repair_kind == "generic":
+            repaired, ok = repair_program(self.program, X, rng=rng)
+            candidates = repaired[ok]
         else:
             candidates = X[raw]
         improved = False

@@ -57,8 +57,9 @@ import scipy.sparse as sp
 
 from cutslack.binary import BinaryProgram
 
-__all__ = ["ProgramScaling", "scale_program", "lp_relaxation_duals", "AugmentedStart", "augmented_start",
-           "augmented_slackfree_qubo", "DEFAULT_RHO", "RHO_GROWTH", "RHO_RANGE"]
+__all__ = ["row_units", "ProgramScaling", "scale_program", "lp_relaxation_duals", "AugmentedStart", "augmented_start",
+           "augmented_slackfree_qubo", "DEFAULT_RHO", "RHO_GROWTH", "RHO_RANGE",
+           "DEFAULT_RHO_EQUALITY", "RHO_EQUALITY_RANGE"]
 
 #: starting weight of the quadratic term, in scaled units (see the module docstring)
 DEFAULT_RHO = 0.05
@@ -66,10 +67,14 @@ DEFAULT_RHO = 0.05
 RHO_GROWTH = 2.0
 #: ρ stops growing at ``RHO_RANGE`` times its start
 RHO_RANGE = 1000.0
+#: starting weight of the equality rows' quadratic term, in scaled units (see the module docstring)
+DEFAULT_RHO_EQUALITY = 0.5
+#: the equality weight stops growing at ``RHO_EQUALITY_RANGE`` times its start
+RHO_EQUALITY_RANGE = 64.0
 
 
-def _row_means(A) -> np.ndarray:
-    """Mean absolute non-zero coefficient of each row (1 for an empty row)."""
+def row_units(A) -> np.ndarray:
+    """Return the mean absolute non-zero coefficient of each row of ``A`` (1 for an empty row)."""
     A = sp.csr_matrix(A)
     absA = abs(A)
     nnz = np.diff(absA.indptr)
@@ -85,7 +90,8 @@ class ProgramScaling:
     """A program rescaled for the augmented QUBO and the factors that undo it.
 
     ``scaled`` has objective ``f / objective_unit`` and rows ``a_i / row_unit_i ≤ b_i / row_unit_i``
-    (equalities and conflicts unchanged); it has the same feasible set and optimisers.
+    (``≤`` rows first, then equality rows ``= b_i / row_unit_i``; conflicts unchanged); it has the
+    same feasible set and optimisers.
     """
 
     scaled: BinaryProgram
@@ -109,10 +115,12 @@ class ProgramScaling:
 
 
 def scale_program(program: BinaryProgram) -> ProgramScaling:
-    """Return the :class:`ProgramScaling` of ``program`` (objective and ``≤`` rows normalised).
+    """Return the :class:`ProgramScaling` of ``program`` (objective, ``≤`` and equality rows normalised).
 
     The objective unit is the median non-zero ``|c_j|`` (or of the quadratic coefficients when
-    ``c`` is zero); row ``i``'s unit is the mean of its non-zero ``|a_ij|``.
+    ``c`` is zero); the unit of each ``≤`` and each equality row is the mean of its non-zero
+    ``|a_ij|`` (``row_unit`` holds the ``≤`` units, then the equality units).  Conflict pairs are
+    unchanged.
     """
     coeffs = np.abs(np.asarray(program.c, dtype=float))
     coeffs = coeffs[coeffs > 0]
@@ -120,14 +128,21 @@ def scale_program(program: BinaryProgram) -> ProgramScaling:
         Qd = program.Q.data if sp.issparse(program.Q) else np.asarray(program.Q).reshape(-1)
         coeffs = np.abs(Qd[Qd != 0])
     unit = float(np.median(coeffs)) if coeffs.size else 1.0
-    rows = _row_means(program.A_le) if program.m_le else np.zeros(0)
-    A_le = sp.diags(1.0 / rows) @ sp.csr_matrix(program.A_le) if program.m_le else program.A_le
+    le = row_units(program.A_le) if program.m_le else np.zeros(0)
+    eq = row_units(program.A_eq) if program.m_eq else np.zeros(0)
+
+    def rows(A, b, units):
+        if not units.size:
+            return A, b
+        return sp.diags(1.0 / units) @ sp.csr_matrix(A), np.asarray(b, dtype=float) / units
+
+    A_le, b_le = rows(program.A_le, program.b_le, le)
+    A_eq, b_eq = rows(program.A_eq, program.b_eq, eq)
     Q = None if program.Q is None else program.Q / unit
     scaled = BinaryProgram(Q=Q, c=np.asarray(program.c, dtype=float) / unit, const=float(program.const) / unit,
-                           A_le=A_le, b_le=np.asarray(program.b_le, dtype=float) / rows if program.m_le else program.b_le,
-                           A_eq=program.A_eq, b_eq=program.b_eq, conflicts=program.conflicts, sense=program.sense,
-                           names=program.names)
-    return ProgramScaling(scaled, unit, rows)
+                           A_le=A_le, b_le=b_le, A_eq=A_eq, b_eq=b_eq, conflicts=program.conflicts,
+                           sense=program.sense, names=program.names)
+    return ProgramScaling(scaled, unit, np.concatenate([le, eq]))
 
 
 def lp_relaxation_duals(program: BinaryProgram):
@@ -210,8 +225,9 @@ def augmented_slackfree_qubo(program: BinaryProgram, *, rho: float = DEFAULT_RHO
 
     One QUBO of exactly ``program.n`` variables (the first iterate of ``method="lagrangian"`` on
     a program with ``≤`` rows): scaled rows, ``λ`` at the LP duals, ``ρ`` on the rows that bind
-    in the LP.  Equality rows get ``rho_equality/2 ‖A_eq x − b_eq‖²`` (default: 1 in scaled
-    units, plus their LP duals) and conflict pairs the objective's largest coefficient plus one.
+    in the LP.  Equality rows get ``rho_equality/2 ‖A_eq x − b_eq‖²`` (default
+    :data:`DEFAULT_RHO_EQUALITY` in scaled units, rows scaled like the ``≤`` rows, plus their LP
+    duals) and conflict pairs the objective's largest coefficient plus one.
     This is the form quantum methods sample with ``formulation="lagrangian"``.
 
     Examples
@@ -230,7 +246,7 @@ def augmented_slackfree_qubo(program: BinaryProgram, *, rho: float = DEFAULT_RHO
     if scaled.n_conflicts:
         top = float(np.abs(scaled.c).max()) if scaled.n else 1.0
         lam[scaled.m_le + scaled.m_eq:] = np.maximum(lam[scaled.m_le + scaled.m_eq:], top + 1.0)
-    rho_eq = 1.0 if rho_equality is None else float(rho_equality)
+    rho_eq = DEFAULT_RHO_EQUALITY if rho_equality is None else float(rho_equality)
     form = LagrangianForm(scaled, rho=rho_eq if scaled.m_eq else 0.0, rho_inequality=start.rho_inequality(rho))
     qubo = form.qubo(Multipliers.from_flat(scaled, lam))
     info = {"formulation": "augmented slack-free", "rho": float(rho), "warm_start": start.warm_start,
