@@ -430,7 +430,33 @@ def _best_move(x, r, g, rhs, is_eq, colptr, rowidx, colval, sptr, sidx, sval, c,
 
 
 @numba.njit(cache=True)
-def _generic_kernel(X, colptr, rowidx, colval, rhs, is_eq, c, qdiag, sptr, sidx, sval, oh_ptr, oh_idx,
+def _best_pair(x, r, g, rhs, is_eq, colptr, rowidx, colval, rowptr, colidx, sptr, sidx, sval, c, qdiag,
+               tmp, touched, obj_eps):
+    # when no single flip or one-hot swap lowers the violation: the best two-flip move whose
+    # first variable sits in a violated row (same criterion as the single moves)
+    n = x.shape[0]
+    best_key, best_tie, best_a, best_b = np.inf, np.inf, -1, -1
+    for i in range(rhs.shape[0]):
+        if _row_violation(r[i], rhs[i], is_eq[i]) <= _FEAS_TOL:
+            continue
+        for q in range(rowptr[i], rowptr[i + 1]):
+            a = colidx[q]
+            for b2 in range(n):
+                if b2 == a:
+                    continue
+                dv, worst = _move_effect(a, b2, x, r, rhs, is_eq, colptr, rowidx, colval, tmp, touched)
+                if dv < -_FEAS_TOL:
+                    do = _obj_delta(a, x, c, qdiag, g) + _obj_delta(b2, x, c, qdiag, g)
+                    coupling = _pair_coupling(a, b2, sptr, sidx, sval)
+                    do += coupling if x[a] == x[b2] else -coupling
+                    key = (max(do, 0.0) + obj_eps) / (-dv)
+                    if key < best_key - 1e-12 * abs(best_key) or (key <= best_key and do < best_tie):
+                        best_key, best_tie, best_a, best_b = key, do, a, b2
+    return best_a, best_b
+
+
+@numba.njit(cache=True)
+def _generic_kernel(X, colptr, rowidx, colval, rowptr, colidx, rhs, is_eq, c, qdiag, sptr, sidx, sval, oh_ptr, oh_idx,
                     obj_eps, max_moves):
     k, n = X.shape
     m = rhs.shape[0]
@@ -447,31 +473,57 @@ def _generic_kernel(X, colptr, rowidx, colval, rhs, is_eq, c, qdiag, sptr, sidx,
                     r[rowidx[p]] += colval[p]
                 for p in range(sptr[j], sptr[j + 1]):
                     g[sidx[p]] += sval[p]
-        for phase in range(2):
-            repairing = phase == 0
-            for step in range(max_moves):
-                if repairing:
-                    viol = 0.0
-                    for i in range(m):
-                        viol += _row_violation(r[i], rhs[i], is_eq[i])
-                    if viol <= _FEAS_TOL:
-                        break
+        # phase 1: repair, one best move at a time
+        for step in range(max_moves):
+            viol = 0.0
+            for i in range(m):
+                viol += _row_violation(r[i], rhs[i], is_eq[i])
+            if viol <= _FEAS_TOL:
+                break
+            a, b2 = _best_move(x, r, g, rhs, is_eq, colptr, rowidx, colval, sptr, sidx, sval, c, qdiag,
+                               oh_ptr, oh_idx, tmp, touched, True, obj_eps)
+            if a < 0:
+                a, b2 = _best_pair(x, r, g, rhs, is_eq, colptr, rowidx, colval, rowptr, colidx, sptr, sidx, sval,
+                                   c, qdiag, tmp, touched, obj_eps)
+            if a < 0:
+                break
+            _apply_flip(a, x, r, g, colptr, rowidx, colval, sptr, sidx, sval)
+            if b2 >= 0:
+                _apply_flip(b2, x, r, g, colptr, rowidx, colval, sptr, sidx, sval)
+        feasible = True
+        for i in range(m):
+            if _row_violation(r[i], rhs[i], is_eq[i]) > _FEAS_TOL:
+                feasible = False
+                break
+        if not feasible:
+            continue
+        ok[s] = True
+        # phase 2: improve; each pass tries the improving flips in order of their gain (re-checked
+        # when their turn comes: an earlier flip may have changed them), then the one-hot swaps
+        for sweep in range(max_moves):
+            gains = np.empty(n)
+            for j in range(n):
+                gains[j] = _obj_delta(j, x, c, qdiag, g)
+            moved = False
+            for j in np.argsort(gains):
+                if gains[j] >= -obj_eps:
+                    break
+                if _obj_delta(j, x, c, qdiag, g) >= -obj_eps:
+                    continue
+                dv, worst = _move_effect(j, -1, x, r, rhs, is_eq, colptr, rowidx, colval, tmp, touched)
+                if worst <= _FEAS_TOL:
+                    _apply_flip(j, x, r, g, colptr, rowidx, colval, sptr, sidx, sval)
+                    moved = True
+            if oh_ptr.shape[0] > 1:
                 a, b2 = _best_move(x, r, g, rhs, is_eq, colptr, rowidx, colval, sptr, sidx, sval, c, qdiag,
-                                   oh_ptr, oh_idx, tmp, touched, repairing, obj_eps)
-                if a < 0:
-                    break
-                _apply_flip(a, x, r, g, colptr, rowidx, colval, sptr, sidx, sval)
-                if b2 >= 0:
-                    _apply_flip(b2, x, r, g, colptr, rowidx, colval, sptr, sidx, sval)
-            if repairing:
-                feasible = True
-                for i in range(m):
-                    if _row_violation(r[i], rhs[i], is_eq[i]) > _FEAS_TOL:
-                        feasible = False
-                        break
-                if not feasible:
-                    break
-                ok[s] = True
+                                   oh_ptr, oh_idx, tmp, touched, False, obj_eps)
+                if a >= 0:
+                    _apply_flip(a, x, r, g, colptr, rowidx, colval, sptr, sidx, sval)
+                    if b2 >= 0:
+                        _apply_flip(b2, x, r, g, colptr, rowidx, colval, sptr, sidx, sval)
+                    moved = True
+            if not moved:
+                break
     return ok
 
 
@@ -526,8 +578,9 @@ def repair_program(program, X, *, rng=None) -> tuple[np.ndarray, np.ndarray]:
        least objective cost: minimise ``(max(Δf, 0) + ε) / (−ΔV)`` over single flips and, in
        one-hot equality rows, 1-swaps (the row's 1 moved to another of its variables); ties go
        to the lower ``Δf``.  ``V`` is the total violation over all rows (``≤``, equality,
-       conflict pairs), each row scaled by its mean ``|a_ij|``.  Stops when ``V = 0`` or no move
-       lowers it (``ok`` False: the sample stays infeasible).
+       conflict pairs), each row scaled by its mean ``|a_ij|``.  When no such move lowers ``V``,
+       the best two-flip move whose first variable lies in a violated row is tried.  Stops when
+       ``V = 0`` or nothing lowers it (``ok`` False: the sample stays infeasible).
     2. **Improve** (feasible samples only) — best-improvement 1-flips and one-hot 1-swaps that
        keep every row satisfied, until none lowers the objective.
 
@@ -564,7 +617,9 @@ def repair_program(program, X, *, rng=None) -> tuple[np.ndarray, np.ndarray]:
     oh_ptr, oh_idx = _one_hot_rows(A, rhs, is_eq)
     nz = np.abs(c[c != 0])
     obj_eps = 1e-9 * (float(np.median(nz)) if nz.size else 1.0)
+    A = sp.csr_matrix(A)
     ok = _generic_kernel(X, csc.indptr.astype(np.int64), csc.indices.astype(np.int64), csc.data.astype(float),
+                         A.indptr.astype(np.int64), A.indices.astype(np.int64),
                          rhs.astype(float), is_eq, c, qdiag.astype(float), S.indptr.astype(np.int64),
                          S.indices.astype(np.int64), S.data.astype(float), oh_ptr, oh_idx, obj_eps,
                          4 * n + 16)

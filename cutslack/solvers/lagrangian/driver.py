@@ -23,7 +23,8 @@ valid bound), on ``patience`` iterations without progress, on ``maxiter`` or on
 The dual value ``min_x L(x, λ)`` is a bound only when every subproblem was solved exactly
 (closed form, or an exhaustive search that finished) and no inequality carries a quadratic
 term; otherwise ``Result.bound`` is None, ``info["bound_valid"]`` is False and the estimates
-stay in the history.  Every sampled result also reports what the samples achieved before
+stay in the history.  A program whose LP relaxation HiGHS proves infeasible ends at once with ``Status.INFEASIBLE``
+and the reason in ``info["message"]``.  Every sampled result also reports what the samples achieved before
 repair (``info["raw_feasible_fraction"]``, ``info["best_raw_objective"]``) beside the best after
 repair (``info["best_repaired_objective"]``).
 """
@@ -42,8 +43,8 @@ from cutslack.problems.base import Problem
 from cutslack.result import SampleSet, Status
 from cutslack.solvers.bounds import StopRule, cheap_bound
 from cutslack.solvers.lagrangian.dual import DUAL_METHODS, make_dual_method
-from cutslack.solvers.lagrangian.scoring import (SampleScorer, check_sampler, program_of, sample_subproblem,
-                                                sampled_by)
+from cutslack.solvers.lagrangian.scoring import (SampleScorer, check_sampler, infeasible_relaxation, program_of,
+                                                sample_subproblem, sampled_by)
 from cutslack.solvers.qubo.augmented import (DEFAULT_RHO, DEFAULT_RHO_EQUALITY, RHO_EQUALITY_RANGE, RHO_GROWTH,
                                              RHO_RANGE, augmented_start)
 from cutslack.solvers.qubo.lagrangian import LagrangianForm, Multipliers, constraint_residuals
@@ -220,6 +221,9 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
     scored, program = program_of(problem)
     if getattr(scored, "family", None) == "tsp" and program.info.get("encoding") != "position":
         raise SolverError(f"method {method_name!r} needs the TSP position encoding")
+    if (why := infeasible_relaxation(program)) is not None:
+        return make_result(scored, None, method=method_name, run=run, status=Status.INFEASIBLE, n_vars=program.n,
+                           info={"message": why})
     mode = _resolve_augment(augment_inequalities, program, sampled=not closed_form)
     n, m_le, m_eq = program.n, program.m_le, program.m_eq
     scaling, active = None, np.ones(m_le, dtype=bool)
@@ -367,6 +371,8 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
                   "feasible_fraction": stats["feasible_fraction"],
                   "rho": (float(np.max(rho_ineq, initial=0.0)) if mode == "augmented" else float(method.rho)),
                   "rho_equality": float(rho_eq)}
+        if mode == "augmented":
+            record["active"] = active.copy()   # ≤ rows carrying the quadratic term after this iteration
         history.append(record)
         since_progress = 0 if (stats["improved"] or improved_dual) else since_progress + 1
         if run.report(make_result(scored, scorer.native_best(), method=method_name, run=run, nit=it,

@@ -68,7 +68,7 @@ RHO_GROWTH = 2.0
 #: ρ stops growing at ``RHO_RANGE`` times its start
 RHO_RANGE = 1000.0
 #: starting weight of the equality rows' quadratic term, in scaled units (see the module docstring)
-DEFAULT_RHO_EQUALITY = 0.5
+DEFAULT_RHO_EQUALITY = 0.25
 #: the equality weight stops growing at ``RHO_EQUALITY_RANGE`` times its start
 RHO_EQUALITY_RANGE = 64.0
 
