@@ -69,7 +69,8 @@ def infeasible_relaxation(program: BinaryProgram) -> str | None:
         kwargs.update(A_eq=sp.csr_matrix(program.A_eq, dtype=float), b_eq=np.asarray(program.b_eq, dtype=float))
     res = linprog(np.zeros(program.n), bounds=(0, 1), method="highs", **kwargs)
     if res.status == 2:
-        return "no feasible solution: the LP relaxation is infeasible (proved by HiGHS), so no bit vector satisfies the constraints"
+        return ("no feasible solution: the LP relaxation is infeasible (proved by HiGHS), so no bit vector "
+                "satisfies the constraints")
     return None
 
 
