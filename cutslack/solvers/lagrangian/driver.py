@@ -14,10 +14,11 @@ valid bound), on ``patience`` iterations without progress, on ``maxiter`` or on
     around it for repair to start from.  No sampler runs; the dual value is a valid bound.
 ``"sampled by NAME"`` / ``"exhaustive"`` (``method="lagrangian"``)
     The QUBO is handed to the sampler the user names (annealing, tempering, tabu, exhaustive
-    search, QAOA, VQE, ...).  On a program with ``≤`` rows the QUBO is the slack-free augmented
-    Lagrangian of :mod:`cutslack.solvers.qubo.augmented` (scaled rows, LP-dual warm start, a
-    ``ρ`` schedule, multipliers moved by the expected residual over all reads), so the sampler
-    has a real quadratic problem of exactly ``n`` variables.  For conflict pairs (MIS) and
+    search, QAOA, VQE, ...).  On a program with ``≤`` rows (``≥`` and ranged rows arrive as
+    negated ``≤`` rows), or with equality rows and a linear objective, the QUBO is the slack-free
+    augmented Lagrangian of :mod:`cutslack.solvers.qubo.augmented` (scaled rows, LP-dual warm
+    start, a ``ρ`` schedule per row kind, multipliers moved by the expected residual over all
+    reads), so the sampler has a real quadratic problem of exactly ``n`` variables.  For conflict pairs (MIS) and
     one-hot equalities (QAP, TSP) the quadratic structure comes from the problem itself.
 
 The dual value ``min_x L(x, λ)`` is a bound only when every subproblem was solved exactly
