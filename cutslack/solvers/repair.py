@@ -321,6 +321,8 @@ def repair(problem, X, *, rng=None, **options) -> np.ndarray:
 # them across samples, and the loops run on every sample of every iteration.
 
 _FEAS_TOL = 1e-9
+#: the two-flip escape is skipped when it would try more pairs than this
+_PAIR_BUDGET = 4_000_000
 
 
 @numba.njit(cache=True)
@@ -436,6 +438,12 @@ def _best_pair(x, r, g, rhs, is_eq, colptr, rowidx, colval, rowptr, colidx, sptr
     # first variable sits in a violated row (same criterion as the single moves)
     n = x.shape[0]
     best_key, best_tie, best_a, best_b = np.inf, np.inf, -1, -1
+    candidates = 0
+    for i in range(rhs.shape[0]):
+        if _row_violation(r[i], rhs[i], is_eq[i]) > _FEAS_TOL:
+            candidates += rowptr[i + 1] - rowptr[i]
+    if candidates * n > _PAIR_BUDGET:
+        return best_a, best_b          # too many pairs to try on every sample: give up on this one
     for i in range(rhs.shape[0]):
         if _row_violation(r[i], rhs[i], is_eq[i]) <= _FEAS_TOL:
             continue
@@ -579,7 +587,8 @@ def repair_program(program, X, *, rng=None) -> tuple[np.ndarray, np.ndarray]:
        one-hot equality rows, 1-swaps (the row's 1 moved to another of its variables); ties go
        to the lower ``Δf``.  ``V`` is the total violation over all rows (``≤``, equality,
        conflict pairs), each row scaled by its mean ``|a_ij|``.  When no such move lowers ``V``,
-       the best two-flip move whose first variable lies in a violated row is tried.  Stops when
+       the best two-flip move whose first variable lies in a violated row is tried (unless that
+       means more than ``4·10⁶`` pairs).  Stops when
        ``V = 0`` or nothing lowers it (``ok`` False: the sample stays infeasible).
     2. **Improve** (feasible samples only) — best-improvement 1-flips and one-hot 1-swaps that
        keep every row satisfied, until none lowers the objective.
