@@ -15,7 +15,8 @@ Targets (issue 20): GAP mean gap <= 1 %, worst <= 3 %, feasible everywhere; SCP 
 worst <= 5 %; slack-free no worse than slack bits on >= 80 % of the instances.
 
     OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python benchmarks/rowtypes_probe.py gap
-    OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python benchmarks/rowtypes_probe.py scp --scp-dir DIR   # scp41.txt ... scp49.txt
+    OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python benchmarks/rowtypes_probe.py scp --scp-dir DIR --reads 16 --iters 8
+    (DIR holds scp41.txt ... scp49.txt)
 
 The small readers below are stand-ins until the library readers of the GAP and SCP families
 land; GAP optima come from ``benchmarks/MANIFEST.tsv`` (family ``gap``), SCP optima are the
@@ -105,7 +106,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     gaps = {"lagrangian": [], "penalty": []}
     no_worse = 0
-    print("instance   opt   | slack-free: best gap% raw_ff best_raw q time | slack bits: best gap% raw_ff best_raw q time")
+    print("instance   opt   | slack-free: best gap% raw_ff best_raw q time "
+          "| slack bits: best gap% raw_ff best_raw q time")
     for name, bp, opt in instances(args.family, args.scp_dir):
         if args.only and name not in args.only:
             continue

@@ -31,7 +31,8 @@ from cutslack.binary import as_bit_matrix
 from cutslack.errors import SolverError
 from cutslack.solvers.classical.heuristics.qap import swap_delta
 
-__all__ = ["repair", "repair_program", "repair_knapsack", "repair_mis", "repair_qap", "repair_tsp", "REPAIRABLE_FAMILIES"]
+__all__ = ["repair", "repair_program", "repair_knapsack", "repair_mis", "repair_qap", "repair_tsp",
+           "REPAIRABLE_FAMILIES"]
 
 
 # --- knapsack ---------------------------------------------------------------------------

@@ -20,7 +20,8 @@ from cutslack.problems.base import Problem
 from cutslack.solvers.qubo.samplers import sampler_names
 from cutslack.solvers.repair import REPAIRABLE_FAMILIES, repair, repair_program
 
-__all__ = ["program_of", "infeasible_relaxation", "SampleScorer", "sample_subproblem", "check_sampler", "sampled_by", "SAMPLER_NAMES"]
+__all__ = ["program_of", "infeasible_relaxation", "SampleScorer", "sample_subproblem", "check_sampler", "sampled_by",
+           "SAMPLER_NAMES"]
 
 #: sampler names understood by :func:`cutslack.solvers.qubo.sample_qubo` (classical and quantum)
 SAMPLER_NAMES = sampler_names()
