@@ -24,6 +24,7 @@ import heapq
 
 import numba
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
 from cutslack.binary import as_bit_matrix
@@ -33,7 +34,8 @@ from cutslack.solvers.classical.heuristics.gap import assignment_local_search, c
 from cutslack.solvers.classical.heuristics.qap import swap_delta
 from cutslack.solvers.classical.heuristics.scp import improve_covers
 
-__all__ = ["repair", "repair_knapsack", "repair_mis", "repair_qap", "repair_tsp", "repair_gap", "repair_set_cover",
+__all__ = ["repair", "repair_program", "repair_knapsack", "repair_mis", "repair_qap", "repair_tsp", "repair_gap",
+           "repair_set_cover",
            "REPAIRABLE_FAMILIES"]
 
 
@@ -367,3 +369,326 @@ def repair(problem, X, *, rng=None, **options) -> np.ndarray:
     if fn is None:
         raise SolverError(f"no repair for problem family {family!r}; repair knows {', '.join(REPAIRABLE_FAMILIES)}")
     return fn(problem, X, rng=rng, **options)
+
+
+# --- generic repair of a bare BinaryProgram ---------------------------------------------------
+# Users' own models have no family repair.  The kernel below works on any BinaryProgram from
+# its rows alone: ``≤`` rows (``≥`` and ranged rows arrive as negated ``≤`` rows), equality rows
+# and conflict pairs (as ``x_i + x_j ≤ 1``).  It is a Numba kernel for the same reason as the
+# family kernels: per sample, the number of moves and which rows they touch depend on the data
+# (flip until no violation is left, improve until no move helps), so NumPy cannot vectorise
+# them across samples, and the loops run on every sample of every iteration.
+
+_FEAS_TOL = 1e-9
+#: the two-flip escape is skipped when it would try more pairs than this
+_PAIR_BUDGET = 4_000_000
+
+
+@numba.njit(cache=True)
+def _row_violation(r, b, is_eq):
+    d = r - b
+    if is_eq:
+        return abs(d)
+    return d if d > 0.0 else 0.0
+
+
+@numba.njit(cache=True)
+def _obj_delta(j, x, c, qdiag, g):
+    # change of the minimisation-form objective when x_j flips
+    d = c[j] + qdiag[j] + g[j]
+    return d if x[j] == 0 else -d
+
+
+@numba.njit(cache=True)
+def _move_effect(a, b2, x, r, rhs, is_eq, colptr, rowidx, colval, tmp, touched):
+    # violation change (weighted) of flipping a (and b2 when b2 >= 0); tmp holds row shifts
+    nt = 0
+    for v in (a, b2):
+        if v < 0:
+            continue
+        sgn = 1.0 if x[v] == 0 else -1.0
+        for p in range(colptr[v], colptr[v + 1]):
+            i = rowidx[p]
+            if tmp[i] == 0.0:
+                touched[nt] = i
+                nt += 1
+            tmp[i] += sgn * colval[p]
+            if tmp[i] == 0.0:
+                tmp[i] = 1e-300   # keep the row marked as touched
+    dv = 0.0
+    worst = 0.0
+    for t in range(nt):
+        i = touched[t]
+        new = r[i] + tmp[i]
+        dv += _row_violation(new, rhs[i], is_eq[i]) - _row_violation(r[i], rhs[i], is_eq[i])
+        d = new - rhs[i]
+        if is_eq[i]:
+            d = abs(d)
+        if d > worst:
+            worst = d
+        tmp[i] = 0.0
+    return dv, worst
+
+
+@numba.njit(cache=True)
+def _apply_flip(j, x, r, g, colptr, rowidx, colval, sptr, sidx, sval):
+    sgn = 1.0 if x[j] == 0 else -1.0
+    x[j] = 1 - x[j]
+    for p in range(colptr[j], colptr[j + 1]):
+        r[rowidx[p]] += sgn * colval[p]
+    for p in range(sptr[j], sptr[j + 1]):
+        g[sidx[p]] += sgn * sval[p]
+
+
+@numba.njit(cache=True)
+def _pair_coupling(a, b2, sptr, sidx, sval):
+    for p in range(sptr[a], sptr[a + 1]):
+        if sidx[p] == b2:
+            return sval[p]
+    return 0.0
+
+
+@numba.njit(cache=True)
+def _best_move(x, r, g, rhs, is_eq, colptr, rowidx, colval, sptr, sidx, sval, c, qdiag,
+               oh_ptr, oh_idx, tmp, touched, repairing, obj_eps):
+    # repairing: the move with the least objective increase per unit of violation removed;
+    # improving: the feasibility-keeping move with the most negative objective change
+    n = x.shape[0]
+    best_key, best_tie, best_a, best_b = np.inf, np.inf, -1, -1
+    for a in range(n):
+        dv, worst = _move_effect(a, -1, x, r, rhs, is_eq, colptr, rowidx, colval, tmp, touched)
+        do = _obj_delta(a, x, c, qdiag, g)
+        if repairing:
+            if dv < -_FEAS_TOL:
+                key = (max(do, 0.0) + obj_eps) / (-dv)
+                if key < best_key - 1e-12 * abs(best_key) or (key <= best_key and do < best_tie):
+                    best_key, best_tie, best_a, best_b = key, do, a, -1
+        elif worst <= _FEAS_TOL and do < -obj_eps and do < best_key:
+            best_key, best_a, best_b = do, a, -1
+    # 1-swaps inside one-hot equality rows: move the row's 1 to another variable of the row
+    for h in range(oh_ptr.shape[0] - 1):
+        on = -1
+        for p in range(oh_ptr[h], oh_ptr[h + 1]):
+            if x[oh_idx[p]]:
+                on = oh_idx[p] if on == -1 else -2
+        if on < 0:
+            continue
+        for p in range(oh_ptr[h], oh_ptr[h + 1]):
+            b2 = oh_idx[p]
+            if b2 == on:
+                continue
+            dv, worst = _move_effect(on, b2, x, r, rhs, is_eq, colptr, rowidx, colval, tmp, touched)
+            do = _obj_delta(on, x, c, qdiag, g) + _obj_delta(b2, x, c, qdiag, g) \
+                - _pair_coupling(on, b2, sptr, sidx, sval)
+            if repairing:
+                if dv < -_FEAS_TOL:
+                    key = (max(do, 0.0) + obj_eps) / (-dv)
+                    if key < best_key - 1e-12 * abs(best_key) or (key <= best_key and do < best_tie):
+                        best_key, best_tie, best_a, best_b = key, do, on, b2
+            elif worst <= _FEAS_TOL and do < -obj_eps and do < best_key:
+                best_key, best_a, best_b = do, on, b2
+    return best_a, best_b
+
+
+@numba.njit(cache=True)
+def _best_pair(x, r, g, rhs, is_eq, colptr, rowidx, colval, rowptr, colidx, sptr, sidx, sval, c, qdiag,
+               tmp, touched, obj_eps):
+    # when no single flip or one-hot swap lowers the violation: the best two-flip move whose
+    # first variable sits in a violated row (same criterion as the single moves)
+    n = x.shape[0]
+    best_key, best_tie, best_a, best_b = np.inf, np.inf, -1, -1
+    candidates = 0
+    for i in range(rhs.shape[0]):
+        if _row_violation(r[i], rhs[i], is_eq[i]) > _FEAS_TOL:
+            candidates += rowptr[i + 1] - rowptr[i]
+    if candidates * n > _PAIR_BUDGET:
+        return best_a, best_b          # too many pairs to try on every sample: give up on this one
+    for i in range(rhs.shape[0]):
+        if _row_violation(r[i], rhs[i], is_eq[i]) <= _FEAS_TOL:
+            continue
+        for q in range(rowptr[i], rowptr[i + 1]):
+            a = colidx[q]
+            for b2 in range(n):
+                if b2 == a:
+                    continue
+                dv, worst = _move_effect(a, b2, x, r, rhs, is_eq, colptr, rowidx, colval, tmp, touched)
+                if dv < -_FEAS_TOL:
+                    do = _obj_delta(a, x, c, qdiag, g) + _obj_delta(b2, x, c, qdiag, g)
+                    coupling = _pair_coupling(a, b2, sptr, sidx, sval)
+                    do += coupling if x[a] == x[b2] else -coupling
+                    key = (max(do, 0.0) + obj_eps) / (-dv)
+                    if key < best_key - 1e-12 * abs(best_key) or (key <= best_key and do < best_tie):
+                        best_key, best_tie, best_a, best_b = key, do, a, b2
+    return best_a, best_b
+
+
+@numba.njit(cache=True)
+def _generic_kernel(X, colptr, rowidx, colval, rowptr, colidx, rhs, is_eq, c, qdiag, sptr, sidx, sval, oh_ptr, oh_idx,
+                    obj_eps, max_moves):
+    k, n = X.shape
+    m = rhs.shape[0]
+    ok = np.zeros(k, dtype=np.bool_)
+    tmp = np.zeros(m)
+    touched = np.zeros(m, dtype=np.int64)
+    for s in range(k):
+        x = X[s]
+        r = np.zeros(m)
+        g = np.zeros(n)
+        for j in range(n):
+            if x[j]:
+                for p in range(colptr[j], colptr[j + 1]):
+                    r[rowidx[p]] += colval[p]
+                for p in range(sptr[j], sptr[j + 1]):
+                    g[sidx[p]] += sval[p]
+        # phase 1: repair, one best move at a time
+        for step in range(max_moves):
+            viol = 0.0
+            for i in range(m):
+                viol += _row_violation(r[i], rhs[i], is_eq[i])
+            if viol <= _FEAS_TOL:
+                break
+            a, b2 = _best_move(x, r, g, rhs, is_eq, colptr, rowidx, colval, sptr, sidx, sval, c, qdiag,
+                               oh_ptr, oh_idx, tmp, touched, True, obj_eps)
+            if a < 0:
+                a, b2 = _best_pair(x, r, g, rhs, is_eq, colptr, rowidx, colval, rowptr, colidx, sptr, sidx, sval,
+                                   c, qdiag, tmp, touched, obj_eps)
+            if a < 0:
+                break
+            _apply_flip(a, x, r, g, colptr, rowidx, colval, sptr, sidx, sval)
+            if b2 >= 0:
+                _apply_flip(b2, x, r, g, colptr, rowidx, colval, sptr, sidx, sval)
+        feasible = True
+        for i in range(m):
+            if _row_violation(r[i], rhs[i], is_eq[i]) > _FEAS_TOL:
+                feasible = False
+                break
+        if not feasible:
+            continue
+        ok[s] = True
+        # phase 2: improve; each pass tries the improving flips in order of their gain (re-checked
+        # when their turn comes: an earlier flip may have changed them), then the one-hot swaps
+        for sweep in range(max_moves):
+            gains = np.empty(n)
+            for j in range(n):
+                gains[j] = _obj_delta(j, x, c, qdiag, g)
+            moved = False
+            for j in np.argsort(gains):
+                if gains[j] >= -obj_eps:
+                    break
+                if _obj_delta(j, x, c, qdiag, g) >= -obj_eps:
+                    continue
+                dv, worst = _move_effect(j, -1, x, r, rhs, is_eq, colptr, rowidx, colval, tmp, touched)
+                if worst <= _FEAS_TOL:
+                    _apply_flip(j, x, r, g, colptr, rowidx, colval, sptr, sidx, sval)
+                    moved = True
+            if oh_ptr.shape[0] > 1:
+                a, b2 = _best_move(x, r, g, rhs, is_eq, colptr, rowidx, colval, sptr, sidx, sval, c, qdiag,
+                                   oh_ptr, oh_idx, tmp, touched, False, obj_eps)
+                if a >= 0:
+                    _apply_flip(a, x, r, g, colptr, rowidx, colval, sptr, sidx, sval)
+                    if b2 >= 0:
+                        _apply_flip(b2, x, r, g, colptr, rowidx, colval, sptr, sidx, sval)
+                    moved = True
+            if not moved:
+                break
+    return ok
+
+
+def _program_rows(program):
+    """Return ``(A, rhs, is_eq)``: every row of ``program`` as CSR, each divided by its mean ``|a_ij|``.
+
+    ``≤`` rows, then equality rows, then conflict pairs as ``x_i + x_j ≤ 1``; scaling makes one
+    unit of violation mean "about one typical coefficient" on every row.
+    """
+    from cutslack.solvers.qubo.augmented import row_units
+
+    n = program.n
+    blocks, rhs, kinds = [], [], []
+    if program.m_le:
+        blocks.append(sp.csr_matrix(program.A_le, dtype=float))
+        rhs.append(np.asarray(program.b_le, dtype=float))
+        kinds.append(np.zeros(program.m_le, dtype=np.bool_))
+    if program.m_eq:
+        blocks.append(sp.csr_matrix(program.A_eq, dtype=float))
+        rhs.append(np.asarray(program.b_eq, dtype=float))
+        kinds.append(np.ones(program.m_eq, dtype=np.bool_))
+    if program.n_conflicts:
+        k = program.n_conflicts
+        conf = np.asarray(program.conflicts, dtype=np.int64)
+        blocks.append(sp.csr_matrix((np.ones(2 * k), (np.repeat(np.arange(k), 2), conf.reshape(-1))), shape=(k, n)))
+        rhs.append(np.ones(k))
+        kinds.append(np.zeros(k, dtype=np.bool_))
+    if not blocks:
+        return sp.csr_matrix((0, n)), np.zeros(0), np.zeros(0, dtype=np.bool_)
+    A = sp.vstack(blocks, format="csr")
+    units = row_units(A)
+    return sp.diags(1.0 / units) @ A, np.concatenate(rhs) / units, np.concatenate(kinds)
+
+
+def _one_hot_rows(A, rhs, is_eq):
+    """Return ``(ptr, idx)``: the variables of each one-hot equality row (``Σ x_j = 1`` up to scaling)."""
+    ptr, idx = [0], []
+    for i in np.flatnonzero(is_eq):
+        vals = A.data[A.indptr[i]:A.indptr[i + 1]]
+        if vals.size >= 2 and np.allclose(vals, vals[0]) and vals[0] > 0 and np.isclose(rhs[i], vals[0]):
+            idx.extend(A.indices[A.indptr[i]:A.indptr[i + 1]])
+            ptr.append(len(idx))
+    return np.asarray(ptr, dtype=np.int64), np.asarray(idx, dtype=np.int64)
+
+
+def repair_program(program, X, *, rng=None) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(bits, ok)``: each sample of a bare BinaryProgram mapped towards a feasible point, improved.
+
+    Works from the program's rows alone, so it serves users' own models (no problem family):
+
+    1. **Repair** — while some row is violated, apply the move that removes violation at the
+       least objective cost: minimise ``(max(Δf, 0) + ε) / (−ΔV)`` over single flips and, in
+       one-hot equality rows, 1-swaps (the row's 1 moved to another of its variables); ties go
+       to the lower ``Δf``.  ``V`` is the total violation over all rows (``≤``, equality,
+       conflict pairs), each row scaled by its mean ``|a_ij|``.  When no such move lowers ``V``,
+       the best two-flip move whose first variable lies in a violated row is tried (unless that
+       means more than ``4·10⁶`` pairs).  Stops when
+       ``V = 0`` or nothing lowers it (``ok`` False: the sample stays infeasible).
+    2. **Improve** (feasible samples only) — best-improvement 1-flips and one-hot 1-swaps that
+       keep every row satisfied, until none lowers the objective.
+
+    ``ok[s]`` True guarantees ``bits[s]`` satisfies every row (to ``1e-9`` in scaled units);
+    a feasible input never leaves with a worse objective (phase 1 makes no move on it, and
+    phase 2 only takes strictly improving moves).  Quadratic objectives are handled exactly
+    (flip gains kept up to date through ``Q + Qᵀ``).  ``rng`` is accepted for a uniform
+    signature; the kernel is deterministic.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cutslack.binary import BinaryProgram
+    >>> cover = BinaryProgram(c=[3.0, 2.0, 2.0], A_le=-np.array([[1, 1, 0], [1, 0, 1]]), b_le=[-1, -1])
+    >>> bits, ok = repair_program(cover, np.zeros((1, 3), dtype=np.uint8))
+    >>> bits[0].tolist(), bool(ok[0])
+    ([1, 0, 0], True)
+    """
+    X = np.array(as_bit_matrix(X, program.n)[0], dtype=np.uint8, copy=True)
+    n = program.n
+    A, rhs, is_eq = _program_rows(program)
+    csc = A.tocsc()
+    csc.sort_indices()
+    sign = -1.0 if program.sense == "max" else 1.0
+    c = sign * np.asarray(program.c, dtype=float)
+    if program.Q is not None:
+        Q = sp.csr_matrix(program.Q, dtype=float)
+        qdiag = sign * Q.diagonal()
+        S = sp.csr_matrix(sign * (Q + Q.T))
+        S.setdiag(0.0)
+        S.eliminate_zeros()
+    else:
+        qdiag, S = np.zeros(n), sp.csr_matrix((n, n))
+    oh_ptr, oh_idx = _one_hot_rows(A, rhs, is_eq)
+    nz = np.abs(c[c != 0])
+    obj_eps = 1e-9 * (float(np.median(nz)) if nz.size else 1.0)
+    A = sp.csr_matrix(A)
+    ok = _generic_kernel(X, csc.indptr.astype(np.int64), csc.indices.astype(np.int64), csc.data.astype(float),
+                         A.indptr.astype(np.int64), A.indices.astype(np.int64),
+                         rhs.astype(float), is_eq, c, qdiag.astype(float), S.indptr.astype(np.int64),
+                         S.indices.astype(np.int64), S.data.astype(float), oh_ptr, oh_idx, obj_eps,
+                         4 * n + 16)
+    return X, ok

@@ -15,7 +15,8 @@ from cutslack.binary import BinaryProgram
 from cutslack.problems.base import Problem
 from cutslack.result import Status
 from cutslack.solvers.bounds import StopRule, cheap_bound
-from cutslack.solvers.lagrangian.scoring import SampleScorer, check_sampler, program_of, sample_subproblem, sampled_by
+from cutslack.solvers.lagrangian.scoring import (SampleScorer, check_sampler, infeasible_relaxation, program_of,
+                                                sample_subproblem, sampled_by)
 
 __all__ = ["solve_penalty", "solve_unbalanced", "sample_formulation"]
 
@@ -27,10 +28,14 @@ def sample_formulation(problem, formulation, *, method: str, run: Run, sampler, 
 
     Stops early (:class:`~cutslack.solvers.bounds.StopRule`) once the best repaired solution
     reaches the problem's cheap valid bound (status OPTIMAL) or after ``max_no_improve``
-    rounds without a better one.
+    rounds without a better one.  A program whose LP relaxation HiGHS proves infeasible ends at
+    once with ``Status.INFEASIBLE`` (:func:`~cutslack.solvers.lagrangian.scoring.infeasible_relaxation`).
     """
     check_sampler(sampler)
     scored, program = program_of(problem)
+    if (why := infeasible_relaxation(program)) is not None:
+        return make_result(scored, None, method=method, run=run, status=Status.INFEASIBLE, n_vars=program.n,
+                           info={"message": why, "sampler": check_sampler(sampler)})
     bound = cheap_bound(scored) if isinstance(scored, Problem) else None
     stop = StopRule(bound, max_no_improve, sense=program.sense)
     qubo, inverse = formulation(program, **formulation_options)
@@ -55,6 +60,7 @@ def sample_formulation(problem, formulation, *, method: str, run: Run, sampler, 
     complete = all(h.get("complete", False) for h in history) and bool(history)
     info = {"formulation": dict(inverse.info), "n_slack": inverse.n_qubo - inverse.n_original,
             "feasible_fraction": scorer.overall_feasible_fraction, "repaired": scorer.repairable,
+            "repair": scorer.repair_kind,
             "sampler": check_sampler(sampler), "subproblem": sampled_by(sampler, complete=complete)}
     info.update(scorer.raw_quality())
     if scorer.best_bits is None:

@@ -14,16 +14,18 @@ valid bound), on ``patience`` iterations without progress, on ``maxiter`` or on
     around it for repair to start from.  No sampler runs; the dual value is a valid bound.
 ``"sampled by NAME"`` / ``"exhaustive"`` (``method="lagrangian"``)
     The QUBO is handed to the sampler the user names (annealing, tempering, tabu, exhaustive
-    search, QAOA, VQE, ...).  On a program with ``≤`` rows the QUBO is the slack-free augmented
-    Lagrangian of :mod:`cutslack.solvers.qubo.augmented` (scaled rows, LP-dual warm start, a
-    ``ρ`` schedule, multipliers moved by the expected residual over all reads), so the sampler
-    has a real quadratic problem of exactly ``n`` variables.  For conflict pairs (MIS) and
+    search, QAOA, VQE, ...).  On a program with ``≤`` rows (``≥`` and ranged rows arrive as
+    negated ``≤`` rows), or with equality rows and a linear objective, the QUBO is the slack-free
+    augmented Lagrangian of :mod:`cutslack.solvers.qubo.augmented` (scaled rows, LP-dual warm
+    start, a ``ρ`` schedule per row kind, multipliers moved by the expected residual over all
+    reads), so the sampler has a real quadratic problem of exactly ``n`` variables.  For conflict pairs (MIS) and
     one-hot equalities (QAP, TSP) the quadratic structure comes from the problem itself.
 
 The dual value ``min_x L(x, λ)`` is a bound only when every subproblem was solved exactly
 (closed form, or an exhaustive search that finished) and no inequality carries a quadratic
 term; otherwise ``Result.bound`` is None, ``info["bound_valid"]`` is False and the estimates
-stay in the history.  Every sampled result also reports what the samples achieved before
+stay in the history.  A program whose LP relaxation HiGHS proves infeasible ends at once with ``Status.INFEASIBLE``
+and the reason in ``info["message"]``.  Every sampled result also reports what the samples achieved before
 repair (``info["raw_feasible_fraction"]``, ``info["best_raw_objective"]``) beside the best after
 repair (``info["best_repaired_objective"]``).
 """
@@ -33,6 +35,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import scipy.sparse as sp
 
 from cutslack.api import Run, make_result, register_solver
 from cutslack.binary import BinaryProgram
@@ -41,9 +44,10 @@ from cutslack.problems.base import Problem
 from cutslack.result import SampleSet, Status
 from cutslack.solvers.bounds import StopRule, cheap_bound
 from cutslack.solvers.lagrangian.dual import DUAL_METHODS, make_dual_method
-from cutslack.solvers.lagrangian.scoring import (SampleScorer, check_sampler, program_of, sample_subproblem,
-                                                sampled_by)
-from cutslack.solvers.qubo.augmented import DEFAULT_RHO, RHO_GROWTH, RHO_RANGE, augmented_start
+from cutslack.solvers.lagrangian.scoring import (SampleScorer, check_sampler, infeasible_relaxation, program_of,
+                                                sample_subproblem, sampled_by)
+from cutslack.solvers.qubo.augmented import (DEFAULT_RHO, DEFAULT_RHO_EQUALITY, RHO_EQUALITY_RANGE, RHO_GROWTH,
+                                             RHO_RANGE, augmented_start)
 from cutslack.solvers.qubo.lagrangian import LagrangianForm, Multipliers, constraint_residuals
 
 __all__ = ["solve_lagrangian", "solve_lagrangian_heuristic", "multiplier_scale"]
@@ -100,8 +104,14 @@ def _resolve_augment(augment_inequalities, program: BinaryProgram, sampled: bool
         if key not in _AUGMENT_MODES:
             raise ValueError(f"augment_inequalities must be a bool, a weight or one of {', '.join(_AUGMENT_MODES)}; "
                              f"got {augment_inequalities!r}")
+        linear = program.Q is None or not (abs(sp.csr_matrix(program.Q)).sum() > 0)
         if key == "auto":
-            return "augmented" if sampled and program.m_le else None
+            # equality-only programs take the augmented form when the objective is linear (set
+            # partitioning, assignment): with a quadratic one (QAP, TSP) the problem itself
+            # already gives the sampler a quadratic landscape
+            return "augmented" if sampled and (program.m_le or (program.m_eq and linear)) else None
+        if key == "augmented":
+            return key if program.m_le or program.m_eq else None
         return key if program.m_le else None
     if augment_inequalities is False or augment_inequalities is None:
         return None
@@ -114,14 +124,16 @@ def solve_lagrangian(problem, *, rng=None, time_limit=None, callback=None, dual:
                      sampler="anneal", num_reads: int = 32, maxiter: int = 100, tol: float = 1e-6,
                      patience: int = 25, rho: float | str = "auto", augment_inequalities="auto",
                      initial_multipliers=None, dual_options: dict | None = None,
-                     sampler_options: dict | None = None, use_repair: bool = True, keep_samples: bool = False):
+                     sampler_options: dict | None = None, use_repair: bool = True, keep_samples: bool = False,
+                     rho_equality: float | str = "auto"):
     """Return the best feasible solution found by sampling the slack-free Lagrangian QUBO.
 
     Parameters
     ----------
     problem : Problem with ``to_binary()`` (knapsack, MIS, QAP, TSP) or a BinaryProgram
-        Problems of a family with a repair get every sample repaired and locally improved; a
-        bare BinaryProgram only has its feasible samples kept.
+        Problems of a family with a repair get every sample repaired and locally improved by it;
+        any other program (a bare BinaryProgram, a user's model) by the generic
+        :func:`~cutslack.solvers.repair.repair_program`.
     dual : {"auto", "subgradient", "averaging", "cutting-plane", "bundle", "augmented"}
         The dual method; ``dual_options`` go to its class (e.g. ``steps="sqrt"`` for the
         subgradient method, ``growth`` for the augmented one).  ``"auto"`` is ``"augmented"``
@@ -136,6 +148,10 @@ def solve_lagrangian(problem, *, rng=None, time_limit=None, callback=None, dual:
         scaled units (default :data:`~cutslack.solvers.qubo.augmented.DEFAULT_RHO`) and follows
         a schedule (see :mod:`cutslack.solvers.qubo.augmented`); otherwise it weights
         ``ρ/2‖A_eq x − b_eq‖²`` ("auto": 0, or the multiplier scale for ``dual="augmented"``).
+    rho_equality : float or "auto"
+        With the augmented form only: starting weight of the equality rows' quadratic term in
+        scaled units (default :data:`~cutslack.solvers.qubo.augmented.DEFAULT_RHO_EQUALITY`); it
+        follows its own geometric schedule, up to ``RHO_EQUALITY_RANGE`` times its start.
     augment_inequalities : "auto", "augmented", "unbalanced", bool, float or array
         How ``≤`` rows enter the QUBO.  ``"auto"`` (default) and ``"augmented"``: the slack-free
         augmented Lagrangian of :mod:`cutslack.solvers.qubo.augmented` (the form that makes a
@@ -165,7 +181,8 @@ def solve_lagrangian(problem, *, rng=None, time_limit=None, callback=None, dual:
                             callback=callback, dual=dual, sampler=sampler, num_reads=num_reads, maxiter=maxiter,
                             tol=tol, patience=patience, rho=rho, augment_inequalities=augment_inequalities,
                             initial_multipliers=initial_multipliers, dual_options=dual_options,
-                            sampler_options=sampler_options, use_repair=use_repair, keep_samples=keep_samples)
+                            sampler_options=sampler_options, use_repair=use_repair, keep_samples=keep_samples,
+                            rho_equality=rho_equality)
 
 
 @register_solver("lagrangian-heuristic", accepts=(Problem, BinaryProgram),
@@ -195,7 +212,7 @@ def solve_lagrangian_heuristic(problem, *, rng=None, time_limit=None, callback=N
 
 def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, callback, dual, sampler, num_reads,
                      maxiter, tol, patience, rho, augment_inequalities, initial_multipliers, dual_options,
-                     sampler_options, use_repair, keep_samples):
+                     sampler_options, use_repair, keep_samples, rho_equality="auto"):
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     dual_key = str(dual).lower()
     if dual_key not in DUAL_METHODS and not (dual_key == "auto" and not closed_form):
@@ -205,6 +222,9 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
     scored, program = program_of(problem)
     if getattr(scored, "family", None) == "tsp" and program.info.get("encoding") != "position":
         raise SolverError(f"method {method_name!r} needs the TSP position encoding")
+    if (why := infeasible_relaxation(program)) is not None:
+        return make_result(scored, None, method=method_name, run=run, status=Status.INFEASIBLE, n_vars=program.n,
+                           info={"message": why})
     mode = _resolve_augment(augment_inequalities, program, sampled=not closed_form)
     n, m_le, m_eq = program.n, program.m_le, program.m_eq
     scaling, active = None, np.ones(m_le, dtype=bool)
@@ -216,6 +236,10 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
         if not (np.isfinite(rho) and rho > 0):
             raise InvalidInstanceError("rho", "must be finite and positive for the augmented inequality form")
         start = augmented_start(program, rho=float(rho), initial_multipliers=initial_multipliers)
+        rho_eq0 = DEFAULT_RHO_EQUALITY if isinstance(rho_equality, str) and rho_equality == "auto" else rho_equality
+        if not (np.isfinite(rho_eq0) and rho_eq0 > 0):
+            raise InvalidInstanceError("rho_equality", "must be finite and positive (or 'auto')")
+        schedule_rho_eq = float(rho_eq0)
         scaling, work, lam, active = start.scaling, start.scaling.scaled, start.multipliers.copy(), start.active.copy()
         warm_start = start.warm_start
     else:
@@ -291,7 +315,7 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
         if mode == "augmented":
             current_rho = method.rho if dual_key == "augmented" else schedule_rho
             rho_ineq = np.where(active, current_rho, 0.0)
-            rho_eq = current_rho if m_eq else 0.0
+            rho_eq = schedule_rho_eq if m_eq else 0.0
         else:
             rho_ineq = method.rho if rho_le is None else rho_le
             rho_eq = method.rho
@@ -346,7 +370,10 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
                   "dual_exact": bool(exact and not augmented_ineq), "best_primal": scorer.best_primal(),
                   "max_violation": float(viol.max()) if viol.size else 0.0,
                   "feasible_fraction": stats["feasible_fraction"],
-                  "rho": float(np.max(rho_ineq)) if mode == "augmented" else float(method.rho)}
+                  "rho": (float(np.max(rho_ineq, initial=0.0)) if mode == "augmented" else float(method.rho)),
+                  "rho_equality": float(rho_eq)}
+        if mode == "augmented":
+            record["active"] = active.copy()   # ≤ rows carrying the quadratic term after this iteration
         history.append(record)
         since_progress = 0 if (stats["improved"] or improved_dual) else since_progress + 1
         if run.report(make_result(scored, scorer.native_best(), method=method_name, run=run, nit=it,
@@ -369,6 +396,11 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
             message = f"no progress in {patience} iterations"
             break
         target = scorer.best_min / obj_unit if scorer.best_bits is not None else None
+        if mode == "augmented" and m_eq and dual_key == "augmented":
+            # the method moves every multiplier by its own ρ times the residual: equality rows
+            # follow their own schedule, so their residual is rescaled to step by ρ_eq
+            g = g.copy()
+            g[m_le:m_le + m_eq] *= rho_eq / max(float(method.rho), 1e-300)
         new = method.next_point(lam, value / obj_unit, g, target)
         if not np.all(np.isfinite(new)):
             status, message = Status.ERROR, f"the multipliers diverged (non-finite) at iteration {it}"
@@ -376,6 +408,8 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
         lam = new
         if schedule_rho is not None:
             schedule_rho = min(schedule_rho * RHO_GROWTH, RHO_RANGE * float(rho))
+        if mode == "augmented":
+            schedule_rho_eq = min(schedule_rho_eq * RHO_GROWTH, RHO_EQUALITY_RANGE * float(rho_eq0))
     else:
         message = f"maxiter={maxiter} reached"
     if run.timed_out and not message:
@@ -403,7 +437,7 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
             "feasible_fraction": scorer.overall_feasible_fraction,
             "multipliers": (scaling.multipliers_to_original(lam) if scaling is not None else lam).tolist(),
             "rho": history[-1]["rho"] if history else float(method.rho), "multiplier_box": box * obj_unit,
-            "repaired": scorer.repairable}
+            "repaired": scorer.repairable, "repair": scorer.repair_kind}
     info.update(scorer.raw_quality())
     if not closed_form and form is not None and form.separable:
         info["note"] = ("the Lagrangian QUBO is diagonal (separable), so sampling it was not needed: "

@@ -3,7 +3,11 @@ a QUBO, scoring and repairing samples, and the incumbent.
 
 :class:`~cutslack.binary.BinaryProgram` scores itself like a
 Problem (``evaluate``/``is_feasible``), so :func:`~cutslack.api.make_result` re-scores its
-solutions; such programs get no repair, only feasibility filtering.
+solutions.  Problems of a family with a repair (:data:`~cutslack.solvers.repair.REPAIRABLE_FAMILIES`)
+get it; every other program — a bare BinaryProgram, a user's own model — gets the generic
+repair of :func:`~cutslack.solvers.repair.repair_program` (greedy violation-reducing flips and
+one-hot swaps, then feasibility-keeping improvement), and only the samples it makes feasible
+are kept.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from cutslack.binary import BinaryProgram
 from cutslack.errors import SolverError
 from cutslack.problems.base import Problem
 from cutslack.solvers.qubo.samplers import sampler_names
-from cutslack.solvers.repair import REPAIRABLE_FAMILIES, repair
+from cutslack.solvers.repair import REPAIRABLE_FAMILIES, repair, repair_program
 
-__all__ = ["program_of", "SampleScorer", "sample_subproblem", "check_sampler", "sampled_by", "SAMPLER_NAMES"]
+__all__ = ["program_of", "infeasible_relaxation", "SampleScorer", "sample_subproblem", "check_sampler", "sampled_by",
+           "SAMPLER_NAMES"]
 
 #: sampler names understood by :func:`cutslack.solvers.qubo.sample_qubo` (classical and quantum)
 SAMPLER_NAMES = sampler_names()
@@ -34,6 +39,40 @@ def program_of(problem):
     if to_binary is None or to_binary is Problem.to_binary:
         raise SolverError(f"a {type(problem).__name__} has no binary form (to_binary) to build a QUBO from")
     return problem, problem.to_binary()
+
+
+def infeasible_relaxation(program: BinaryProgram) -> str | None:
+    """Return why ``program`` has no feasible bit vector when its LP relaxation proves it, else None.
+
+    Solves the feasibility LP ``A_le x ≤ b_le, A_eq x = b_eq, x_i + x_j ≤ 1`` (conflicts),
+    ``0 ≤ x ≤ 1`` with HiGHS (:func:`scipy.optimize.linprog`); an infeasible relaxation is a
+    proof that no bit vector is feasible, so the samplers need not run.  None also when HiGHS
+    ends without a verdict (the samplers then run as usual).
+    """
+    if program.n_constraints == 0:
+        return None
+    import scipy.sparse as sp
+    from scipy.optimize import linprog
+
+    blocks, rhs = [], []
+    if program.m_le:
+        blocks.append(sp.csr_matrix(program.A_le, dtype=float))
+        rhs.append(np.asarray(program.b_le, dtype=float))
+    if program.n_conflicts:
+        k, conf = program.n_conflicts, np.asarray(program.conflicts)
+        blocks.append(sp.csr_matrix((np.ones(2 * k), (np.repeat(np.arange(k), 2), conf.reshape(-1))),
+                                    shape=(k, program.n)))
+        rhs.append(np.ones(k))
+    kwargs = {}
+    if blocks:
+        kwargs.update(A_ub=sp.vstack(blocks, format="csr"), b_ub=np.concatenate(rhs))
+    if program.m_eq:
+        kwargs.update(A_eq=sp.csr_matrix(program.A_eq, dtype=float), b_eq=np.asarray(program.b_eq, dtype=float))
+    res = linprog(np.zeros(program.n), bounds=(0, 1), method="highs", **kwargs)
+    if res.status == 2:
+        return ("no feasible solution: the LP relaxation is infeasible (proved by HiGHS), so no bit vector "
+                "satisfies the constraints")
+    return None
 
 
 def check_sampler(sampler) -> str:
@@ -85,7 +124,10 @@ class SampleScorer:
         self.problem = problem
         self.program = program
         self.sign = -1.0 if program.sense == "max" else 1.0
-        self.repairable = use_repair and getattr(problem, "family", None) in REPAIRABLE_FAMILIES
+        family = getattr(problem, "family", None)
+        #: "family", "generic" or None: which repair the samples go through
+        self.repair_kind = None if not use_repair else ("family" if family in REPAIRABLE_FAMILIES else "generic")
+        self.repairable = self.repair_kind is not None
         self.best_bits = None
         self.best_min = np.inf
         self.raw_draws = 0
@@ -105,8 +147,11 @@ class SampleScorer:
         if raw.any():
             raw_values = self.sign * np.atleast_1d(self.program.objective(X[raw]))
             self.best_raw_min = min(self.best_raw_min, float(raw_values.min()))
-        if self.repairable:
+        if self.repair_kind == "family":
             candidates = repair(self.problem, X, rng=rng, **repair_options)
+        elif self.repair_kind == "generic":
+            repaired, ok = repair_program(self.program, X, rng=rng)
+            candidates = repaired[ok]
         else:
             candidates = X[raw]
         improved = False
