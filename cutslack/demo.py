@@ -50,7 +50,7 @@ BLOCKS = {
 }
 
 #: names for the blocks a suite family without one in :data:`BLOCKS` gets (see :func:`demo_blocks`)
-FAMILY_TITLES = {"gap": "Generalized assignment (GAP, OR-Library)", "scp": "Set covering (SCP, OR-Library)"}
+FAMILY_TITLES = {"gap": "Generalized assignment (GAP, OR-Library)", "setcover": "Set covering (SCP, OR-Library)"}
 
 #: QAOA of block (b): instances (the smallest knapsacks first), depth, shots
 QAOA_SETTINGS = {"instances": ("mknap1#1", "mknap1#2"), "p": 2, "num_reads": 2048, "max_qubits": 26}

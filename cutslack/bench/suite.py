@@ -401,7 +401,10 @@ def _library(entry, place, file, bdir) -> list[InstanceSpec]:
     if not (Path(bdir) / "MANIFEST.tsv").exists():
         raise SuiteError(f"benchmark library not found (no MANIFEST.tsv in {bdir}); pass --benchmarks DIR or set "
                          "CUTSLACK_BENCHMARKS", file=file, place=f"{place}.library")
-    entries = library.manifest_entries(bdir)
+    entries = dict(library.manifest_entries(bdir))
+    # instances shipped in the package with published optima (OR-Library scp41-49) count like MANIFEST rows
+    for name, shipped in library.PUBLISHED.items():
+        entries.setdefault((shipped.family, name), None)
     known = [name for (fam, name) in entries if fam == family]
     if not known:
         raise SuiteError(f"no instance of family {family!r} in {bdir}/MANIFEST.tsv", file=file,
@@ -415,12 +418,15 @@ def _library(entry, place, file, bdir) -> list[InstanceSpec]:
         if not matched:
             raise SuiteError(f"no {family} instance matches {pattern!r}", file=file, place=f"{place}.names")
         for name in matched:
-            n = entries[(family, name)].n
-            if n > entry.get("max_n", float("inf")) or n < entry.get("min_n", 0):
+            row = entries[(family, name)]
+            if row is not None and not entry.get("min_n", 0) <= row.n <= entry.get("max_n", float("inf")):
                 continue
             try:
                 problem = library.load_instance(family, name, bdir)
             except CutslackError as exc:
                 raise SuiteError(f"cannot load {family}/{name}: {exc}", file=file, place=f"{place}.names") from None
+            n = problem.to_binary().n
+            if row is None and not entry.get("min_n", 0) <= n <= entry.get("max_n", float("inf")):
+                continue
             out.append(InstanceSpec(f"{family}/{name}", family, f"library:{family}", problem, instance_hash(problem)))
     return out
