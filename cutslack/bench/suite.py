@@ -425,8 +425,7 @@ def _library(entry, place, file, bdir) -> list[InstanceSpec]:
                 problem = library.load_instance(family, name, bdir)
             except CutslackError as exc:
                 raise SuiteError(f"cannot load {family}/{name}: {exc}", file=file, place=f"{place}.names") from None
-            n = problem.to_binary().n
-            if row is None and not entry.get("min_n", 0) <= n <= entry.get("max_n", float("inf")):
+            if row is None and not entry.get("min_n", 0) <= problem.to_binary().n <= entry.get("max_n", float("inf")):
                 continue
             out.append(InstanceSpec(f"{family}/{name}", family, f"library:{family}", problem, instance_hash(problem)))
     return out
