@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.optimize import minimize
 
 from cutslack.errors import InvalidInstanceError
 from cutslack.surrogates.sso import gradient_method, logistic_regression, softmax_regression, target_surrogate_descent
@@ -46,11 +47,24 @@ def test_sso_beats_sgd_at_equal_oracle_calls():
 def test_stochastic_variant_and_logistic_run_and_are_seeded():
     X, y = data(3, K=2)
     p = logistic_regression(X, y)
-    a = target_surrogate_descent(p, oracle_budget=20, batch_size=50, rng=4)
-    b = target_surrogate_descent(p, oracle_budget=20, batch_size=50, rng=4)
-    assert a.loss == b.loss and a.loss[-1] < a.loss[0]
+    # independent reference: the logistic loss written out here, minimised by SciPy's BFGS
+    signs = np.where(y > 0, 1.0, -1.0)
+
+    def loss(theta):
+        return float(np.logaddexp(0.0, -signs * (X @ theta)).mean())
+
+    best = minimize(loss, np.zeros(X.shape[1]), method="BFGS", options={"gtol": 1e-10}).fun
+    a, b, c = (target_surrogate_descent(p, oracle_budget=20, batch_size=50, rng=seed) for seed in (4, 4, 5))
+    assert a.loss == b.loss      # same seed, same mini-batches
+    assert a.loss != c.loss      # another seed, other mini-batches: the seed is used
+    assert a.loss[0] == pytest.approx(np.log(2.0)) and a.loss[-1] == pytest.approx(loss(a.theta))
+    # 20 calls on 50 of 400 examples close most of the gap to the optimum (measured: 95 % and
+    # 96 % for seeds 4 and 5; Adam 87 %)
+    for trace in (a, c):
+        assert trace.loss[0] - trace.loss[-1] >= 0.8 * (trace.loss[0] - best)
     adam = gradient_method(p, method="adam", lr=0.05, oracle_budget=20, batch_size=50, rng=4)
-    assert adam.loss[-1] < adam.loss[0]
+    assert adam.loss[-1] == pytest.approx(loss(adam.theta))
+    assert adam.loss[0] - adam.loss[-1] >= 0.7 * (adam.loss[0] - best)
 
 
 def test_mismatched_shapes():
