@@ -3,12 +3,11 @@
 import numpy as np
 import pytest
 
-pde = pytest.importorskip("cutslack.problems.pde")
-
-from cutslack.surrogates.pareto_surrogate import map_front, weighted_sum_front  # noqa: E402
-from cutslack.surrogates.pde_tasks import (SolveCounter, pde_objectives, pde_offline_objective,  # noqa: E402
-                                           pde_scalarised_solver, pde_target_problem, sine_basis)
-from cutslack.surrogates.sso import gradient_method, target_surrogate_descent  # noqa: E402
+from cutslack.problems import pde
+from cutslack.surrogates.pareto_surrogate import map_front, weighted_sum_front
+from cutslack.surrogates.pde_tasks import (SolveCounter, pde_objectives, pde_offline_objective, pde_scalarised_solver,
+                                           pde_target_problem, sine_basis)
+from cutslack.surrogates.sso import gradient_method, target_surrogate_descent
 
 
 @pytest.fixture(scope="module")
