@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.optimize import minimize
 
 from cutslack.problems import pde
 from cutslack.surrogates.pareto_surrogate import map_front, weighted_sum_front
@@ -38,7 +39,14 @@ def test_sso_on_pde_decreases_and_is_comparable_to_sgd(problem):
     assert sine_basis(problem, 3).shape == (problem.n_nodes, 9)
     sso = target_surrogate_descent(tp, oracle_budget=10, inner_steps=10)
     sgd = gradient_method(tp, method="sgd", lr=1.0 / tp.parameter_smoothness, oracle_budget=10)
-    assert sso.loss[-1] < sso.loss[0] and sgd.loss[-1] < sgd.loss[0]
+    # reference: SciPy's BFGS on the same objective over the same 9 coefficients
+    best = minimize(tp.value, tp.theta0, method="BFGS", options={"gtol": 1e-12}).fun
+    target = best + 1e-6 * (tp.value(tp.theta0) - best)   # a millionth of the starting gap left
+    sso_calls, sgd_calls = sso.calls_to_reach(target), sgd.calls_to_reach(target)
+    assert sso_calls is not None and sgd_calls is not None, (sso.loss, sgd.loss, best)
+    assert np.all(np.diff(sso.loss) <= 1e-12)   # majorisation-minimisation: never goes up
+    # comparable: within one oracle call of the tuned (1/L) gradient step; measured 5 and 4
+    assert abs(sso_calls - sgd_calls) <= 1, (sso_calls, sgd_calls)
 
 
 def test_offline_objective_is_negated_reduced_objective(problem):
