@@ -9,6 +9,7 @@ import pytest
 import cutslack
 from cutslack.binary import BinaryProgram
 from cutslack.errors import InvalidInstanceError, SolverError
+from cutslack.reliability import allowed_overshoot
 from cutslack.result import Status
 from cutslack.testing import check_result, small_instances
 
@@ -109,9 +110,14 @@ def test_same_seed_same_result(instances):
 @pytest.mark.parametrize("dual", DUALS)
 def test_time_limit_is_honoured(dual):
     p = cutslack.problems.random_qap(9, rng=8)
+    # compile (or load) every kernel of an iteration first, with three full iterations on the same
+    # instance (a warm-up cut by the limit leaves later kernels cold: measured 1.8 s on the next
+    # call); this test is about the limit, not a cold Numba cache (a first call's compile time is
+    # measured by tests/test_time_limits.py)
+    cutslack.solve(p, method="lagrangian", dual=dual, maxiter=3, rng=9)
     start = time.perf_counter()
     res = cutslack.solve(p, method="lagrangian", dual=dual, maxiter=10_000, patience=10_000, time_limit=0.5, rng=9)
-    assert time.perf_counter() - start < 5.0
+    assert time.perf_counter() - start <= 0.5 + allowed_overshoot(0.5)
     assert res.status is Status.TIME_LIMIT and res.feasible
 
 
