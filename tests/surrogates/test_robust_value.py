@@ -13,7 +13,7 @@ from cutslack.problems import random_robust_knapsack
 from cutslack.problems.robust import second_stage_profit
 from cutslack.surrogates.neur2ro import learned_adversary
 from cutslack.surrogates.robust_value import (N_INPUTS, SHIPPED_MODEL, ValueNetwork, generate_training_data,
-                                              load_value_network, sample_decisions, sample_scenarios,
+                                              item_features, load_value_network, sample_decisions, sample_scenarios,
                                               train_value_network)
 from cutslack.testing import check_result
 
@@ -38,11 +38,36 @@ def test_tiny_training_records_its_validation_error(tiny_network, tmp_path):
     assert np.allclose(again.predict(problem, X, XI), network.predict(problem, X, XI))
 
 
-def test_labels_are_exact_second_stage_values():
+def _second_stage_by_enumeration(problem, x, xi) -> float:
+    """``max Σ (f - p̂ ξ) y + Σ p̂ ξ r`` over ``r <= y <= x`` within the capacity, by listing every
+    ``(y, r)`` on the picked items (NumPy only; the model of the module docstring)."""
+    items = np.flatnonzero(x > 0.5)
+    bits = ((np.arange(4 ** items.size)[:, None] >> np.arange(2 * items.size)) & 1).astype(float)
+    Y, R = bits[:, :items.size], bits[:, items.size:]
+    f, ph, c, t = (problem.outsourcing_costs[items], problem.degradations[items], problem.weights[items],
+                   problem.repair_weights[items])
+    ok = np.all(R <= Y, axis=1) & (Y @ c + R @ t <= problem.capacity + 1e-9)
+    return float((Y @ (f - ph * xi[items]) + R @ (ph * xi[items]))[ok].max())
+
+
+def test_labels_are_exact_second_stage_values(monkeypatch):
+    import cutslack.surrogates.robust_value as robust_value
+
+    built = []   # the instances the generator builds (the last per instance carries the features)
+
+    def recording(*args, **kwargs):
+        built.append(random_robust_knapsack(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(robust_value, "random_robust_knapsack", recording)
     data = generate_training_data(2, 5, grid={"n": (8,)}, rng=4)
-    params = data.params[0]
-    assert len(data) == 10 and params["n"] == 8
-    assert np.all(data.XI[0].sum(axis=1) <= data.XI[0].shape[1] * params["budget_factor"] + 1e-9)
+    assert len(data) == 10 and [p["n"] for p in data.params] == [8, 8]
+    problems = built[-2:]
+    for k, problem in enumerate(problems):
+        np.testing.assert_array_equal(data.features[k], item_features(problem))
+        assert np.all(data.XI[k].sum(axis=1) <= problem.budget + 1e-9)
+        labels = [_second_stage_by_enumeration(problem, x, xi) for x, xi in zip(data.X[k], data.XI[k])]
+        np.testing.assert_allclose(data.Q[k], labels, rtol=1e-12, atol=1e-9)
 
 
 def test_shipped_model_predicts_within_its_validation_error():
