@@ -233,7 +233,12 @@ REFUSALS: dict[tuple[str, str], str] = {
     **{(m, "pde-n3"): "EllipticControl has no binary form" for m in BINARY_FORM_METHODS},
     # a black box takes inequality and conflict rows only; assignments are equalities
     **{(m, n): "inequality and conflict constraints only" for m in BLACK_BOX_METHODS
-       for n in ("qap-n1", "qap-n2", "qap-all-equal", "tsp-n3", "tsp-all-equal", "tsp-1e12")},
+       for n in ("qap-n1", "qap-n2", "qap-all-equal", "tsp-n3", "tsp-all-equal", "tsp-1e12", "gap-n1",
+                 "gap-all-equal", "gap-min-1e12")},
+    # ... whose coefficients are non-negative (dropping a bit must keep a point feasible), and a
+    # covering row ">= 1" is not
+    **{(m, n): "non-negative inequality coefficients" for m in BLACK_BOX_METHODS
+       for n in ("setcover-n1", "setcover-all-equal", "setcover-zero-cost")},
     # the slack bits of a capacity of 5e12 make 46 qubits
     **{(m, "knapsack-1e12"): r"statevector of 2\^46 amplitudes" for m in STATEVECTOR_METHODS},
     ("dp", "knapsack-1e12"): "knapsack DP table",
