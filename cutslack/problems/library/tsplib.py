@@ -30,6 +30,7 @@ import re
 
 import numpy as np
 
+from cutslack.config import check_memory
 from cutslack.errors import ParseError, ProblemTooLargeError
 from cutslack.problems.library._text import (TokenStream, build_instance, last_line, read_source, source_name,
                                              source_stem)
@@ -173,6 +174,11 @@ def tsplib_distances(coordinates, edge_weight_type: str) -> np.ndarray:
 
 def _explicit(stream: TokenStream, n: int, edge_weight_format: str) -> np.ndarray:
     triangle, diagonal = EDGE_WEIGHT_FORMATS[edge_weight_format]
+    # the matrix, the read numbers and (triangles) two index arrays of n^2/2 entries each
+    check_memory("TSPLIB explicit distance matrix (n x n)", f"{n} cities", 24.0 * n * n)
+    needed = n * n if triangle == "full" else (n * (n + 1) // 2 if diagonal else n * (n - 1) // 2)
+    if needed > stream.remaining:  # a truncated file is refused before the matrix is allocated
+        stream.numbers(needed, f"weights ({edge_weight_format}, n={n})")
     if triangle == "full":
         D = stream.numbers(n * n, f"weights ({n}x{n} FULL_MATRIX)").reshape(n, n)
     else:
