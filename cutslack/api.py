@@ -283,7 +283,9 @@ def make_result(problem, x, *, method: str, run: Run | None = None, status: Stat
     STOPPED/TIME_LIMIT take precedence when the ``run`` ended that way.  A feasible ``x`` is
     recorded as an incumbent of the ``run`` (:meth:`Run.record_incumbent`), and the run's
     incumbents go to ``info["incumbents"]`` as ``[elapsed seconds, objective]`` pairs.  ``gap`` is relative
-    to ``bound`` when given, else to the problem's ``known_optimum``.
+    to ``bound`` when given, else to the problem's ``known_optimum``; a feasible ``x`` better than
+    the known optimum sets ``info["known_optimum_violated"] = True`` (the stated optimum is wrong,
+    and a gap to it is negative).
     """
     sense = getattr(problem, "sense", "min")
     if x is None:
@@ -304,6 +306,8 @@ def make_result(problem, x, *, method: str, run: Run | None = None, status: Stat
         if run.incumbents:
             info.setdefault("incumbents", [list(pair) for pair in run.incumbents])
     known = getattr(problem, "known_optimum", None)
+    if feasible and known is not None and (relative_gap(objective, known.value, sense) or 0.0) < -1e-9:
+        info["known_optimum_violated"] = True  # a feasible x beats the stated optimum: the stated value is wrong
     ref = bound if bound is not None else (known.value if known is not None else None)
     gap = relative_gap(objective, ref, sense) if feasible else None
     if gap is not None and abs(gap) < 1e-12:

@@ -191,6 +191,20 @@ def _explicit(stream: TokenStream, n: int, edge_weight_format: str) -> np.ndarra
     return D
 
 
+def _check_symmetric(distance: np.ndarray, stream: TokenStream, first_token: int) -> None:
+    """Raise ParseError at the first entry ``(i, j)``, ``i < j``, whose mirror differs (TYPE: TSP
+    promises ``d(i, j) = d(j, i)``; only a FULL_MATRIX can break it: triangles are mirrored)."""
+    n = distance.shape[0]
+    upper = np.triu(distance != distance.T, 1)
+    if not upper.any():
+        return
+    i, j = (int(v) for v in np.argwhere(upper)[0])
+    line = stream.lines[first_token + i * n + j] if first_token + i * n + j < len(stream.lines) else None
+    raise stream.error(f"TYPE: TSP needs a symmetric matrix, but the distance from city {i + 1} to {j + 1} is "
+                       f"{distance[i, j]:g} and back is {distance[j, i]:g}; write TYPE: ATSP to read it as "
+                       f"an asymmetric TSP", line=line)
+
+
 def read_tsplib(path_or_text) -> TravelingSalesman:
     """Return the :class:`~cutslack.problems.TravelingSalesman` of a TSPLIB ``.tsp`` file.
 
@@ -210,7 +224,8 @@ def read_tsplib(path_or_text) -> TravelingSalesman:
     Raises
     ------
     ParseError
-        With the file and line: missing DIMENSION or section, TYPE other than TSP/ATSP,
+        With the file and line: missing DIMENSION or section, TYPE other than TSP/ATSP, TYPE TSP
+        with an asymmetric FULL_MATRIX (the first pair named; TYPE ATSP reads it as asymmetric),
         unknown EDGE_WEIGHT_TYPE or EDGE_WEIGHT_FORMAT, too few or too many numbers,
         non-numeric tokens, node ids that are not 1..n.
     ProblemTooLargeError
@@ -250,7 +265,10 @@ def read_tsplib(path_or_text) -> TravelingSalesman:
                              line=header_lines.get("EDGE_WEIGHT_FORMAT", header_lines.get("EDGE_WEIGHT_TYPE")))
         stream = _section(sections, header_lines, "EDGE_WEIGHT_SECTION", file,
                           needed_by="EDGE_WEIGHT_TYPE is EXPLICIT")
+        first_token = stream.pos
         distance = _explicit(stream, n, weight_format)
+        if kind == "TSP":
+            _check_symmetric(distance, stream, first_token)
         diagonal = np.diag(distance).copy()
         if diagonal.any():  # a don't-care the problem ignores (some files write 9999); kept, not dropped
             meta_diagonal = diagonal
