@@ -25,7 +25,7 @@ from cutslack.errors import SolverError
 from cutslack.result import Result, SampleSet, Status, relative_gap
 
 __all__ = ["solve", "SOLVERS", "SOLVER_MODULES", "METHOD_MODULES", "register_solver", "available_methods", "Run", "make_result",
-           "SolverSpec", "check_call"]
+           "SolverSpec", "check_call", "empty_result"]
 
 #: modules that register the built-in solvers (later issues append to this list)
 SOLVER_MODULES = [
@@ -152,6 +152,9 @@ def solve(problem, method: str = "milp", *, rng=None, time_limit: float | None =
     """
     call_start = time.perf_counter()  # loading solver modules and compiling kernels count against time_limit
     spec = check_call(problem, method, options, time_limit)
+    trivial = empty_result(problem, spec.name)
+    if trivial is not None:  # no variables: the empty vector is the one solution, for every method
+        return trivial.replace(wall_time=time.perf_counter() - call_start)
     token = _CALL_START.set([call_start])
     try:
         result = spec.function(problem, rng=rng, time_limit=time_limit, callback=callback, **options)
@@ -160,6 +163,22 @@ def solve(problem, method: str = "milp", *, rng=None, time_limit: float | None =
     if isinstance(result, Result):
         result = result.replace(wall_time=time.perf_counter() - call_start)
     return result
+
+
+def empty_result(problem, method: str) -> Result | None:
+    """Return the optimal :class:`Result` of a problem with no variables (no items, no nodes, no
+    facilities, an empty QUBO), or None when it has variables.
+
+    The empty vector is then the only solution; methods would otherwise meet empty arrays deep
+    inside NumPy, SciPy or a circuit builder.  The result says so in ``info["trivial"]``.
+    """
+    n = getattr(problem, "n", None)
+    if not isinstance(n, (int, np.integer)) or n != 0:
+        return None
+    x = np.zeros(0, dtype=np.uint8)
+    objective = float(problem.evaluate(x))
+    return make_result(problem, x, method=method, status=Status.OPTIMAL, bound=objective, n_vars=0,
+                       info={"trivial": "the problem has no variables; the empty vector is its only solution"})
 
 
 def check_call(problem, method: str, options: dict, time_limit: float | None = None) -> SolverSpec:
