@@ -57,7 +57,7 @@ def parse_bytes(text) -> int:
 
 def format_bytes(n: float) -> str:
     """Return ``n`` bytes as a short human string (``"3.2 GB"``)."""
-    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+    for unit, size in (("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= size:
             return f"{n / size:.3g} {unit}"
     return f"{int(n)} B"

@@ -5,7 +5,12 @@
   A method registered without an entry fails :func:`time_limit_case` loudly, naming this
   table (add an entry when you register a method).
 * :func:`kill_and_resume` -- SIGKILL a running ``cutslack bench run`` at random moments,
-  resume it each time, and check the store holds every run exactly once.
+  resume it each time, and check the store holds every run exactly once;
+  :func:`run_concurrently` -- several ``bench run`` processes on one store at once.
+* :data:`DEGENERATE_CASES` -- zero-size and degenerate instances with their optima;
+  :func:`degenerate_outcome` says whether a method solves one, refuses it cleanly, or fails.
+* :data:`HUGE_GENERATOR_CALLS` -- a generator call per family far over any memory limit;
+  :func:`memory_guard_outcomes` checks each is refused before allocating.
 
 ``python -m cutslack.reliability`` runs them all (and the slow fuzzing profile of
 :mod:`cutslack.fuzzing`) and rewrites ``docs/reliability.md``; see :func:`main`.
@@ -20,7 +25,8 @@ import numpy as np
 
 __all__ = ["TimeLimitCase", "TIME_LIMIT_CASES", "time_limit_case", "small_like", "dense_qubo", "measure_time_limit",
            "allowed_overshoot", "TimeLimitMeasurement", "kill_and_resume", "KillReport", "LargeCase", "LARGE_CASES",
-           "first_call", "main"]
+           "first_call", "DEGENERATE_CASES", "degenerate_outcome", "ConcurrencyReport", "run_concurrently",
+           "HUGE_GENERATOR_CALLS", "memory_guard_outcomes", "main"]
 
 
 def allowed_overshoot(time_limit: float) -> float:
@@ -367,6 +373,171 @@ def kill_and_resume(suite_file, db, *, kills: int = 20, seed: int = 0, workers: 
         distinct = conn.execute("SELECT COUNT(DISTINCT run_key) FROM runs").fetchone()[0]
         integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
     return KillReport(delivered, expected, total, distinct, integrity, counts)
+
+
+class ConcurrencyReport(NamedTuple):
+    """What :func:`run_concurrently` saw: the grid size, the runs each process says it stored,
+    the rows in the store, their distinct keys, exit codes and ``PRAGMA integrity_check``."""
+
+    expected_runs: int
+    stored_by_process: list
+    stored_runs: int
+    distinct_keys: int
+    exit_codes: list
+    integrity: str
+
+    @property
+    def ok(self) -> bool:
+        return (sum(self.stored_by_process) == self.stored_runs == self.distinct_keys == self.expected_runs
+                and self.integrity == "ok" and set(self.exit_codes) <= {0})
+
+
+def run_concurrently(suite_file, db, *, processes: int = 2, env: dict | None = None, cwd=None) -> ConcurrencyReport:
+    """Start ``processes`` ``cutslack bench run SUITE --db DB --json`` at once on one store, wait for
+    all, and return what each says it stored and what the store holds."""
+    import json
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    from cutslack.bench.suite import load_suite
+
+    expected = len({t.key for t in load_suite(suite_file).tasks()})
+    command = [sys.executable, "-m", "cutslack", "bench", "run", str(suite_file), "--db", str(db), "--quiet",
+               "--json", "--workers", "1"]
+    env = dict(os.environ if env is None else env)
+    procs = [subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(processes)]
+    outputs = [p.communicate(timeout=900) for p in procs]
+    stored = [json.loads(out)["stored"] if p.returncode == 0 else -1 for p, (out, _) in zip(procs, outputs)]
+    with sqlite3.connect(db, timeout=30) as conn:
+        total = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        distinct = conn.execute("SELECT COUNT(DISTINCT run_key) FROM runs").fetchone()[0]
+        integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    return ConcurrencyReport(expected, stored, total, distinct, [p.returncode for p in procs], integrity)
+
+
+# ----------------------------------------------------------------- degenerate instances and memory guards
+
+def _robust_zero_capacity():
+    from cutslack.problems.robust import TwoStageRobustKnapsack
+
+    return TwoStageRobustKnapsack(profits=[50.0, 30.0], degradations=[20.0, 10.0], repair_weights=[3.0, 2.0],
+                                  weights=[5.0, 4.0], outsourcing_costs=[60.0, 40.0], capacity=0.0, budget=0.0)
+
+
+def _degenerate_cases() -> dict:
+    import networkx as nx
+
+    from cutslack.binary import QUBO, BinaryProgram
+    from cutslack.problems import Knapsack, MaximumIndependentSet, QuadraticAssignment, TravelingSalesman
+    from cutslack.problems.pde import elliptic_control_fd
+
+    line = [[0.0, 1.0, 2.0], [1.0, 0.0, 3.0], [2.0, 3.0, 0.0]]
+    # name -> (factory, optimum worked out by hand)
+    return {
+        "knapsack-no-items": (lambda: Knapsack(np.zeros(0), np.zeros((1, 0)), [5.0]), 0.0),
+        "knapsack-no-rows": (lambda: Knapsack([3.0, 4.0], np.zeros((0, 2)), np.zeros(0)), 7.0),
+        "knapsack-zero-weights": (lambda: Knapsack([3.0, 4.0, 1.0], np.zeros((2, 3)), [1.0, 0.0]), 8.0),
+        "knapsack-zero-profits": (lambda: Knapsack([0.0, 0.0, 0.0], [[1.0, 2.0, 3.0]], [4.0]), 0.0),
+        "mis-no-nodes": (lambda: MaximumIndependentSet(nx.empty_graph(0)), 0.0),
+        "mis-zero-weights": (lambda: MaximumIndependentSet(nx.path_graph(3), weights=[0.0, 0.0, 0.0]), 0.0),
+        "tsp-n0": (lambda: TravelingSalesman(np.zeros((0, 0))), 0.0),
+        "tsp-n1": (lambda: TravelingSalesman([[0.0]]), 0.0),
+        "tsp-n2": (lambda: TravelingSalesman([[0.0, 2.0], [2.0, 0.0]]), 4.0),
+        "qap-n0": (lambda: QuadraticAssignment(np.zeros((0, 0)), np.zeros((0, 0))), 0.0),
+        "qap-zero-flow": (lambda: QuadraticAssignment(np.zeros((3, 3)), line), 0.0),
+        "qubo-n0": (lambda: QUBO(np.zeros((0, 0))), 0.0),
+        "qubo-all-zero": (lambda: QUBO(np.zeros((4, 4))), 0.0),
+        "binary-no-constraints": (lambda: BinaryProgram(c=[1.0, -2.0, 3.0], sense="max"), 4.0),
+        "binary-n0": (lambda: BinaryProgram(c=np.zeros(0)), 0.0),
+        "robust-zero-capacity": (_robust_zero_capacity, 0.0),  # nothing fits: the empty plan earns 0
+        "pde-zero-target": (lambda: elliptic_control_fd(3, target=0.0), 0.0),  # y = u = 0 at zero cost
+    }
+
+
+#: zero-size and degenerate instances: name -> (factory, optimum); every method must solve each
+#: one it accepts to that optimum or refuse it with a CutslackError saying why
+DEGENERATE_CASES = _degenerate_cases()
+
+
+def degenerate_outcome(method: str, name: str, *, time_limit: float = 20.0) -> tuple[str, str]:
+    """Return ``(outcome, detail)`` of ``method`` on the degenerate instance ``name``.
+
+    ``outcome`` is ``"solved"`` (feasible, at the optimum), ``"refused"`` (a CutslackError with a
+    reason), ``"wrong"`` (an answer off the optimum or infeasible) or ``"error"`` (any other
+    exception: an internal failure).
+    """
+    import inspect
+
+    import cutslack
+    from cutslack.api import SOLVERS
+    from cutslack.binary import QUBO
+    from cutslack.errors import CutslackError
+
+    factory, optimum = DEGENERATE_CASES[name]
+    problem = factory()
+    budget = inspect.signature(SOLVERS[method].function).parameters.get("budget")
+    options = {"budget": 20} if budget is not None and budget.default is None else {}  # black boxes need one
+    try:
+        result = cutslack.solve(problem, method=method, rng=0, time_limit=time_limit, **options)
+    except CutslackError as exc:
+        return ("refused", str(exc)) if len(str(exc)) > 20 else ("error", f"a refusal without a reason: {exc!r}")
+    except Exception as exc:  # noqa: BLE001 -- what the check is for
+        return "error", f"{type(exc).__name__}: {exc}"
+    if isinstance(problem, QUBO):
+        x = result.samples.best if result.samples is not None and problem.n else result.x
+        value, feasible = float(problem.energy(np.asarray(x))), True
+    else:
+        value, feasible = result.objective, result.feasible
+    if feasible and value is not None and abs(value - optimum) <= 1e-9:
+        return "solved", result.summary()
+    return "wrong", f"{result.summary()} (optimum {optimum:g})"
+
+
+def _huge_generator_calls() -> dict:
+    from cutslack.problems import (random_knapsack, random_mdkp, random_mis, random_qap, random_regular_mis,
+                                   random_tsp, random_unit_disk_mis)
+    from cutslack.problems.capital_budgeting import random_capital_budgeting
+    from cutslack.problems.pde import elliptic_control_fd
+    from cutslack.problems.robust import random_robust_knapsack
+
+    return {
+        "random_knapsack(10**12)": lambda: random_knapsack(10**12, rng=0),
+        "random_mdkp(10**7, 10**4)": lambda: random_mdkp(10**7, 10**4, rng=0),
+        "random_mis(10**7, 0.5)": lambda: random_mis(10**7, 0.5, rng=0),
+        "random_regular_mis(10**10, 4)": lambda: random_regular_mis(10**10, 4, rng=0),
+        "random_unit_disk_mis(10**7, 0.9)": lambda: random_unit_disk_mis(10**7, 0.9, rng=0),
+        "random_qap(10**6)": lambda: random_qap(10**6, rng=0),
+        "random_tsp(10**12)": lambda: random_tsp(10**12, rng=0),
+        "random_robust_knapsack(10**12)": lambda: random_robust_knapsack(10**12, rng=0),
+        "random_capital_budgeting(10**12)": lambda: random_capital_budgeting(10**12, rng=0),
+        "elliptic_control_fd(10**6)": lambda: elliptic_control_fd(10**6),
+    }
+
+
+#: one call per generator family, far over any machine's memory (petabytes)
+HUGE_GENERATOR_CALLS = _huge_generator_calls()
+
+
+def memory_guard_outcomes() -> list[dict]:
+    """Return, per :data:`HUGE_GENERATOR_CALLS` entry, whether it was refused with
+    ProblemTooLargeError under the default limit, the estimate, and the seconds it took."""
+    from cutslack.errors import ProblemTooLargeError
+
+    rows = []
+    for name, call in HUGE_GENERATOR_CALLS.items():
+        start = time.perf_counter()
+        try:
+            call()
+            rows.append({"call": name, "refused": False, "detail": "built (no guard)"})
+        except ProblemTooLargeError as exc:
+            rows.append({"call": name, "refused": True, "estimate": exc.estimate, "limit": exc.limit,
+                         "seconds": time.perf_counter() - start})
+        except Exception as exc:  # noqa: BLE001 -- reported in the table
+            rows.append({"call": name, "refused": False, "detail": f"{type(exc).__name__}: {exc}"})
+    return rows
 
 
 _SUITE = """

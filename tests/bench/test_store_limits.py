@@ -15,6 +15,7 @@ import pytest
 
 from cutslack.bench.cli import main as bench_main
 from cutslack.bench.store import Store, StoreError, claim_owner
+from cutslack.reliability import run_concurrently
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -98,29 +99,17 @@ def test_claims_skip_live_owners_and_take_over_dead_ones(tmp_path):
     assert owners == {"live": f"{host}:{os.getppid()}"}
 
 
-def _bench_run(suite: Path, db: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "cutslack", "bench", "run", str(suite), "--db", str(db),
-                             "--workers", "1", "--json", "--quiet", *extra], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=_env(), cwd=str(REPO))
-
-
 def test_two_processes_on_one_store_do_each_run_once(tmp_path, write_suite):
-    suite, db = write_suite(SUITE), tmp_path / "shared.db"
+    db = tmp_path / "shared.db"
     with Store(db):
         pass  # create it first, so both processes open an existing store
-    procs = [_bench_run(suite, db), _bench_run(suite, db)]
-    outputs = [p.communicate(timeout=600) for p in procs]
-    for p, (out, err) in zip(procs, outputs):
-        assert p.returncode == 0, err
-    summaries = [json.loads(out) for out, _ in outputs]
-    assert sum(s["stored"] for s in summaries) == GRID
-    for s in summaries:
-        assert s["stored"] + s["skipped"] + s["elsewhere"] == GRID
+    report = run_concurrently(write_suite(SUITE), db, processes=2, env=_env(), cwd=str(REPO))
+    assert report.exit_codes == [0, 0]
+    assert report.expected_runs == GRID
+    assert sum(report.stored_by_process) == report.stored_runs == report.distinct_keys == GRID
+    assert report.integrity == "ok" and report.ok
     with sqlite3.connect(db) as conn:
-        keys = [r[0] for r in conn.execute("SELECT run_key FROM runs")]
         assert conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert len(keys) == GRID == len(set(keys))
 
 
 def test_repeated_seeds_are_run_once(tmp_path, write_suite, capsys):
