@@ -556,6 +556,58 @@ method = "mdkp-tabu"
 """
 
 
+_SHARED_SUITE = """
+[suite]
+name = "shared-store"
+seeds = [0, 1, 2, 3, 4, 5, 6, 7]
+time_limit = 0.1
+
+[[instances]]
+generator = "random_mdkp"
+params = { n = [30, 60], m = [3, 5] }
+seeds = [0]
+
+[[solvers]]
+method = "mdkp-tabu"
+"""
+
+
+def _damaged_store_exit(suite, db, env, cwd) -> dict:
+    """Damage two pages of a filled store and return the exit code and message of ``bench run`` on it."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from cutslack.bench.store import Store
+
+    with Store(db) as store:
+        for k in range(60):
+            store.write_run({"run_key": f"r{k}", "suite": "s", "instance_id": "i", "solver": "s", "method": "m",
+                             "status": "feasible", "message": "x" * 2000})
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(db.read_bytes())
+    data[3 * 4096:5 * 4096] = bytes((7 * i + 13) % 251 for i in range(2 * 4096))
+    db.write_bytes(bytes(data))
+    proc = subprocess.run([sys.executable, "-m", "cutslack", "bench", "run", str(suite), "--db", str(db), "--quiet"],
+                          capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
+    return {"exit": proc.returncode, "message": " ".join(proc.stderr.split())[:400]}
+
+
+def _degenerate_table(methods) -> dict:
+    """Return ``{outcome: [(method, instance, detail), ...]}`` over every method x accepted degenerate instance."""
+    from cutslack.api import SOLVERS
+
+    table = {"solved": [], "refused": [], "wrong": [], "error": []}
+    for name, (factory, _) in DEGENERATE_CASES.items():
+        problem = factory()
+        for method in methods:
+            if isinstance(problem, SOLVERS[method].accepts):
+                outcome, detail = degenerate_outcome(method, name)
+                table[outcome].append((method, name, detail))
+    return table
+
+
 def first_call(method: str, time_limit: float, *, cache_dir: str | None = None) -> dict:
     """Time the first ``solve`` of ``method`` in a fresh process: ``import cutslack``, build the
     method's :data:`TIME_LIMIT_CASES` instance, then one call (solver modules are imported and
@@ -617,6 +669,7 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
                         "fuzzing again")
     parser.add_argument("--methods", nargs="*", help="only these methods (default: every registered one)")
     parser.add_argument("--no-large", action="store_true", help="skip the huge instances (LARGE_CASES)")
+    parser.add_argument("--no-time-limits", action="store_true", help="skip the time-limit table (the longest part)")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs" / "reliability.md"))
     args = parser.parse_args(argv)
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -669,12 +722,24 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
         kills = kill_and_resume(suite, Path(tmp) / "kill.db", kills=args.kills, seed=2026, max_wait=0.8, env=env,
                                 cwd=tmp)
 
+    # 3b. two processes on one store, a damaged store
+    say("two bench run processes on one store ...")
+    with tempfile.TemporaryDirectory() as tmp:
+        suite = Path(tmp) / "shared.toml"
+        suite.write_text(_SHARED_SUITE)
+        env = dict(os.environ, PYTHONPATH=str(repo), OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
+        shared = run_concurrently(suite, Path(tmp) / "shared.db", processes=2, env=env, cwd=tmp)
+        damaged = _damaged_store_exit(suite, Path(tmp) / "damaged.db", env, tmp)
+
     # 4. time limits
     import cutslack
 
+    say("memory guards and degenerate instances ...")
+    guards = memory_guard_outcomes()
     methods = args.methods or cutslack.available_methods()
+    degenerate = _degenerate_table([m for m in methods if not m.startswith("test-")])
     timings = []
-    for method in methods:
+    for method in ([] if args.no_time_limits else methods):
         say(f"time limit: {method} ...")
         try:
             m = measure_time_limit(method, args.time_limit)
@@ -741,10 +806,30 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
         "1 s)` with its best solution so far and `Status.TIME_LIMIT` | one instance per method that it cannot "
         "finish (`cutslack.reliability.TIME_LIMIT_CASES`; a method without one fails the test) | "
         "`tests/test_time_limits.py` |",
-        "| Exhaustive search, statevector simulation, dense QUBO couplings, the DP table and MILP model "
-        "building estimate their memory first and raise `ProblemTooLargeError` (size, estimate, limit); the "
-        "limit is one setting: `cutslack.config.set_memory_limit` or `CUTSLACK_MEMORY_LIMIT` (default: half "
-        "the RAM) | `tests/test_memory_guards.py` | `cutslack/config.py` |",
+        "| Every generator, every reader (its text and token stream, TSPLIB explicit matrices, DIMACS graphs "
+        "and complements), exhaustive search, statevector simulation, dense QUBO couplings, the DP table, TSP "
+        "distance matrices and MILP model building estimate their memory first and raise "
+        "`ProblemTooLargeError` (size, estimate, limit); the limit is one setting: "
+        "`cutslack.config.set_memory_limit` or `CUTSLACK_MEMORY_LIMIT` (bytes or a percentage; default: half "
+        "of `MemAvailable`); the command line exits 2 with the message | a huge call per generator family, "
+        "readers under an 8 MB limit, the command line | `tests/test_memory_guards.py`, `cutslack/config.py` |",
+        "| A file that contradicts itself is refused or flagged, never answered silently: `TYPE: TSP` with an "
+        "asymmetric `FULL_MATRIX` is a `ParseError` naming the file, the line and the first asymmetric pair "
+        "(`TYPE: ATSP` reads it as asymmetric); a stated optimum that a feasible solution beats sets "
+        "`Result.info[\"known_optimum_violated\"]` and the command line warns \"the file's stated optimum X is "
+        "beaten by a feasible solution of Y: the stated value is wrong\" instead of printing \"(proven)\" | "
+        "files written by the tests | `tests/test_file_limits.py` |",
+        "| Zero-size and degenerate instances (no items, no constraint rows, all-zero weights or profits, an "
+        "empty graph, n = 0, 1, 2 TSPs, an empty or all-zero QUBO, a zero target) are solved to their optimum "
+        "or refused with a `CutslackError` by every registered method; a problem with no variables is answered "
+        "by `cutslack.solve` with the empty vector | `cutslack.reliability.DEGENERATE_CASES` over the registry "
+        "| `tests/test_extremes.py` |",
+        "| The run store refuses a damaged file (`PRAGMA quick_check` on opening: exit 2, \"move it aside ... or "
+        "give a new --db\"); processes sharing a store claim runs in one `BEGIN IMMEDIATE` transaction (owner "
+        "host:pid; a dead owner's claims are taken over), so each run is done once and each process reports "
+        "what it stored; a repeated seed is run once, with a note; a closed stdout (`| head -c 1`) ends "
+        "`cutslack` and `cutslack bench` quietly with exit 141 | real SQLite files, real processes | "
+        "`tests/bench/test_store_limits.py`, `tests/test_file_limits.py` |",
         "| A suite run killed at any moment loses and duplicates nothing: each run is stored with its history "
         "in one transaction, run keys are unique, a rerun resumes; SQL takes values only as parameters | "
         "SIGKILL at random moments then resume; `PRAGMA integrity_check`; an AST audit of every `execute` | "
@@ -776,15 +861,52 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
         f"{kills.stored_runs - kills.distinct_keys}); `PRAGMA integrity_check`: {kills.integrity}. Runs stored "
         f"after each kill: {', '.join(map(str, kills.stored_after_each_kill))}.",
         "",
-        f"**Time limits** ({args.time_limit:g} s each, after one small call that compiles the method's kernels; "
-        f"allowed: +{allowed_overshoot(args.time_limit):g} s). Worst overshoot: "
-        + (f"{worst['method']} {worst['wall'] - args.time_limit:+.2f} s" if worst else "n/a")
-        + (f"; over the allowance or without TIME_LIMIT: {', '.join(misses)}." if misses else "; every method "
-           "within the allowance."),
+        f"**One store, two processes**: two `cutslack bench run` started together on one store "
+        f"({shared.expected_runs} runs): they stored {' + '.join(map(str, shared.stored_by_process))} = "
+        f"{sum(shared.stored_by_process)}; the store holds {shared.stored_runs} rows, {shared.distinct_keys} "
+        f"distinct; exit codes {shared.exit_codes}; `PRAGMA integrity_check`: {shared.integrity}.",
         "",
-        "| method | instance | wall (s) | overshoot (s) | status | within |",
-        "| --- | --- | ---: | ---: | --- | --- |",
+        f"**Damaged store** (two pages overwritten): `bench run` exits {damaged['exit']}: `{damaged['message']}`",
+        "",
+        f"**Memory guards** (default limit): {sum(r['refused'] for r in guards)} of {len(guards)} huge generator "
+        f"calls refused before allocating.",
+        "",
+        "| call | refused | estimate | limit | seconds |",
+        "| --- | --- | ---: | --- | ---: |",
     ]
+    for r in guards:
+        lines.append(f"| `{r['call']}` | {'yes' if r['refused'] else '**no**'} | {r.get('estimate', '')} | "
+                     f"{r.get('limit', r.get('detail', ''))} | {r.get('seconds', float('nan')):.4f} |")
+    counts = {k: len(v) for k, v in degenerate.items()}
+    lines += [
+        "",
+        f"**Degenerate instances**: {sum(counts.values())} pairs of a method and a degenerate instance it accepts "
+        f"({len(DEGENERATE_CASES)} instances): {counts['solved']} solved to the optimum, {counts['refused']} "
+        f"refused with a reason, {counts['wrong']} wrong, {counts['error']} internal errors.",
+        "",
+    ]
+    for outcome in ("wrong", "error"):
+        for method, name, detail in degenerate[outcome][:10]:
+            lines.append(f"- {outcome}: {method} on {name}: {detail[:200]}")
+    refusals = sorted({(m, n, d.split(";")[0][:110]) for m, n, d in degenerate["refused"]})
+    if refusals:
+        lines += ["", "| method | refuses | because |", "| --- | --- | --- |"]
+        lines += [f"| {m} | {n} | {d} |" for m, n, d in refusals]
+    if args.no_time_limits:
+        lines += ["", "**Time limits**: not measured in this run (`--no-time-limits`); `tests/test_time_limits.py` "
+                  "checks every method."]
+    else:
+        lines += [
+            "",
+            f"**Time limits** ({args.time_limit:g} s each, after one small call that compiles the method's "
+            f"kernels; allowed: +{allowed_overshoot(args.time_limit):g} s). Worst overshoot: "
+            + (f"{worst['method']} {worst['wall'] - args.time_limit:+.2f} s" if worst else "n/a")
+            + (f"; over the allowance or without TIME_LIMIT: {', '.join(misses)}." if misses else "; every method "
+               "within the allowance."),
+            "",
+            "| method | instance | wall (s) | overshoot (s) | status | within |",
+            "| --- | --- | ---: | ---: | --- | --- |",
+        ]
     for t in timings:
         if "wall" in t:
             lines.append(f"| {t['method']} | {t['note']} | {t['wall']:.2f} | {t['wall'] - args.time_limit:+.2f} | "
@@ -842,7 +964,9 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
     say(f"wrote {out}")
-    ok = cli.get("ok", True) and not fuzz_failures and kills.ok and not misses and not large_misses
+    ok = (cli.get("ok", True) and not fuzz_failures and kills.ok and not misses and not large_misses and shared.ok
+          and damaged["exit"] == 2 and all(r["refused"] for r in guards) and not degenerate["wrong"]
+          and not degenerate["error"])
     return 0 if ok else 1
 
 
