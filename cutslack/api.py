@@ -25,7 +25,7 @@ from cutslack.errors import SolverError
 from cutslack.result import Result, SampleSet, Status, relative_gap
 
 __all__ = ["solve", "SOLVERS", "SOLVER_MODULES", "METHOD_MODULES", "register_solver", "available_methods", "Run", "make_result",
-           "SolverSpec", "check_call"]
+           "SolverSpec", "check_call", "empty_result"]
 
 #: modules that register the built-in solvers (later issues append to this list)
 SOLVER_MODULES = [
@@ -153,6 +153,9 @@ def solve(problem, method: str = "milp", *, rng=None, time_limit: float | None =
     """
     call_start = time.perf_counter()  # loading solver modules and compiling kernels count against time_limit
     spec = check_call(problem, method, options, time_limit)
+    trivial = empty_result(problem, spec.name)
+    if trivial is not None:  # no variables: the empty vector is the one solution, for every method
+        return trivial.replace(wall_time=time.perf_counter() - call_start)
     token = _CALL_START.set([call_start])
     try:
         result = spec.function(problem, rng=rng, time_limit=time_limit, callback=callback, **options)
@@ -161,6 +164,22 @@ def solve(problem, method: str = "milp", *, rng=None, time_limit: float | None =
     if isinstance(result, Result):
         result = result.replace(wall_time=time.perf_counter() - call_start)
     return result
+
+
+def empty_result(problem, method: str) -> Result | None:
+    """Return the optimal :class:`Result` of a problem with no variables (no items, no nodes, no
+    facilities, an empty QUBO), or None when it has variables.
+
+    The empty vector is then the only solution; methods would otherwise meet empty arrays deep
+    inside NumPy, SciPy or a circuit builder.  The result says so in ``info["trivial"]``.
+    """
+    n = getattr(problem, "n", None)
+    if not isinstance(n, (int, np.integer)) or n != 0:
+        return None
+    x = np.zeros(0, dtype=np.uint8)
+    objective = float(problem.evaluate(x))
+    return make_result(problem, x, method=method, status=Status.OPTIMAL, bound=objective, n_vars=0,
+                       info={"trivial": "the problem has no variables; the empty vector is its only solution"})
 
 
 def check_call(problem, method: str, options: dict, time_limit: float | None = None) -> SolverSpec:
@@ -284,7 +303,9 @@ def make_result(problem, x, *, method: str, run: Run | None = None, status: Stat
     STOPPED/TIME_LIMIT take precedence when the ``run`` ended that way.  A feasible ``x`` is
     recorded as an incumbent of the ``run`` (:meth:`Run.record_incumbent`), and the run's
     incumbents go to ``info["incumbents"]`` as ``[elapsed seconds, objective]`` pairs.  ``gap`` is relative
-    to ``bound`` when given, else to the problem's ``known_optimum``.
+    to ``bound`` when given, else to the problem's ``known_optimum``; a feasible ``x`` better than
+    the known optimum sets ``info["known_optimum_violated"] = True`` (the stated optimum is wrong,
+    and a gap to it is negative).
     """
     sense = getattr(problem, "sense", "min")
     if x is None:
@@ -305,6 +326,8 @@ def make_result(problem, x, *, method: str, run: Run | None = None, status: Stat
         if run.incumbents:
             info.setdefault("incumbents", [list(pair) for pair in run.incumbents])
     known = getattr(problem, "known_optimum", None)
+    if feasible and known is not None and (relative_gap(objective, known.value, sense) or 0.0) < -1e-9:
+        info["known_optimum_violated"] = True  # a feasible x beats the stated optimum: the stated value is wrong
     ref = bound if bound is not None else (known.value if known is not None else None)
     gap = relative_gap(objective, ref, sense) if feasible else None
     if gap is not None and abs(gap) < 1e-12:

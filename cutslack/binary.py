@@ -335,6 +335,9 @@ class QUBO:
         """Build from ``{(i, j): value}`` (``(i, i)`` linear), integer indices."""
         if n is None:
             n = 1 + max((max(k) for k in coefficients), default=-1)
+        from cutslack.config import check_memory
+
+        check_memory("dense QUBO from a dict (n x n)", f"{n} variables", 8.0 * n * n)
         Q = np.zeros((n, n))
         for (i, j), v in coefficients.items():
             Q[i, j] += v

@@ -36,6 +36,8 @@ __all__ = ["main", "build_parser", "read_problem", "generate_problem", "detect_f
 #: the one prefix of every error line the command line prints
 ERROR_PREFIX = "cutslack: error: "
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+#: exit code when the reader of stdout went away (``| head``): 128 + SIGPIPE, as a shell reports it
+EXIT_BROKEN_PIPE = 141
 
 #: generator families for ``--generate``: name -> (dotted function, positional parameters)
 GENERATORS = {
@@ -341,13 +343,17 @@ def _cmd_solve(args) -> int:
             res = cutslack.solve(problem, method=args.method, rng=args.seed, time_limit=args.time_limit,
                                  callback=progress, **options)
     known = getattr(problem, "known_optimum", None)
+    if known is not None and res.info.get("known_optimum_violated"):
+        print(f"cutslack: warning: the file's stated optimum {known.value:g} is beaten by a feasible solution of "
+              f"{res.objective:g}: the stated value is wrong", file=sys.stderr)
     if args.json:
         payload = {"instance": getattr(problem, "name", ""), "family": getattr(problem, "family", ""),
                    "size": problem.size, "method": res.method, "status": res.status.value, "objective": res.objective,
                    "feasible": res.feasible, "bound": res.bound, "gap": res.gap, "known_optimum":
                    None if known is None else known.value, "n_vars": res.n_vars, "n_qubits": res.n_qubits,
                    "wall_time": res.wall_time, "x": _jsonable(res.x)}
-        for key in ("subproblem", "sampler", "raw_feasible_fraction", "best_raw_objective", "best_repaired_objective"):
+        for key in ("subproblem", "sampler", "raw_feasible_fraction", "best_raw_objective", "best_repaired_objective",
+                    "known_optimum_violated"):
             if key in res.info:
                 payload[key] = _jsonable(res.info[key])
         if getattr(problem, "family", "") == "model" and res.x is not None:  # the file's own columns by name
@@ -358,7 +364,9 @@ def _cmd_solve(args) -> int:
     else:
         print(problem.describe())
         print(res.summary())
-        if known is not None:
+        if known is not None and res.info.get("known_optimum_violated"):
+            print(f"known optimum: {known.value:g} (stated, and beaten: see the warning)")
+        elif known is not None:
             print(f"known optimum: {known.value:g} ({'proven' if known.proven else 'best known'})")
         x = np.asarray(res.x) if res.x is not None else None
         if x is not None:
@@ -473,11 +481,15 @@ def run_guarded(handler, args, *, interrupted: str = "interrupted") -> int:
 
     Expected failures (:class:`~cutslack.errors.CutslackError`, an operating-system error on a
     named path) print ``cutslack: error: ...`` and give 2; Ctrl-C prints ``interrupted`` and
-    gives 130; anything else is a bug: one line names it and the file holding the full
-    traceback, exit 3.
+    gives 130; a closed stdout (``| head -c 1``) ends quietly with 141, as Unix tools do;
+    anything else is a bug: one line names it and the file holding the full traceback, exit 3.
     """
     try:
-        return int(handler(args) or 0)
+        code = int(handler(args) or 0)
+        sys.stdout.flush()  # a reader that left shows up here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _broken_pipe()
     except CutslackError as exc:
         print(f"{ERROR_PREFIX}{_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -492,6 +504,17 @@ def run_guarded(handler, args, *, interrupted: str = "interrupted") -> int:
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 -- the last line of defence: no traceback on the terminal
         return _internal_error(exc)
+
+
+def _broken_pipe() -> int:
+    # point stdout at /dev/null so that the interpreter's final flush does not fail again
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 def _internal_error(exc: BaseException) -> int:

@@ -5,7 +5,12 @@
   A method registered without an entry fails :func:`time_limit_case` loudly, naming this
   table (add an entry when you register a method).
 * :func:`kill_and_resume` -- SIGKILL a running ``cutslack bench run`` at random moments,
-  resume it each time, and check the store holds every run exactly once.
+  resume it each time, and check the store holds every run exactly once;
+  :func:`run_concurrently` -- several ``bench run`` processes on one store at once.
+* :data:`DEGENERATE_CASES` -- zero-size and degenerate instances with their optima;
+  :func:`degenerate_outcome` says whether a method solves one, refuses it cleanly, or fails.
+* :data:`HUGE_GENERATOR_CALLS` -- a generator call per family far over any memory limit;
+  :func:`memory_guard_outcomes` checks each is refused before allocating.
 
 ``python -m cutslack.reliability`` runs them all (and the slow fuzzing profile of
 :mod:`cutslack.fuzzing`) and rewrites ``docs/reliability.md``; see :func:`main`.
@@ -20,7 +25,8 @@ import numpy as np
 
 __all__ = ["TimeLimitCase", "TIME_LIMIT_CASES", "time_limit_case", "small_like", "dense_qubo", "measure_time_limit",
            "allowed_overshoot", "TimeLimitMeasurement", "kill_and_resume", "KillReport", "LargeCase", "LARGE_CASES",
-           "first_call", "main"]
+           "first_call", "DEGENERATE_CASES", "degenerate_outcome", "ConcurrencyReport", "run_concurrently",
+           "HUGE_GENERATOR_CALLS", "memory_guard_outcomes", "main"]
 
 
 def allowed_overshoot(time_limit: float) -> float:
@@ -395,6 +401,171 @@ def kill_and_resume(suite_file, db, *, kills: int = 20, seed: int = 0, workers: 
     return KillReport(delivered, expected, total, distinct, integrity, counts)
 
 
+class ConcurrencyReport(NamedTuple):
+    """What :func:`run_concurrently` saw: the grid size, the runs each process says it stored,
+    the rows in the store, their distinct keys, exit codes and ``PRAGMA integrity_check``."""
+
+    expected_runs: int
+    stored_by_process: list
+    stored_runs: int
+    distinct_keys: int
+    exit_codes: list
+    integrity: str
+
+    @property
+    def ok(self) -> bool:
+        return (sum(self.stored_by_process) == self.stored_runs == self.distinct_keys == self.expected_runs
+                and self.integrity == "ok" and set(self.exit_codes) <= {0})
+
+
+def run_concurrently(suite_file, db, *, processes: int = 2, env: dict | None = None, cwd=None) -> ConcurrencyReport:
+    """Start ``processes`` ``cutslack bench run SUITE --db DB --json`` at once on one store, wait for
+    all, and return what each says it stored and what the store holds."""
+    import json
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    from cutslack.bench.suite import load_suite
+
+    expected = len({t.key for t in load_suite(suite_file).tasks()})
+    command = [sys.executable, "-m", "cutslack", "bench", "run", str(suite_file), "--db", str(db), "--quiet",
+               "--json", "--workers", "1"]
+    env = dict(os.environ if env is None else env)
+    procs = [subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(processes)]
+    outputs = [p.communicate(timeout=900) for p in procs]
+    stored = [json.loads(out)["stored"] if p.returncode == 0 else -1 for p, (out, _) in zip(procs, outputs)]
+    with sqlite3.connect(db, timeout=30) as conn:
+        total = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        distinct = conn.execute("SELECT COUNT(DISTINCT run_key) FROM runs").fetchone()[0]
+        integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    return ConcurrencyReport(expected, stored, total, distinct, [p.returncode for p in procs], integrity)
+
+
+# ----------------------------------------------------------------- degenerate instances and memory guards
+
+def _robust_zero_capacity():
+    from cutslack.problems.robust import TwoStageRobustKnapsack
+
+    return TwoStageRobustKnapsack(profits=[50.0, 30.0], degradations=[20.0, 10.0], repair_weights=[3.0, 2.0],
+                                  weights=[5.0, 4.0], outsourcing_costs=[60.0, 40.0], capacity=0.0, budget=0.0)
+
+
+def _degenerate_cases() -> dict:
+    import networkx as nx
+
+    from cutslack.binary import QUBO, BinaryProgram
+    from cutslack.problems import Knapsack, MaximumIndependentSet, QuadraticAssignment, TravelingSalesman
+    from cutslack.problems.pde import elliptic_control_fd
+
+    line = [[0.0, 1.0, 2.0], [1.0, 0.0, 3.0], [2.0, 3.0, 0.0]]
+    # name -> (factory, optimum worked out by hand)
+    return {
+        "knapsack-no-items": (lambda: Knapsack(np.zeros(0), np.zeros((1, 0)), [5.0]), 0.0),
+        "knapsack-no-rows": (lambda: Knapsack([3.0, 4.0], np.zeros((0, 2)), np.zeros(0)), 7.0),
+        "knapsack-zero-weights": (lambda: Knapsack([3.0, 4.0, 1.0], np.zeros((2, 3)), [1.0, 0.0]), 8.0),
+        "knapsack-zero-profits": (lambda: Knapsack([0.0, 0.0, 0.0], [[1.0, 2.0, 3.0]], [4.0]), 0.0),
+        "mis-no-nodes": (lambda: MaximumIndependentSet(nx.empty_graph(0)), 0.0),
+        "mis-zero-weights": (lambda: MaximumIndependentSet(nx.path_graph(3), weights=[0.0, 0.0, 0.0]), 0.0),
+        "tsp-n0": (lambda: TravelingSalesman(np.zeros((0, 0))), 0.0),
+        "tsp-n1": (lambda: TravelingSalesman([[0.0]]), 0.0),
+        "tsp-n2": (lambda: TravelingSalesman([[0.0, 2.0], [2.0, 0.0]]), 4.0),
+        "qap-n0": (lambda: QuadraticAssignment(np.zeros((0, 0)), np.zeros((0, 0))), 0.0),
+        "qap-zero-flow": (lambda: QuadraticAssignment(np.zeros((3, 3)), line), 0.0),
+        "qubo-n0": (lambda: QUBO(np.zeros((0, 0))), 0.0),
+        "qubo-all-zero": (lambda: QUBO(np.zeros((4, 4))), 0.0),
+        "binary-no-constraints": (lambda: BinaryProgram(c=[1.0, -2.0, 3.0], sense="max"), 4.0),
+        "binary-n0": (lambda: BinaryProgram(c=np.zeros(0)), 0.0),
+        "robust-zero-capacity": (_robust_zero_capacity, 0.0),  # nothing fits: the empty plan earns 0
+        "pde-zero-target": (lambda: elliptic_control_fd(3, target=0.0), 0.0),  # y = u = 0 at zero cost
+    }
+
+
+#: zero-size and degenerate instances: name -> (factory, optimum); every method must solve each
+#: one it accepts to that optimum or refuse it with a CutslackError saying why
+DEGENERATE_CASES = _degenerate_cases()
+
+
+def degenerate_outcome(method: str, name: str, *, time_limit: float = 20.0) -> tuple[str, str]:
+    """Return ``(outcome, detail)`` of ``method`` on the degenerate instance ``name``.
+
+    ``outcome`` is ``"solved"`` (feasible, at the optimum), ``"refused"`` (a CutslackError with a
+    reason), ``"wrong"`` (an answer off the optimum or infeasible) or ``"error"`` (any other
+    exception: an internal failure).
+    """
+    import inspect
+
+    import cutslack
+    from cutslack.api import SOLVERS
+    from cutslack.binary import QUBO
+    from cutslack.errors import CutslackError
+
+    factory, optimum = DEGENERATE_CASES[name]
+    problem = factory()
+    budget = inspect.signature(SOLVERS[method].function).parameters.get("budget")
+    options = {"budget": 20} if budget is not None and budget.default is None else {}  # black boxes need one
+    try:
+        result = cutslack.solve(problem, method=method, rng=0, time_limit=time_limit, **options)
+    except CutslackError as exc:
+        return ("refused", str(exc)) if len(str(exc)) > 20 else ("error", f"a refusal without a reason: {exc!r}")
+    except Exception as exc:  # noqa: BLE001 -- what the check is for
+        return "error", f"{type(exc).__name__}: {exc}"
+    if isinstance(problem, QUBO):
+        x = result.samples.best if result.samples is not None and problem.n else result.x
+        value, feasible = float(problem.energy(np.asarray(x))), True
+    else:
+        value, feasible = result.objective, result.feasible
+    if feasible and value is not None and abs(value - optimum) <= 1e-9:
+        return "solved", result.summary()
+    return "wrong", f"{result.summary()} (optimum {optimum:g})"
+
+
+def _huge_generator_calls() -> dict:
+    from cutslack.problems import (random_knapsack, random_mdkp, random_mis, random_qap, random_regular_mis,
+                                   random_tsp, random_unit_disk_mis)
+    from cutslack.problems.capital_budgeting import random_capital_budgeting
+    from cutslack.problems.pde import elliptic_control_fd
+    from cutslack.problems.robust import random_robust_knapsack
+
+    return {
+        "random_knapsack(10**12)": lambda: random_knapsack(10**12, rng=0),
+        "random_mdkp(10**7, 10**4)": lambda: random_mdkp(10**7, 10**4, rng=0),
+        "random_mis(10**7, 0.5)": lambda: random_mis(10**7, 0.5, rng=0),
+        "random_regular_mis(10**10, 4)": lambda: random_regular_mis(10**10, 4, rng=0),
+        "random_unit_disk_mis(10**7, 0.9)": lambda: random_unit_disk_mis(10**7, 0.9, rng=0),
+        "random_qap(10**6)": lambda: random_qap(10**6, rng=0),
+        "random_tsp(10**12)": lambda: random_tsp(10**12, rng=0),
+        "random_robust_knapsack(10**12)": lambda: random_robust_knapsack(10**12, rng=0),
+        "random_capital_budgeting(10**12)": lambda: random_capital_budgeting(10**12, rng=0),
+        "elliptic_control_fd(10**6)": lambda: elliptic_control_fd(10**6),
+    }
+
+
+#: one call per generator family, far over any machine's memory (petabytes)
+HUGE_GENERATOR_CALLS = _huge_generator_calls()
+
+
+def memory_guard_outcomes() -> list[dict]:
+    """Return, per :data:`HUGE_GENERATOR_CALLS` entry, whether it was refused with
+    ProblemTooLargeError under the default limit, the estimate, and the seconds it took."""
+    from cutslack.errors import ProblemTooLargeError
+
+    rows = []
+    for name, call in HUGE_GENERATOR_CALLS.items():
+        start = time.perf_counter()
+        try:
+            call()
+            rows.append({"call": name, "refused": False, "detail": "built (no guard)"})
+        except ProblemTooLargeError as exc:
+            rows.append({"call": name, "refused": True, "estimate": exc.estimate, "limit": exc.limit,
+                         "seconds": time.perf_counter() - start})
+        except Exception as exc:  # noqa: BLE001 -- reported in the table
+            rows.append({"call": name, "refused": False, "detail": f"{type(exc).__name__}: {exc}"})
+    return rows
+
+
 _SUITE = """
 [suite]
 name = "kill-resume"
@@ -409,6 +580,58 @@ seeds = [0, 1]
 [[solvers]]
 method = "mdkp-tabu"
 """
+
+
+_SHARED_SUITE = """
+[suite]
+name = "shared-store"
+seeds = [0, 1, 2, 3, 4, 5, 6, 7]
+time_limit = 0.1
+
+[[instances]]
+generator = "random_mdkp"
+params = { n = [30, 60], m = [3, 5] }
+seeds = [0]
+
+[[solvers]]
+method = "mdkp-tabu"
+"""
+
+
+def _damaged_store_exit(suite, db, env, cwd) -> dict:
+    """Damage two pages of a filled store and return the exit code and message of ``bench run`` on it."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from cutslack.bench.store import Store
+
+    with Store(db) as store:
+        for k in range(60):
+            store.write_run({"run_key": f"r{k}", "suite": "s", "instance_id": "i", "solver": "s", "method": "m",
+                             "status": "feasible", "message": "x" * 2000})
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(db.read_bytes())
+    data[3 * 4096:5 * 4096] = bytes((7 * i + 13) % 251 for i in range(2 * 4096))
+    db.write_bytes(bytes(data))
+    proc = subprocess.run([sys.executable, "-m", "cutslack", "bench", "run", str(suite), "--db", str(db), "--quiet"],
+                          capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
+    return {"exit": proc.returncode, "message": " ".join(proc.stderr.split())[:400]}
+
+
+def _degenerate_table(methods) -> dict:
+    """Return ``{outcome: [(method, instance, detail), ...]}`` over every method x accepted degenerate instance."""
+    from cutslack.api import SOLVERS
+
+    table = {"solved": [], "refused": [], "wrong": [], "error": []}
+    for name, (factory, _) in DEGENERATE_CASES.items():
+        problem = factory()
+        for method in methods:
+            if isinstance(problem, SOLVERS[method].accepts):
+                outcome, detail = degenerate_outcome(method, name)
+                table[outcome].append((method, name, detail))
+    return table
 
 
 def first_call(method: str, time_limit: float, *, cache_dir: str | None = None) -> dict:
@@ -472,6 +695,7 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
                         "fuzzing again")
     parser.add_argument("--methods", nargs="*", help="only these methods (default: every registered one)")
     parser.add_argument("--no-large", action="store_true", help="skip the huge instances (LARGE_CASES)")
+    parser.add_argument("--no-time-limits", action="store_true", help="skip the time-limit table (the longest part)")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs" / "reliability.md"))
     args = parser.parse_args(argv)
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -524,12 +748,24 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
         kills = kill_and_resume(suite, Path(tmp) / "kill.db", kills=args.kills, seed=2026, max_wait=0.8, env=env,
                                 cwd=tmp)
 
+    # 3b. two processes on one store, a damaged store
+    say("two bench run processes on one store ...")
+    with tempfile.TemporaryDirectory() as tmp:
+        suite = Path(tmp) / "shared.toml"
+        suite.write_text(_SHARED_SUITE)
+        env = dict(os.environ, PYTHONPATH=str(repo), OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
+        shared = run_concurrently(suite, Path(tmp) / "shared.db", processes=2, env=env, cwd=tmp)
+        damaged = _damaged_store_exit(suite, Path(tmp) / "damaged.db", env, tmp)
+
     # 4. time limits
     import cutslack
 
+    say("memory guards and degenerate instances ...")
+    guards = memory_guard_outcomes()
     methods = args.methods or cutslack.available_methods()
+    degenerate = _degenerate_table([m for m in methods if not m.startswith("test-")])
     timings = []
-    for method in methods:
+    for method in ([] if args.no_time_limits else methods):
         say(f"time limit: {method} ...")
         try:
             m = measure_time_limit(method, args.time_limit)
@@ -596,10 +832,30 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
         "1 s)` with its best solution so far and `Status.TIME_LIMIT` | one instance per method that it cannot "
         "finish (`cutslack.reliability.TIME_LIMIT_CASES`; a method without one fails the test) | "
         "`tests/test_time_limits.py` |",
-        "| Exhaustive search, statevector simulation, dense QUBO couplings, the DP table and MILP model "
-        "building estimate their memory first and raise `ProblemTooLargeError` (size, estimate, limit); the "
-        "limit is one setting: `cutslack.config.set_memory_limit` or `CUTSLACK_MEMORY_LIMIT` (default: half "
-        "the RAM) | `tests/test_memory_guards.py` | `cutslack/config.py` |",
+        "| Every generator, every reader (its text and token stream, TSPLIB explicit matrices, DIMACS graphs "
+        "and complements), exhaustive search, statevector simulation, dense QUBO couplings, the DP table, TSP "
+        "distance matrices and MILP model building estimate their memory first and raise "
+        "`ProblemTooLargeError` (size, estimate, limit); the limit is one setting: "
+        "`cutslack.config.set_memory_limit` or `CUTSLACK_MEMORY_LIMIT` (bytes or a percentage; default: half "
+        "of `MemAvailable`); the command line exits 2 with the message | a huge call per generator family, "
+        "readers under an 8 MB limit, the command line | `tests/test_memory_guards.py`, `cutslack/config.py` |",
+        "| A file that contradicts itself is refused or flagged, never answered silently: `TYPE: TSP` with an "
+        "asymmetric `FULL_MATRIX` is a `ParseError` naming the file, the line and the first asymmetric pair "
+        "(`TYPE: ATSP` reads it as asymmetric); a stated optimum that a feasible solution beats sets "
+        "`Result.info[\"known_optimum_violated\"]` and the command line warns \"the file's stated optimum X is "
+        "beaten by a feasible solution of Y: the stated value is wrong\" instead of printing \"(proven)\" | "
+        "files written by the tests | `tests/test_file_limits.py` |",
+        "| Zero-size and degenerate instances (no items, no constraint rows, all-zero weights or profits, an "
+        "empty graph, n = 0, 1, 2 TSPs, an empty or all-zero QUBO, a zero target) are solved to their optimum "
+        "or refused with a `CutslackError` by every registered method; a problem with no variables is answered "
+        "by `cutslack.solve` with the empty vector | `cutslack.reliability.DEGENERATE_CASES` over the registry "
+        "| `tests/test_extremes.py` |",
+        "| The run store refuses a damaged file (`PRAGMA quick_check` on opening: exit 2, \"move it aside ... or "
+        "give a new --db\"); processes sharing a store claim runs in one `BEGIN IMMEDIATE` transaction (owner "
+        "host:pid; a dead owner's claims are taken over), so each run is done once and each process reports "
+        "what it stored; a repeated seed is run once, with a note; a closed stdout (`| head -c 1`) ends "
+        "`cutslack` and `cutslack bench` quietly with exit 141 | real SQLite files, real processes | "
+        "`tests/bench/test_store_limits.py`, `tests/test_file_limits.py` |",
         "| A suite run killed at any moment loses and duplicates nothing: each run is stored with its history "
         "in one transaction, run keys are unique, a rerun resumes; SQL takes values only as parameters | "
         "SIGKILL at random moments then resume; `PRAGMA integrity_check`; an AST audit of every `execute` | "
@@ -631,15 +887,52 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
         f"{kills.stored_runs - kills.distinct_keys}); `PRAGMA integrity_check`: {kills.integrity}. Runs stored "
         f"after each kill: {', '.join(map(str, kills.stored_after_each_kill))}.",
         "",
-        f"**Time limits** ({args.time_limit:g} s each, after one small call that compiles the method's kernels; "
-        f"allowed: +{allowed_overshoot(args.time_limit):g} s). Worst overshoot: "
-        + (f"{worst['method']} {worst['wall'] - args.time_limit:+.2f} s" if worst else "n/a")
-        + (f"; over the allowance or without TIME_LIMIT: {', '.join(misses)}." if misses else "; every method "
-           "within the allowance."),
+        f"**One store, two processes**: two `cutslack bench run` started together on one store "
+        f"({shared.expected_runs} runs): they stored {' + '.join(map(str, shared.stored_by_process))} = "
+        f"{sum(shared.stored_by_process)}; the store holds {shared.stored_runs} rows, {shared.distinct_keys} "
+        f"distinct; exit codes {shared.exit_codes}; `PRAGMA integrity_check`: {shared.integrity}.",
         "",
-        "| method | instance | wall (s) | overshoot (s) | status | within |",
-        "| --- | --- | ---: | ---: | --- | --- |",
+        f"**Damaged store** (two pages overwritten): `bench run` exits {damaged['exit']}: `{damaged['message']}`",
+        "",
+        f"**Memory guards** (default limit): {sum(r['refused'] for r in guards)} of {len(guards)} huge generator "
+        f"calls refused before allocating.",
+        "",
+        "| call | refused | estimate | limit | seconds |",
+        "| --- | --- | ---: | --- | ---: |",
     ]
+    for r in guards:
+        lines.append(f"| `{r['call']}` | {'yes' if r['refused'] else '**no**'} | {r.get('estimate', '')} | "
+                     f"{r.get('limit', r.get('detail', ''))} | {r.get('seconds', float('nan')):.4f} |")
+    counts = {k: len(v) for k, v in degenerate.items()}
+    lines += [
+        "",
+        f"**Degenerate instances**: {sum(counts.values())} pairs of a method and a degenerate instance it accepts "
+        f"({len(DEGENERATE_CASES)} instances): {counts['solved']} solved to the optimum, {counts['refused']} "
+        f"refused with a reason, {counts['wrong']} wrong, {counts['error']} internal errors.",
+        "",
+    ]
+    for outcome in ("wrong", "error"):
+        for method, name, detail in degenerate[outcome][:10]:
+            lines.append(f"- {outcome}: {method} on {name}: {detail[:200]}")
+    refusals = sorted({(m, n, d.split(";")[0][:110]) for m, n, d in degenerate["refused"]})
+    if refusals:
+        lines += ["", "| method | refuses | because |", "| --- | --- | --- |"]
+        lines += [f"| {m} | {n} | {d} |" for m, n, d in refusals]
+    if args.no_time_limits:
+        lines += ["", "**Time limits**: not measured in this run (`--no-time-limits`); `tests/test_time_limits.py` "
+                  "checks every method."]
+    else:
+        lines += [
+            "",
+            f"**Time limits** ({args.time_limit:g} s each, after one small call that compiles the method's "
+            f"kernels; allowed: +{allowed_overshoot(args.time_limit):g} s). Worst overshoot: "
+            + (f"{worst['method']} {worst['wall'] - args.time_limit:+.2f} s" if worst else "n/a")
+            + (f"; over the allowance or without TIME_LIMIT: {', '.join(misses)}." if misses else "; every method "
+               "within the allowance."),
+            "",
+            "| method | instance | wall (s) | overshoot (s) | status | within |",
+            "| --- | --- | ---: | ---: | --- | --- |",
+        ]
     for t in timings:
         if "wall" in t:
             lines.append(f"| {t['method']} | {t['note']} | {t['wall']:.2f} | {t['wall'] - args.time_limit:+.2f} | "
@@ -697,7 +990,9 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
     say(f"wrote {out}")
-    ok = cli.get("ok", True) and not fuzz_failures and kills.ok and not misses and not large_misses
+    ok = (cli.get("ok", True) and not fuzz_failures and kills.ok and not misses and not large_misses and shared.ok
+          and damaged["exit"] == 2 and all(r["refused"] for r in guards) and not degenerate["wrong"]
+          and not degenerate["error"])
     return 0 if ok else 1
 
 

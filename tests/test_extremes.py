@@ -18,6 +18,7 @@ from cutslack.errors import CutslackError, InvalidInstanceError
 from cutslack.problems import (GeneralizedAssignment, Knapsack, MaximumIndependentSet, QuadraticAssignment, SetCover,
                                TravelingSalesman, random_gap, random_knapsack, random_mdkp, random_mis, random_qap,
                                random_regular_mis, random_set_cover, random_tsp, random_unit_disk_mis)
+from cutslack.reliability import DEGENERATE_CASES, degenerate_outcome
 from cutslack.testing import brute_force
 
 NAN, INF = float("nan"), float("inf")
@@ -275,3 +276,28 @@ def test_extreme_instance_is_solved_to_its_optimum_or_refused(method, name):
     # continuous problems are solved to a tolerance (KKT residual 1e-8), not exactly
     rel = 1e-6 if getattr(problem, "family", None) == "pde" else 1e-9
     assert result.objective == pytest.approx(optimum, rel=rel, abs=1e-15), result.summary()
+
+
+# ------------------------------------------------------------------ zero-size and degenerate instances
+
+DEGENERATE = {name: factory() for name, (factory, _) in DEGENERATE_CASES.items()}
+DEGENERATE_PAIRS = [(m, name) for m in METHODS for name, problem in DEGENERATE.items()
+                    if isinstance(problem, SOLVERS[m].accepts)]
+#: the default run: every zero-variable instance (an early exit, instant) and each method's first
+#: instance with variables; ``-m slow`` runs the rest
+_FIRST_DEGENERATE = {m: next((n for mm, n in DEGENERATE_PAIRS if mm == m and DEGENERATE[n].n), None) for m in METHODS}
+DEGENERATE_FAST = [(m, n) for m, n in DEGENERATE_PAIRS if not DEGENERATE[n].n or _FIRST_DEGENERATE[m] == n]
+DEGENERATE_SLOW = [p for p in DEGENERATE_PAIRS if p not in DEGENERATE_FAST]
+
+
+def test_every_method_gets_degenerate_instances():
+    assert {m for m, _ in DEGENERATE_PAIRS} == set(METHODS)
+    assert all(_FIRST_DEGENERATE[m] is not None for m in METHODS)
+
+
+@pytest.mark.parametrize("method, name", _pairs(DEGENERATE_FAST, False) + _pairs(DEGENERATE_SLOW, True))
+def test_degenerate_instance_is_solved_or_refused_cleanly(method, name):
+    # solved: feasible at the hand-worked optimum; refused: a CutslackError saying why.  A wrong
+    # answer, or NumPy's or SciPy's own exception from an empty array, fails.
+    outcome, detail = degenerate_outcome(method, name)
+    assert outcome in ("solved", "refused"), detail

@@ -120,7 +120,11 @@ def _cmd_run(args) -> int:
     if args.benchmarks is not None and not Path(args.benchmarks).is_dir():
         raise CutslackError(f"--benchmarks {args.benchmarks}: no such folder; give the benchmark library's folder")
     check_output_path(args.db, "--db")  # before the suite runs, and under --dry-run too
-    suite = load_suite(args.suite, benchmark_dir=args.benchmarks, seeds=args.seeds, time_limit=args.time_limit)
+    seeds = None if args.seeds is None else list(dict.fromkeys(args.seeds))
+    if seeds is not None and len(seeds) < len(args.seeds):
+        _say(args, f"note: --seeds {' '.join(map(str, args.seeds))}: repeated seeds collapsed to "
+                   f"{' '.join(map(str, seeds))}")
+    suite = load_suite(args.suite, benchmark_dir=args.benchmarks, seeds=seeds, time_limit=args.time_limit)
     for note in suite.skipped_solvers:
         _say(args, f"note: skipping solver {note}")
     tasks = suite.tasks()
@@ -142,8 +146,9 @@ def _cmd_run(args) -> int:
         print(json.dumps(info))
     else:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items())) or "nothing new"
+        elsewhere = f", {summary.elsewhere} done by another process" if summary.elsewhere else ""
         _say(args, f"suite {suite.name}: {summary.stored} runs stored ({counts}), {summary.skipped} already in "
-                   f"{args.db}; {summary.elapsed:.1f} s")
+                   f"{args.db}{elsewhere}; {summary.elapsed:.1f} s")
     if summary.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAILED_RUNS if summary.errors else EXIT_OK

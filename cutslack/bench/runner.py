@@ -5,6 +5,11 @@ Progress shows in a tqdm bar (counts, failures, ETA) when stderr is a terminal a
 quiet otherwise.  The first Ctrl-C stops submitting and lets the runs in flight finish and
 be stored; a second one abandons them.  Either way every finished run is in the store and
 running the same command again resumes the suite.
+
+Other processes may run the same suite into the same store at once: the runs left are
+claimed in the store first (:meth:`~cutslack.bench.store.Store.claim`), so each is done by
+one process, and each process reports what *it* stored.  Runs that the suite lists twice
+(a seed given twice) are done once.
 """
 
 from __future__ import annotations
@@ -30,6 +35,10 @@ class RunSummary:
     planned: int = 0
     skipped: int = 0
     stored: int = 0
+    #: runs claimed by another live process using the same store (not done here)
+    elsewhere: int = 0
+    #: runs listed more than once by the suite (the same seed twice), done once
+    duplicates: int = 0
     statuses: dict = field(default_factory=dict)
     interrupted: bool = False
     elapsed: float = 0.0
@@ -42,10 +51,11 @@ class RunSummary:
 
     @property
     def complete(self) -> bool:
-        return not self.interrupted and self.planned == self.skipped + self.stored
+        return not self.interrupted and self.planned == self.skipped + self.stored + self.elsewhere
 
     def as_dict(self) -> dict:
         return {"suite": self.suite, "planned": self.planned, "skipped": self.skipped, "stored": self.stored,
+                "elsewhere": self.elsewhere, "duplicates": self.duplicates,
                 "statuses": dict(self.statuses), "errors": self.errors, "interrupted": self.interrupted,
                 "complete": self.complete, "elapsed": round(self.elapsed, 3)}
 
@@ -73,14 +83,19 @@ def run_suite(suite: Suite, store: Store, *, executor: Executor | None = None, r
 
     log = log or (lambda msg: None)
     executor = executor or LocalExecutor(2)
-    tasks = suite.tasks()
-    summary = RunSummary(suite.name, planned=len(tasks))
-    if not rerun:
-        done = store.done_keys(suite.name)
-        todo = [t for t in tasks if t.key not in done]
-        summary.skipped = len(tasks) - len(todo)
-    else:
-        todo = tasks
+    listed = suite.tasks()
+    tasks = list({t.key: t for t in reversed(listed)}.values())[::-1]  # first of each key, in order
+    summary = RunSummary(suite.name, planned=len(tasks), duplicates=len(listed) - len(tasks))
+    if summary.duplicates:
+        log(f"note: {summary.duplicates} run(s) listed twice (a repeated seed) are done once")
+    claimed, held = store.claim([t.key for t in tasks], rerun=rerun)
+    mine = set(claimed)
+    todo = [t for t in tasks if t.key in mine]
+    summary.elsewhere = len(held)
+    summary.skipped = len(tasks) - len(todo) - len(held)
+    if held:
+        owners = ", ".join(sorted(set(held.values())))
+        log(f"note: {len(held)} run(s) are being done by another process on this store ({owners}); not run here")
     start = time.perf_counter()
     bar = tqdm(total=len(todo), desc=suite.name, unit="run", disable=(None if progress is None else not progress),
                dynamic_ncols=True, leave=False)
@@ -101,6 +116,7 @@ def run_suite(suite: Suite, store: Store, *, executor: Executor | None = None, r
     finally:
         bar.close()
         _restore_handler(previous)
+        store.release()  # runs not stored (interrupted) go back to whoever runs the suite next
         summary.elapsed = time.perf_counter() - start
     if executor.stopping:
         summary.interrupted = True

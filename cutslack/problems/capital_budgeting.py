@@ -70,6 +70,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cutslack.config import check_memory
 from cutslack.errors import InvalidInstanceError, SolverError
 from cutslack.problems.base import (KnownOptimum, Problem, as_rng, check_array, check_count, check_number,
                                     first_stage_bits)
@@ -569,6 +570,8 @@ def random_capital_budgeting(n: int, *, k: int = 4, late_revenue_factor: float =
     """
     n = check_count(n, "n", minimum=1)
     k = check_count(k, "k", minimum=1)
+    # the two (n, k) loading matrices with their (n, k + 1) temporaries, plus the n-vectors
+    check_memory("random_capital_budgeting (loadings n x k)", f"n={n}, k={k}", 48.0 * n * (k + 1) + 64.0 * n)
     g = as_rng(rng)
     costs = g.uniform(1.0, 10.0, n)
 

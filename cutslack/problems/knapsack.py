@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cutslack.binary import BinaryProgram, as_bit_matrix
+from cutslack.config import check_memory
 from cutslack.errors import InvalidInstanceError
 from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_array, check_choice, check_count, check_number
 
@@ -95,6 +96,11 @@ class Knapsack(Problem):
                              names=[f"x{i}" for i in range(self.size["n"])], info={"family": "knapsack"})
 
 
+def _check_generator_memory(what: str, n: int, m: int) -> None:
+    # peak: the integer draw, its float copy and the validated weights (m x n each), plus a few n-vectors
+    check_memory(f"{what} (weights m x n)", f"n={n}, m={m}", 24.0 * m * n + 64.0 * n)
+
+
 def random_knapsack(n: int, m: int = 1, *, kind: str = "uncorrelated", R: int = 1000,
                     tightness: float = 0.5, rng=None) -> Knapsack:
     """Return a random knapsack with integer data.
@@ -108,6 +114,7 @@ def random_knapsack(n: int, m: int = 1, *, kind: str = "uncorrelated", R: int = 
     R = check_count(R, "R", 1)
     check_choice(kind, "kind", ("uncorrelated", "weakly", "weakly_correlated", "strongly", "strongly_correlated"))
     tightness = check_number(tightness, "tightness", low=0.0, high=1.0, low_open=True)
+    _check_generator_memory("random_knapsack", n, m)
     g = as_rng(rng)
     W = g.integers(1, R + 1, size=(m, n)).astype(float)
     wbar = W.mean(axis=0)
@@ -132,6 +139,7 @@ def random_mdkp(n: int, m: int, *, tightness: float = 0.25, rng=None) -> Knapsac
     """
     n, m = check_count(n, "n", 1), check_count(m, "m", 1)
     tightness = check_number(tightness, "tightness", low=0.0, high=1.0, low_open=True)
+    _check_generator_memory("random_mdkp", n, m)
     g = as_rng(rng)
     W = g.integers(0, 1001, size=(m, n)).astype(float)
     c = np.floor(tightness * W.sum(axis=1))

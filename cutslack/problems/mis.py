@@ -16,6 +16,7 @@ import networkx as nx
 import numpy as np
 
 from cutslack.binary import BinaryProgram, as_bit_matrix
+from cutslack.config import check_memory
 from cutslack.errors import InvalidInstanceError
 from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_array, check_count, check_number
 
@@ -117,6 +118,17 @@ class MaximumIndependentSet(Problem):
                              names=[f"x{i}" for i in range(len(self.nodes))], info={"family": "mis"})
 
 
+#: bytes a generated instance takes per node and per edge: networkx's adjacency and attribute dicts
+#: plus the edge array built by the constructor (tracemalloc on networkx 3 measured about 220 a node
+#: and 160 + 115 at the peak an edge), rounded up
+GRAPH_BYTES_PER_NODE, GRAPH_BYTES_PER_EDGE = 600.0, 450.0
+
+
+def _check_graph_memory(what: str, n: int, edges: float) -> None:
+    check_memory(f"{what} (networkx graph)", f"{n} nodes, about {edges:.3g} edges",
+                 GRAPH_BYTES_PER_NODE * n + GRAPH_BYTES_PER_EDGE * edges)
+
+
 def _weights(n: int, weighted, g) -> np.ndarray | None:
     if not weighted:
         return None
@@ -127,6 +139,7 @@ def random_mis(n: int, p: float, *, weighted: bool = False, rng=None) -> Maximum
     """Return an MIS instance on an Erdős–Rényi G(n, p) graph (weights U{1..10} if ``weighted``)."""
     n = check_count(n, "n", 0)
     p = check_number(p, "p", low=0.0, high=1.0)
+    _check_graph_memory("random_mis", n, p * n * (n - 1) / 2)
     g = as_rng(rng)
     G = nx.gnp_random_graph(n, p, seed=int(g.integers(2**31)))
     return MaximumIndependentSet(G, _weights(n, weighted, g), name=f"gnp-n{n}-p{p:g}")
@@ -137,6 +150,7 @@ def random_regular_mis(n: int, d: int, *, weighted: bool = False, rng=None) -> M
     n, d = check_count(n, "n", 1), check_count(d, "d", 0)
     if d >= n or (n * d) % 2:
         raise InvalidInstanceError("d", f"a {d}-regular graph on {n} nodes needs d < n and n*d even")
+    _check_graph_memory("random_regular_mis", n, n * d / 2)
     g = as_rng(rng)
     G = nx.random_regular_graph(d, n, seed=int(g.integers(2**31)))
     return MaximumIndependentSet(G, _weights(n, weighted, g), name=f"regular-n{n}-d{d}")
@@ -147,6 +161,7 @@ def random_unit_disk_mis(n: int, radius: float, *, weighted: bool = False, rng=N
     joined when closer than ``radius`` (the Rydberg-atom setting)."""
     n = check_count(n, "n", 0)
     radius = check_number(radius, "radius", low=0.0, low_open=True)
+    _check_graph_memory("random_unit_disk_mis", n, min(1.0, np.pi * radius**2) * n * (n - 1) / 2)
     g = as_rng(rng)
     G = nx.random_geometric_graph(n, radius, seed=int(g.integers(2**31)))
     return MaximumIndependentSet(G, _weights(n, weighted, g), name=f"unitdisk-n{n}-r{radius:g}")

@@ -69,6 +69,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from cutslack.config import check_memory
 from cutslack.errors import BackendUnavailableError, InvalidInstanceError, SolverError
 from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_array
 
@@ -482,6 +483,10 @@ def default_target(x1, x2):
     return 10.0 * np.sin(2 * np.pi * x1) * np.sin(np.pi * x2) * np.exp(x1)
 
 
+#: bytes per interior node that building an instance takes (sparse stiffness, coordinates, vectors)
+PDE_BYTES_PER_NODE = 400.0
+
+
 def elliptic_control_fd(N: int, *, target=None, alpha: float = 1e-2, nonlinearity: str = "linear",
                         kappa: float = 10.0, source=None, lower=None, upper=None, beta: float = 0.0,
                         name: str | None = None) -> EllipticControl:
@@ -505,6 +510,8 @@ def elliptic_control_fd(N: int, *, target=None, alpha: float = 1e-2, nonlinearit
     if not isinstance(N, (int, np.integer)) or N < 3:
         raise InvalidInstanceError("N", f"the grid needs at least 3 interior points per direction, got {N!r}")
     N = int(N)
+    # the five-point Laplacian (CSR, 5 entries a node), node coordinates, meshgrids and the nodal vectors
+    check_memory("elliptic_control_fd (grid of N x N interior nodes)", f"N={N}", PDE_BYTES_PER_NODE * N * N)
     h = 1.0 / (N + 1)
     g = np.arange(1, N + 1) * h
     X1, X2 = np.meshgrid(g, g, indexing="xy")

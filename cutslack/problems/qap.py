@@ -15,6 +15,7 @@ from functools import partial
 import numpy as np
 
 from cutslack.binary import BinaryProgram
+from cutslack.config import check_memory
 from cutslack.errors import InvalidInstanceError
 from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_choice, check_count, check_square
 from cutslack.problems.permutation import (as_permutations, assignment_constraints, decode_assignment,
@@ -93,6 +94,8 @@ def random_qap(n: int, *, kind: str = "uniform", rng=None) -> QuadraticAssignmen
     """
     n = check_count(n, "n", 1)
     check_choice(kind, "kind", ("uniform", "grid"))
+    # peak: two n x n matrices drawn as integers, their float copies and the grid's (n, n, 2) differences
+    check_memory("random_qap (flow and distance n x n)", f"n={n}", 48.0 * n * n)
     g = as_rng(rng)
     if kind == "uniform":
         F = g.integers(0, 100, size=(n, n)).astype(float)

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cutslack.config import check_memory
 from cutslack.errors import BackendUnavailableError, InvalidInstanceError, SolverError
 from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_array, first_stage_bits
 
@@ -402,6 +403,7 @@ def random_robust_knapsack(n: int, *, correlation: str = "UN", h: int = 40, delt
         raise InvalidInstanceError("budget_factor", f"must lie in [0, 1], got {budget_factor}")
     if not 0 < h <= H + 1:
         raise InvalidInstanceError("h", f"must lie in (0, H + 1] = (0, {H + 1}], got {h}")
+    check_memory("random_robust_knapsack (item vectors)", f"n={n}", 160.0 * n)  # ~20 float n-vectors at once
     g = as_rng(rng)
     c = np.round(g.uniform(1, R, n))
     capacity = np.floor(h / (H + 1) * c.sum())

@@ -28,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from cutslack.binary import BinaryProgram
+from cutslack.config import check_memory
 from cutslack.errors import InvalidInstanceError, ProblemTooLargeError
 from cutslack.problems.base import KnownOptimum, Problem, as_rng, check_array, check_choice, check_count, check_number, check_square
 from cutslack.problems.permutation import (as_permutations, assignment_constraints, decode_assignment,
@@ -137,6 +138,8 @@ class TravelingSalesman(Problem):
         n = self.coordinates.shape[0]
         if 8 * n * n > MAX_MATRIX_BYTES:
             raise ProblemTooLargeError("TSP distance matrix (bytes)", 8 * n * n, MAX_MATRIX_BYTES)
+        # the matrix plus one block of 512 rows of (n, 2) differences
+        check_memory("TSP distance matrix (n x n)", f"{n} cities", 8.0 * n * n + 512 * 24.0 * n)
         C = self.coordinates
         D = np.empty((n, n))
         for start in range(0, n, 512):  # row blocks keep the temporaries small
@@ -263,6 +266,9 @@ def random_tsp(n: int, *, kind: str = "uniform", scale: float = 1000.0, n_cluste
     scale = check_number(scale, "scale", low=0.0, low_open=True)
     if n_clusters is not None:
         check_count(n_clusters, "n_clusters", 1)
+    # coordinates and their temporaries; the matrix is built eagerly only up to EAGER_MATRIX_LIMIT cities
+    matrix = 8.0 * n * n + 512 * 24.0 * n if n <= EAGER_MATRIX_LIMIT else 0.0
+    check_memory("random_tsp (coordinates and distance matrix)", f"n={n}", 64.0 * n + matrix)
     g = as_rng(rng)
     if kind == "uniform":
         C = g.random((n, 2)) * scale

@@ -120,7 +120,7 @@ def repair_knapsack(problem, X, *, multipliers=None, swap_round: bool = True, rn
     usage = 1.0 / np.maximum(c, 1.0)
     if multipliers is not None:
         lam = np.asarray(multipliers, dtype=float).reshape(-1)
-        if lam.shape == c.shape and np.all(np.isfinite(lam)) and lam.max() > 0:
+        if lam.shape == c.shape and lam.size and np.all(np.isfinite(lam)) and lam.max() > 0:
             usage = lam + 1e-6 * lam.max() * usage / usage.max()
     ratio = p / np.maximum(usage @ W, 1e-12)
     # items heavier than a capacity can never be chosen: give them the lowest ratio
@@ -274,6 +274,8 @@ def repair_qap(problem, X, *, local_search: bool = True, rng=None) -> np.ndarray
     """
     n = problem.n
     X2, single = as_bit_matrix(X, n * n)
+    if n == 0:  # the empty assignment: nothing to project or exchange
+        return np.zeros(0, dtype=np.uint8) if single else np.zeros((len(X2), 0), dtype=np.uint8)
     P = _project_permutations(np.asarray(X2), n, rng)
     if local_search:
         P = _qap_local_search(P, np.asarray(problem.flow, dtype=float), np.asarray(problem.distance, dtype=float))

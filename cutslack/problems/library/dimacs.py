@@ -16,9 +16,10 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from cutslack.config import check_memory
 from cutslack.errors import ParseError, ProblemTooLargeError
 from cutslack.problems.library._text import build_instance, last_line, read_source, source_name, source_stem
-from cutslack.problems.mis import MaximumIndependentSet
+from cutslack.problems.mis import GRAPH_BYTES_PER_EDGE, GRAPH_BYTES_PER_NODE, MaximumIndependentSet
 
 __all__ = ["read_dimacs", "MAX_COMPLEMENT_NODES", "MAX_NODES"]
 
@@ -131,11 +132,16 @@ def read_dimacs(path_or_text, complement: bool = False, *, weighted: bool = Fals
     if len(edges) != declared:
         raise ParseError(f"the 'p' line declares {declared} edges but the file has {len(edges)} 'e' lines",
                          file=file, line=p_line)
+    if complement and n_nodes > MAX_COMPLEMENT_NODES:
+        raise ProblemTooLargeError("DIMACS complement graph (vertices)", n_nodes, MAX_COMPLEMENT_NODES)
+    n_graph_edges = max(0, n_nodes * (n_nodes - 1) // 2 - len(edges)) if complement else len(edges)
+    # the networkx graph and the problem's edge array; the complement adds three n x n boolean matrices
+    check_memory("DIMACS graph" + (" complement" if complement else ""), f"{n_nodes} vertices, {n_graph_edges} edges",
+                 GRAPH_BYTES_PER_NODE * n_nodes + GRAPH_BYTES_PER_EDGE * n_graph_edges
+                 + (3.0 * n_nodes * n_nodes if complement else 0.0))
     graph = nx.Graph()
     graph.add_nodes_from(range(1, n_nodes + 1))
     if complement:
-        if n_nodes > MAX_COMPLEMENT_NODES:
-            raise ProblemTooLargeError("DIMACS complement graph (vertices)", n_nodes, MAX_COMPLEMENT_NODES)
         adjacent = np.eye(n_nodes, dtype=bool)
         if edges:
             E = np.asarray(edges, dtype=np.int64) - 1

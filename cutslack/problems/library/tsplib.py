@@ -30,6 +30,7 @@ import re
 
 import numpy as np
 
+from cutslack.config import check_memory
 from cutslack.errors import ParseError, ProblemTooLargeError
 from cutslack.problems.library._text import (TokenStream, build_instance, last_line, read_source, source_name,
                                              source_stem)
@@ -173,6 +174,11 @@ def tsplib_distances(coordinates, edge_weight_type: str) -> np.ndarray:
 
 def _explicit(stream: TokenStream, n: int, edge_weight_format: str) -> np.ndarray:
     triangle, diagonal = EDGE_WEIGHT_FORMATS[edge_weight_format]
+    # the matrix, the read numbers and (triangles) two index arrays of n^2/2 entries each
+    check_memory("TSPLIB explicit distance matrix (n x n)", f"{n} cities", 24.0 * n * n)
+    needed = n * n if triangle == "full" else (n * (n + 1) // 2 if diagonal else n * (n - 1) // 2)
+    if needed > stream.remaining:  # a truncated file is refused before the matrix is allocated
+        stream.numbers(needed, f"weights ({edge_weight_format}, n={n})")
     if triangle == "full":
         D = stream.numbers(n * n, f"weights ({n}x{n} FULL_MATRIX)").reshape(n, n)
     else:
@@ -183,6 +189,20 @@ def _explicit(stream: TokenStream, n: int, edge_weight_format: str) -> np.ndarra
         D[cols, rows] = D[rows, cols]
     stream.expect_end(f"the {edge_weight_format} weights")
     return D
+
+
+def _check_symmetric(distance: np.ndarray, stream: TokenStream, first_token: int) -> None:
+    """Raise ParseError at the first entry ``(i, j)``, ``i < j``, whose mirror differs (TYPE: TSP
+    promises ``d(i, j) = d(j, i)``; only a FULL_MATRIX can break it: triangles are mirrored)."""
+    n = distance.shape[0]
+    upper = np.triu(distance != distance.T, 1)
+    if not upper.any():
+        return
+    i, j = (int(v) for v in np.argwhere(upper)[0])
+    line = stream.lines[first_token + i * n + j] if first_token + i * n + j < len(stream.lines) else None
+    raise stream.error(f"TYPE: TSP needs a symmetric matrix, but the distance from city {i + 1} to {j + 1} is "
+                       f"{distance[i, j]:g} and back is {distance[j, i]:g}; write TYPE: ATSP to read it as "
+                       f"an asymmetric TSP", line=line)
 
 
 def read_tsplib(path_or_text) -> TravelingSalesman:
@@ -204,7 +224,8 @@ def read_tsplib(path_or_text) -> TravelingSalesman:
     Raises
     ------
     ParseError
-        With the file and line: missing DIMENSION or section, TYPE other than TSP/ATSP,
+        With the file and line: missing DIMENSION or section, TYPE other than TSP/ATSP, TYPE TSP
+        with an asymmetric FULL_MATRIX (the first pair named; TYPE ATSP reads it as asymmetric),
         unknown EDGE_WEIGHT_TYPE or EDGE_WEIGHT_FORMAT, too few or too many numbers,
         non-numeric tokens, node ids that are not 1..n.
     ProblemTooLargeError
@@ -244,7 +265,10 @@ def read_tsplib(path_or_text) -> TravelingSalesman:
                              line=header_lines.get("EDGE_WEIGHT_FORMAT", header_lines.get("EDGE_WEIGHT_TYPE")))
         stream = _section(sections, header_lines, "EDGE_WEIGHT_SECTION", file,
                           needed_by="EDGE_WEIGHT_TYPE is EXPLICIT")
+        first_token = stream.pos
         distance = _explicit(stream, n, weight_format)
+        if kind == "TSP":
+            _check_symmetric(distance, stream, first_token)
         diagonal = np.diag(distance).copy()
         if diagonal.any():  # a don't-care the problem ignores (some files write 9999); kept, not dropped
             meta_diagonal = diagonal

@@ -38,6 +38,8 @@ def lp_relaxation(problem: Knapsack):
     """Return ``(bound, duals)``: the LP-relaxation value (an upper bound) and its constraint duals (>= 0)."""
     from scipy.optimize import linprog
 
+    if problem.n == 0:  # no items: the LP is empty (HiGHS refuses an empty objective)
+        return 0.0, np.zeros(problem.m)
     res = linprog(-problem.profits, A_ub=problem.weights, b_ub=problem.capacities, bounds=(0.0, 1.0),
                   method="highs")
     if res.status != 0:
