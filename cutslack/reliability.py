@@ -457,7 +457,8 @@ def _degenerate_cases() -> dict:
     import networkx as nx
 
     from cutslack.binary import QUBO, BinaryProgram
-    from cutslack.problems import Knapsack, MaximumIndependentSet, QuadraticAssignment, TravelingSalesman
+    from cutslack.problems import (GeneralizedAssignment, Knapsack, MaximumIndependentSet, QuadraticAssignment,
+                                   SetCover, TravelingSalesman)
     from cutslack.problems.pde import elliptic_control_fd
 
     line = [[0.0, 1.0, 2.0], [1.0, 0.0, 3.0], [2.0, 3.0, 0.0]]
@@ -476,6 +477,11 @@ def _degenerate_cases() -> dict:
         "qap-zero-flow": (lambda: QuadraticAssignment(np.zeros((3, 3)), line), 0.0),
         "qubo-n0": (lambda: QUBO(np.zeros((0, 0))), 0.0),
         "qubo-all-zero": (lambda: QUBO(np.zeros((4, 4))), 0.0),
+        # nothing weighs anything and nothing fits more: each job to its best agent, 3 + 5
+        "gap-zero-weights": (lambda: GeneralizedAssignment([[3.0, 1.0], [2.0, 5.0]], np.zeros((2, 2)), [0.0, 0.0]),
+                             8.0),
+        "setcover-zero-costs": (lambda: SetCover([0.0, 0.0], [[1, 1]]), 0.0),
+        "setcover-one-column-covers-all": (lambda: SetCover([3.0, 1.0, 2.0], [[1, 1, 0], [0, 1, 1]]), 1.0),
         "binary-no-constraints": (lambda: BinaryProgram(c=[1.0, -2.0, 3.0], sense="max"), 4.0),
         "binary-n0": (lambda: BinaryProgram(c=np.zeros(0)), 0.0),
         "robust-zero-capacity": (_robust_zero_capacity, 0.0),  # nothing fits: the empty plan earns 0
