@@ -42,7 +42,7 @@ from cutslack.api import Run, make_result, register_solver
 from cutslack.errors import InvalidInstanceError, SolverError
 from cutslack.problems.tsp import TravelingSalesman
 from cutslack.result import Status
-from cutslack.solvers.bounds import HELD_KARP_MAX_N, StopRule, reaches_bound, tsp_held_karp_bound
+from cutslack.solvers.bounds import HELD_KARP_MAX_N, StopRule, reaches_bound, stagnation_budget, tsp_held_karp_bound
 from cutslack.solvers.classical.heuristics._common import kernel_seed, require_symmetric, run_chunks, stop_reason
 
 __all__ = ["tsp_nearest_neighbour", "tsp_greedy_edge", "tsp_space_filling_curve", "tsp_two_opt", "tsp_or_opt",
@@ -709,7 +709,7 @@ def _improve(problem, method, *, rng, time_limit, callback, initial, start, neig
         saved = tour.copy()
         max_seg = max(1, min(50, (n - 2) // 3))
         kicks_per_chunk = 1000
-        stop = StopRule(bound, max(3_000, 10 * n) if max_no_improve is None else max_no_improve, sense="min")
+        stop = StopRule(bound, stagnation_budget(max_no_improve, max(3_000, 10 * n), time_limit), sense="min")
 
         def kick() -> bool:
             state["length"] = _ils_chunk(tour, pos, saved, state["length"], D, C, kind, dist.neighbours, use_or,
@@ -728,28 +728,44 @@ def _improve(problem, method, *, rng, time_limit, callback, initial, start, neig
                        bound=None if bound is None else bound.effective, info=info)
 
 
-@register_solver("tsp-nn", accepts=(TravelingSalesman,), description="nearest-neighbour tour construction")
+
+def _warm_up(problem=None) -> None:
+    """Compile (or load from Numba's cache) the TSP kernels, before the caller's clock.
+
+    Every kernel takes the same argument types in matrix and coordinate mode, so this covers
+    the constructions, 2-opt, Or-opt, the kicks and the Held-Karp bound at any size.  The ILS
+    runs on more cities than the Held-Karp bound takes, so no bound can end it before a kick.
+    """
+    from cutslack.problems import random_tsp
+
+    tsp_iterated_local_search(random_tsp(HELD_KARP_MAX_N + 1, rng=0), rng=0, max_kicks=1)
+    tiny = random_tsp(12, rng=0)
+    tsp_nearest_neighbour(tiny, rng=0)
+    tsp_held_karp_bound(tiny, iterations=2)
+
+
+@register_solver("tsp-nn", accepts=(TravelingSalesman,), warmup=_warm_up, description="nearest-neighbour tour construction")
 def tsp_nearest_neighbour(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, neighbours: int = 10,
                           distance_mode: str = "auto"):
     """Return the nearest-neighbour tour from a random start city (asymmetric distances allowed)."""
     return _constructive(problem, "tsp-nn", "nn", rng, time_limit, callback, neighbours, distance_mode)
 
 
-@register_solver("tsp-greedy", accepts=(TravelingSalesman,), description="greedy-edge tour construction")
+@register_solver("tsp-greedy", accepts=(TravelingSalesman,), warmup=_warm_up, description="greedy-edge tour construction")
 def tsp_greedy_edge(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, neighbours: int = 10,
                     distance_mode: str = "auto"):
     """Return the greedy-edge tour (shortest candidate edges first, fragments joined greedily)."""
     return _constructive(problem, "tsp-greedy", "greedy", rng, time_limit, callback, neighbours, distance_mode)
 
 
-@register_solver("tsp-sfc", accepts=(TravelingSalesman,), description="Hilbert space-filling-curve tour")
+@register_solver("tsp-sfc", accepts=(TravelingSalesman,), warmup=_warm_up, description="Hilbert space-filling-curve tour")
 def tsp_space_filling_curve(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, neighbours: int = 10,
                             distance_mode: str = "auto"):
     """Return the tour visiting cities in Hilbert-curve order of their coordinates (needs coordinates)."""
     return _constructive(problem, "tsp-sfc", "sfc", rng, time_limit, callback, neighbours, distance_mode)
 
 
-@register_solver("tsp-2opt", accepts=(TravelingSalesman,), description="2-opt local search with neighbour lists")
+@register_solver("tsp-2opt", accepts=(TravelingSalesman,), warmup=_warm_up, description="2-opt local search with neighbour lists")
 def tsp_two_opt(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, initial=None,
                 start: str = "greedy", neighbours: int = 10, distance_mode: str = "auto"):
     """Return a 2-opt local optimum (neighbour lists, don't-look bits) from ``initial`` or a construction.
@@ -760,7 +776,7 @@ def tsp_two_opt(problem: TravelingSalesman, *, rng=None, time_limit=None, callba
                     start=start, neighbours=neighbours, distance_mode=distance_mode, use_or=False, kicks=False)
 
 
-@register_solver("tsp-oropt", accepts=(TravelingSalesman,), description="2-opt + Or-opt local search")
+@register_solver("tsp-oropt", accepts=(TravelingSalesman,), warmup=_warm_up, description="2-opt + Or-opt local search")
 def tsp_or_opt(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, initial=None,
                start: str = "greedy", neighbours: int = 10, distance_mode: str = "auto"):
     """Return a local optimum for 2-opt and Or-opt (segments of 1-3 cities, both orientations)."""
@@ -768,7 +784,7 @@ def tsp_or_opt(problem: TravelingSalesman, *, rng=None, time_limit=None, callbac
                     start=start, neighbours=neighbours, distance_mode=distance_mode, use_or=True, kicks=False)
 
 
-@register_solver("tsp-ils", accepts=(TravelingSalesman,), description="iterated 2-opt/Or-opt with double-bridge kicks")
+@register_solver("tsp-ils", accepts=(TravelingSalesman,), warmup=_warm_up, description="iterated 2-opt/Or-opt with double-bridge kicks")
 def tsp_iterated_local_search(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, initial=None,
                               start: str = "greedy", neighbours: int = 10, distance_mode: str = "auto",
                               max_kicks: int | None = None,
@@ -776,9 +792,9 @@ def tsp_iterated_local_search(problem: TravelingSalesman, *, rng=None, time_limi
     """Return the best tour of an iterated local search (2-opt + Or-opt, segment-local double bridges).
 
     Runs until the tour reaches the Held–Karp 1-tree bound (symmetric, n <= 200: status
-    OPTIMAL), ``max_no_improve`` kicks without a shorter tour (default ``max(3000, 10 n)``;
-    ``float("inf")`` to run to the limits), ``max_kicks`` kicks or ``time_limit`` (a cap, not a
-    target).  At most 8 cities are enumerated exactly.
+    OPTIMAL), ``max_kicks`` kicks, ``time_limit`` or ``max_no_improve`` kicks without a shorter
+    tour (default ``max(3000, 10 n)`` without a time limit; with one, none: the search uses the
+    whole limit, see :class:`cutslack.result.Status`).  At most 8 cities are enumerated exactly.
     """
     return _improve(problem, "tsp-ils", rng=rng, time_limit=time_limit, callback=callback, initial=initial,
                     start=start, neighbours=neighbours, distance_mode=distance_mode, use_or=True, kicks=True, max_kicks=max_kicks,
