@@ -25,13 +25,15 @@ import numpy as np
 from numba import njit
 
 __all__ = ["Bound", "cheap_bound", "knapsack_bound", "knapsack_lp_relaxation", "knapsack_dp_bound", "qap_gilmore_lawler_bound", "mis_clique_cover_bound",
-           "tsp_held_karp_bound", "reaches_bound", "StopRule",
+           "tsp_held_karp_bound", "reaches_bound", "StopRule", "descending_order",
            "stagnation_budget"]
 
 #: largest n·(C+1) value row the knapsack bound fills by dynamic programming
 DP_BOUND_MAX_CELLS = 5_000_000
 #: most items the knapsack DP bound loops over (one NumPy row operation each)
 DP_BOUND_MAX_ITEMS = 20_000
+#: above this many values :func:`descending_order` sorts by 65,536 logarithmic buckets (O(n))
+EXACT_ORDER_MAX_N = 1 << 20
 #: largest TSP (cities) whose Held–Karp bound is computed on a dense matrix
 HELD_KARP_MAX_N = 200
 #: largest QAP whose Gilmore–Lawler bound is computed
@@ -101,21 +103,46 @@ def knapsack_lp_relaxation(problem, time_limit: float | None = None):
     return min(candidates, key=lambda pair: pair[0])
 
 
+def descending_order(values) -> np.ndarray:
+    """Return the indices that order ``values`` from largest to smallest (ties by index).
+
+    Exact (a stable sort) up to :data:`EXACT_ORDER_MAX_N` values; beyond, by 65,536 buckets of
+    ``sign(v) log(1 + |v|)`` (a radix sort, O(n): a float sort of 10^7 values takes seconds),
+    so values closer than a bucket may come out of order.  Infinite values go first or last.
+    """
+    v = np.asarray(values, dtype=float)
+    if v.shape[0] <= EXACT_ORDER_MAX_N:
+        return np.argsort(-v, kind="stable")
+    big = np.finfo(float).max
+    clean = np.nan_to_num(v, nan=-big, posinf=big, neginf=-big)
+    t = np.sign(clean) * np.log1p(np.abs(clean))
+    lo, hi = float(t.min()), float(t.max())
+    if hi <= lo:
+        return np.arange(v.shape[0])
+    key = np.minimum((hi - t) * (65535.0 / (hi - lo)), 65535.0).astype(np.uint16)
+    return np.argsort(key, kind="stable")
+
+
 def _dantzig(p: np.ndarray, w: np.ndarray, cap: float) -> tuple[float, float]:
     # the LP optimum of one row: weightless positive items in full, the others by ratio until
-    # the critical one, which fills the rest of the capacity
+    # the critical one (its ratio u), which fills the rest of the capacity.  The value returned
+    # is the Lagrangian bound u cap + sum max(0, p - u w): the LP optimum when the order is
+    # exact, and still a valid bound when descending_order buckets a huge row
     free = p > 0
-    total = float(p[free & (w <= 0)].sum())
     use = free & (w > 0)
-    ratio = p[use] / w[use]
-    order = np.argsort(-ratio, kind="stable")
-    loads = np.cumsum(w[use][order])
+    if not use.all():   # (masks copy; a huge row usually needs none)
+        p, w = p[free], w[free]
+        ratio = p[w > 0] / w[w > 0]
+        w_use = w[w > 0]
+    else:
+        ratio, w_use = p / w, w
+    order = descending_order(ratio)
+    loads = np.cumsum(w_use[order])
     k = int(np.searchsorted(loads, cap, side="right"))
     if k >= order.shape[0]:
-        return total + float(p[use].sum()), 0.0
-    before = float(loads[k - 1]) if k else 0.0
+        return float(p.sum()), 0.0
     critical = float(ratio[order[k]])
-    return total + float(p[use][order[:k]].sum()) + (cap - before) * critical, critical
+    return float(critical * cap + np.maximum(p - critical * w, 0.0).sum()), critical
 
 
 def _highs_lp_duals(p, W, cap, time_limit):

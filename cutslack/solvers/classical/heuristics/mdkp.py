@@ -29,7 +29,7 @@ from cutslack.api import Run, make_result, register_solver
 from cutslack.errors import InvalidInstanceError
 from cutslack.problems.knapsack import Knapsack
 from cutslack.result import Status
-from cutslack.solvers.bounds import (Bound, StopRule, knapsack_dp_bound, knapsack_lp_relaxation, reaches_bound,
+from cutslack.solvers.bounds import (Bound, StopRule, descending_order, knapsack_dp_bound, knapsack_lp_relaxation, reaches_bound,
                                      stagnation_budget)
 from cutslack.solvers.classical.heuristics._common import kernel_seed, run_chunks, stop_reason
 
@@ -195,7 +195,7 @@ def _prepare(problem: Knapsack, run: Run):
     # greedy fill is one O(n m) pass after a sort
     bound, duals = knapsack_lp_relaxation(problem, None if run.deadline is None else 0.5 * run.time_left())
     utility = _utility(problem, duals)
-    order = np.argsort(-utility, kind="stable").astype(np.int64)
+    order = descending_order(utility).astype(np.int64)
     W = np.ascontiguousarray(problem.weights, dtype=float)
     x = np.zeros(problem.n, dtype=np.int64)
     slack = np.array(problem.capacities, dtype=float)
