@@ -75,6 +75,7 @@ def main(argv=None) -> int:
     parser.add_argument("--mdkp", default="1e5", help="MDKP sizes (5 rows), comma separated; '' for none")
     parser.add_argument("--methods", default="", help="comma separated (default: every method taking a Knapsack)")
     parser.add_argument("--limit", type=float, default=2.0, help="time_limit in seconds")
+    parser.add_argument("--kill-after", type=float, default=60.0, help="seconds before a run is killed")
     args = parser.parse_args(argv)
     methods = [m for m in args.methods.split(",") if m] or knapsack_methods()
     cases = [(int(float(n)), 1) for n in args.sizes.split(",") if n]
@@ -86,7 +87,7 @@ def main(argv=None) -> int:
     for n, m in cases:
         for method in methods:
             t0 = time.perf_counter()
-            out = run_one(method, n, m, args.limit, hard_timeout=max(120.0, 10 * args.limit))
+            out = run_one(method, n, m, args.limit, hard_timeout=max(args.kill_after, 2 * args.limit))
             wall, compile_s = out["wall"], out.get("compile_s", 0.0)
             ok = wall - compile_s <= allowed
             late += not ok

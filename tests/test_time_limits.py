@@ -166,3 +166,26 @@ def test_method_modules_name_where_each_method_is_registered():
         defined = SOLVERS[name].function.__module__
         package = module.rsplit(".", 1)[0] if module.endswith(".methods") else module
         assert defined.startswith(package), f"{name}: registered in {defined}, METHOD_MODULES says {module}"
+
+
+KNAPSACK_METHODS = ["milp", "mdkp-greedy", "mdkp-tabu", "heuristic"]
+
+
+@pytest.mark.parametrize("method", KNAPSACK_METHODS)
+def test_a_large_knapsack_ends_in_time_with_a_feasible_answer(method):
+    problem = random_knapsack(100_000, rng=1)
+    res = cutslack.solve(problem, method=method, rng=0, time_limit=1.0)
+    assert res.wall_time <= 1.0 + allowed_overshoot(1.0)
+    assert res.feasible and res.objective > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", KNAPSACK_METHODS)
+@pytest.mark.parametrize("n, m", [(1_000_000, 1), (100_000, 5)])
+def test_a_huge_knapsack_or_mdkp_ends_in_time_with_a_feasible_answer(method, n, m):
+    from cutslack.problems import random_mdkp
+
+    problem = random_knapsack(n, rng=1) if m == 1 else random_mdkp(n, m, rng=1)
+    res = cutslack.solve(problem, method=method, rng=0, time_limit=2.0)
+    assert res.wall_time <= 2.0 + allowed_overshoot(2.0)
+    assert res.feasible and res.objective > 0

@@ -113,13 +113,12 @@ def descending_order(values) -> np.ndarray:
     v = np.asarray(values, dtype=float)
     if v.shape[0] <= EXACT_ORDER_MAX_N:
         return np.argsort(-v, kind="stable")
-    big = np.finfo(float).max
-    clean = np.nan_to_num(v, nan=-big, posinf=big, neginf=-big)
-    t = np.sign(clean) * np.log1p(np.abs(clean))
-    lo, hi = float(t.min()), float(t.max())
-    if hi <= lo:
-        return np.arange(v.shape[0])
-    key = np.minimum((hi - t) * (65535.0 / (hi - lo)), 65535.0).astype(np.uint16)
+    finite = np.isfinite(v)
+    t = np.where(finite, np.sign(v) * np.log1p(np.abs(np.where(finite, v, 0.0))), 0.0)
+    lo, hi = (float(t[finite].min()), float(t[finite].max())) if finite.any() else (0.0, 0.0)
+    # finite values in buckets 1..65534 (largest first); +inf in 0, -inf and NaN in 65535
+    key = 1.0 + (hi - t) * (65533.0 / (hi - lo)) if hi > lo else np.ones_like(t)
+    key = np.where(finite, key, np.where(v == np.inf, 0.0, 65535.0)).astype(np.uint16)
     return np.argsort(key, kind="stable")
 
 

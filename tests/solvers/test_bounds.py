@@ -93,3 +93,44 @@ def test_a_heuristic_given_time_uses_it_unless_told_to_stop_on_stagnation(method
     assert timed.wall_time >= 0.4
     capped = cutslack.solve(problem, method=method, rng=0, time_limit=600, max_no_improve=100)
     assert capped.info["stop"] == "stagnation" and capped.status.value == "feasible"
+
+
+@pytest.mark.parametrize("make", [lambda: random_knapsack(300, kind="strongly", rng=2), lambda: random_mdkp(80, 5, rng=4),
+                                  lambda: random_knapsack(60, 3, kind="weakly", rng=6)])
+def test_knapsack_lp_relaxation_matches_scipy_linprog(make):
+    from scipy.optimize import linprog
+
+    from cutslack.solvers.bounds import knapsack_lp_relaxation
+
+    problem = make()
+    reference = linprog(-problem.profits, A_ub=problem.weights, b_ub=problem.capacities, bounds=(0, 1), method="highs")
+    value, duals = knapsack_lp_relaxation(problem)
+    assert value == pytest.approx(-reference.fun, rel=1e-9)
+    assert duals == pytest.approx(np.maximum(-reference.ineqlin.marginals, 0.0), abs=1e-6)
+
+
+def test_a_cut_short_lp_still_gives_a_valid_bound():
+    from scipy.optimize import linprog
+
+    from cutslack.solvers.bounds import knapsack_lp_relaxation
+
+    problem = random_mdkp(400, 10, rng=8)
+    reference = -linprog(-problem.profits, A_ub=problem.weights, b_ub=problem.capacities, bounds=(0, 1),
+                         method="highs").fun
+    value, duals = knapsack_lp_relaxation(problem, time_limit=1e-6)
+    assert value >= reference - 1e-6 * reference and np.all(duals >= 0)
+
+
+def test_descending_order_buckets_a_huge_array_nearly_in_order(monkeypatch):
+    from cutslack.solvers import bounds
+
+    values = np.random.default_rng(3).lognormal(size=5000)
+    values[[7, 11]] = np.inf, -np.inf
+    exact = bounds.descending_order(values)
+    assert np.array_equal(exact, np.argsort(-values, kind="stable"))
+    monkeypatch.setattr(bounds, "EXACT_ORDER_MAX_N", 100)
+    bucketed = bounds.descending_order(values)
+    assert sorted(bucketed) == list(range(5000)) and bucketed[0] == 7 and bucketed[-1] == 11
+    # out of order only within a bucket: about 1/65536 of the log range
+    ordered = values[bucketed][1:-1]
+    assert np.all(np.diff(np.log1p(ordered)) <= 1e-3)
