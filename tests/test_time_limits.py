@@ -83,6 +83,23 @@ def test_warm_up_solves_a_small_instance_per_accepted_type():
     assert set(seconds) == {"dp", "tsp-nn"} and all(s >= 0 for s in seconds.values())
 
 
+def test_warmup_command_has_help_progress_lines_and_refuses_unknown_methods(capsys):
+    from cutslack.warmup import default_methods, main
+
+    with pytest.raises(SystemExit) as exit_help:
+        main(["--help"])
+    assert exit_help.value.code == 0 and "usage: python -m cutslack.warmup" in capsys.readouterr().out
+    assert main(["tsp-nn", "mis-greedy"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("[ 1/2] tsp-nn") and lines[1].startswith("[ 2/2] mis-greedy")
+    assert lines[-1].startswith("warmed in")
+    with pytest.raises(SystemExit) as exit_bad:
+        main(["no-such-method"])
+    assert exit_bad.value.code == 2 and "unknown method" in capsys.readouterr().err
+    assert {"tsp-ils", "qap-tabu", "mis-ils", "mdkp-tabu", "anneal"} <= set(default_methods())
+    assert "qaoa" not in default_methods()
+
+
 def test_a_first_call_imports_only_its_methods_module():
     import subprocess
     import sys
