@@ -12,7 +12,8 @@ Common options: ``neighbours`` (k of the candidate lists, default 10), ``distanc
 methods also take ``initial`` (a tour) and ``start`` (``"greedy"``, ``"nn"`` or ``"sfc"``).
 
 * ``tsp-ils`` — the flagship: iterated local search, 2-opt + Or-opt descents between
-  segment-local double-bridge kicks, accepting a kick when the tour is no longer.
+  double-bridge kicks (mostly segment-local, one in ten classic), accepting a kicked tour when
+  it is no longer than the current one or within 0.1 % of the best (record-to-record travel).
 
 The local searches scan candidate moves through k-nearest-neighbour lists and keep a queue
 of "active" cities (don't-look bits): only the endpoints of changed edges are looked at
@@ -53,6 +54,14 @@ MATRIX, EUCLIDEAN, EUC_2D, CEIL_2D, ATT, GEO = range(6)
 _TSPLIB_KINDS = {"EUC_2D": EUC_2D, "CEIL_2D": CEIL_2D, "ATT": ATT, "GEO": GEO}
 #: above this many cities a consistent coordinate metric replaces matrix look-ups
 COORDINATE_MODE_MIN_N = 2500
+#: tsp-ils keeps a kicked tour within this fraction of the best length (record-to-record travel):
+#: plateaus of equal-length tours on rounded TSPLIB distances otherwise trap a strict descent
+ILS_ACCEPT_SLACK = 1e-3
+#: candidate-list length of tsp-ils (16, not the local searches' 10: on a280's grid of equal
+#: distances ten neighbours miss the moves to the optimum)
+ILS_NEIGHBOURS = 16
+#: share of tsp-ils kicks that are classic double bridges (segments up to n / 3) rather than local ones
+ILS_GLOBAL_KICK_RATE = 0.1
 #: instances up to this size are solved exactly by enumeration
 EXACT_MAX_N = 8
 _EPS = 1e-9
@@ -228,17 +237,26 @@ def _local_search(tour, pos, D, C, kind, neigh, use_or, queue, in_queue, qs, max
 
 
 @njit(cache=True)
-def _ils_chunk(tour, pos, saved, length, D, C, kind, neigh, use_or, n_kicks, max_seg, seed,
-               queue, in_queue, qs):
-    # n_kicks segment-local double bridges, each followed by a descent; keep if not longer
+def _ils_chunk(tour, pos, saved, best, length, D, C, kind, neigh, use_or, n_kicks, max_seg, seed,
+               queue, in_queue, qs, slack, global_rate):
+    # n_kicks double bridges, each followed by a descent: segment-local ones (segments of at
+    # most max_seg cities), and with probability global_rate classic ones (segments up to n/3,
+    # which move whole stretches of the tour: a local kick cannot undo a wrong order of clusters,
+    # as a greedy-edge start leaves on pr264); a kicked tour is kept
+    # when it is no longer than the current one or within `slack` (relative) of the best one
+    # (record-to-record travel); the chunk ends on the best tour, which `tour` then holds
     np.random.seed(seed)
     n = tour.shape[0]
-    buf = np.empty(2 * max_seg, dtype=tour.dtype)
+    big = max(1, (n - 2) // 3)
+    buf = np.empty(2 * max(max_seg, big), dtype=tour.dtype)
     cur = length
+    best_len = length
+    best[:] = tour
     for _ in range(n_kicks):
         p0 = np.random.randint(n)
-        l1 = 1 + np.random.randint(max_seg)
-        l2 = 1 + np.random.randint(max_seg)
+        span = big if np.random.random() < global_rate else max_seg
+        l1 = 1 + np.random.randint(span)
+        l2 = 1 + np.random.randint(span)
         a0 = tour[p0]
         b0 = tour[(p0 + 1) % n]
         b1 = tour[(p0 + l1) % n]
@@ -259,14 +277,22 @@ def _ils_chunk(tour, pos, saved, length, D, C, kind, neigh, use_or, n_kicks, max
             _push(queue, in_queue, qs, city)
         gain = _local_search(tour, pos, D, C, kind, neigh, use_or, queue, in_queue, qs, 1 << 60)
         new = cur + delta - gain
-        if new <= cur + _EPS:
+        if new <= cur + _EPS or new <= best_len * (1.0 + slack):
             cur = new
             saved[:] = tour
+            if new < best_len - _EPS:
+                best_len = new
+                best[:] = tour
         else:
             tour[:] = saved
             for i in range(n):
                 pos[tour[i]] = i
-    return cur
+    if cur > best_len + _EPS:
+        tour[:] = best
+        saved[:] = best
+        for i in range(n):
+            pos[tour[i]] = i
+    return best_len
 
 
 @njit(cache=True)
@@ -706,14 +732,15 @@ def _improve(problem, method, *, rng, time_limit, callback, initial, start, neig
     if kicks and not run.expired() and not run.stopped:
         if n <= HELD_KARP_MAX_N:
             bound = tsp_held_karp_bound(problem, upper=state["length"])
-        saved = tour.copy()
+        saved, best = tour.copy(), tour.copy()
         max_seg = max(1, min(50, (n - 2) // 3))
         kicks_per_chunk = 1000
         stop = StopRule(bound, stagnation_budget(max_no_improve, max(3_000, 10 * n), time_limit), sense="min")
 
         def kick() -> bool:
-            state["length"] = _ils_chunk(tour, pos, saved, state["length"], D, C, kind, dist.neighbours, use_or,
-                                         kicks_per_chunk, max_seg, kernel_seed(run), queue, in_queue, qs)
+            state["length"] = _ils_chunk(tour, pos, saved, best, state["length"], D, C, kind, dist.neighbours, use_or,
+                                         kicks_per_chunk, max_seg, kernel_seed(run), queue, in_queue, qs,
+                                         ILS_ACCEPT_SLACK, ILS_GLOBAL_KICK_RATE)
             state["kicks"] += kicks_per_chunk
             return max_kicks is None or state["kicks"] < max_kicks
 
@@ -786,10 +813,15 @@ def tsp_or_opt(problem: TravelingSalesman, *, rng=None, time_limit=None, callbac
 
 @register_solver("tsp-ils", accepts=(TravelingSalesman,), warmup=_warm_up, description="iterated 2-opt/Or-opt with double-bridge kicks")
 def tsp_iterated_local_search(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, initial=None,
-                              start: str = "greedy", neighbours: int = 10, distance_mode: str = "auto",
+                              start: str = "greedy", neighbours: int = ILS_NEIGHBOURS, distance_mode: str = "auto",
                               max_kicks: int | None = None,
                               max_no_improve: int | None = None):
-    """Return the best tour of an iterated local search (2-opt + Or-opt, segment-local double bridges).
+    """Return the best tour of an iterated local search (2-opt + Or-opt descents between double bridges).
+
+    Kicks are segment-local double bridges and, one in ten (``ILS_GLOBAL_KICK_RATE``), classic
+    ones; a kicked tour is kept when no longer than the current one or within 0.1 % of the best
+    (``ILS_ACCEPT_SLACK``, record-to-record travel), and each chunk of kicks restarts from the
+    best tour.  ``neighbours`` defaults to 16 here.
 
     Runs until the tour reaches the Held–Karp 1-tree bound (symmetric, n <= 200: status
     OPTIMAL), ``max_kicks`` kicks, ``time_limit`` or ``max_no_improve`` kicks without a shorter
