@@ -53,8 +53,6 @@ def run_chunks(run: Run, step: Callable[[], bool], intermediate: Callable, *, ma
     while True:
         if stop is not None and stop.reason is not None:
             break
-        if chunks == 0 and run.expired():   # the set-up (bounds, construction) used the whole limit
-            break
         more = step()
         chunks += 1
         if incumbent is not None:

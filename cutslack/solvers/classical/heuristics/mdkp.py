@@ -288,7 +288,9 @@ def mdkp_tabu(problem: Knapsack, *, rng=None, time_limit=None, callback=None, in
     state = {"best": float(p @ x), "it": 0, "stale": 0}
 
     def step() -> bool:
-        if state["best"] >= stop_at - 1e-9:
+        # nothing to do once reached, or when the LP and the greedy used the whole limit (a
+        # tabu iteration on 10^7 items takes a good fraction of a second)
+        if state["best"] >= stop_at - 1e-9 or run.expired():
             return False
         state["best"], state["it"], state["stale"] = _tabu_chunk(
             W, p, cap, x, slack, penalty, penalty_floor, tabu, order, utility, best, state["best"], state["it"], chunk, 3,

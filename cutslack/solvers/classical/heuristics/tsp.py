@@ -681,9 +681,11 @@ def _distances_in_time(problem, neighbours, distance_mode, run: Run) -> TspDista
     (or is too near for the greedy edge phase, about as long as the queries): the caller then
     takes the space-filling-curve tour."""
     started = time.perf_counter()
-    dist = tsp_distances(problem, neighbours, distance_mode, run=run if problem.coordinates is not None else None)
-    if dist is not None and run.deadline is not None and problem.coordinates is not None \
-            and run.time_left() < time.perf_counter() - started:
+    large = problem.coordinates is not None and problem.n >= COORDINATE_MODE_MIN_N
+    dist = tsp_distances(problem, neighbours, distance_mode, run=run if large else None)
+    # (below COORDINATE_MODE_MIN_N cities the whole construction takes milliseconds: always done)
+    if dist is not None and run.deadline is not None \
+            and large and run.time_left() < time.perf_counter() - started:
         run.timed_out = True
         return None
     return dist
