@@ -33,7 +33,7 @@ DP_BOUND_MAX_CELLS = 5_000_000
 #: most items the knapsack DP bound loops over (one NumPy row operation each)
 DP_BOUND_MAX_ITEMS = 20_000
 #: above this many values :func:`descending_order` sorts by 65,536 logarithmic buckets (O(n))
-EXACT_ORDER_MAX_N = 1 << 20
+EXACT_ORDER_MAX_N = 1 << 17
 #: largest TSP (cities) whose Held–Karp bound is computed on a dense matrix
 HELD_KARP_MAX_N = 200
 #: largest QAP whose Gilmore–Lawler bound is computed
@@ -114,11 +114,15 @@ def descending_order(values) -> np.ndarray:
     if v.shape[0] <= EXACT_ORDER_MAX_N:
         return np.argsort(-v, kind="stable")
     finite = np.isfinite(v)
-    t = np.where(finite, np.sign(v) * np.log1p(np.abs(np.where(finite, v, 0.0))), 0.0)
+    every = bool(finite.all())
+    t = np.log1p(np.abs(v if every else np.where(finite, v, 0.0)))
+    t *= np.sign(v if every else np.where(finite, v, 0.0))
     lo, hi = (float(t[finite].min()), float(t[finite].max())) if finite.any() else (0.0, 0.0)
     # finite values in buckets 1..65534 (largest first); +inf in 0, -inf and NaN in 65535
     key = 1.0 + (hi - t) * (65533.0 / (hi - lo)) if hi > lo else np.ones_like(t)
-    key = np.where(finite, key, np.where(v == np.inf, 0.0, 65535.0)).astype(np.uint16)
+    if not every:
+        key = np.where(finite, key, np.where(v == np.inf, 0.0, 65535.0))
+    key = key.astype(np.uint16)
     return np.argsort(key, kind="stable")
 
 
