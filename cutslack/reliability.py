@@ -571,7 +571,8 @@ def main(argv=None) -> int:  # pragma: no cover - it is the report command; its 
         "coefficients) are solved to their brute-force optimum by every method that takes them, or refused "
         "with a reason | table tests over the registry | `tests/test_extremes.py` |",
         "| The clock starts once `solve` has loaded the method and run its warm-up hook (Numba compiling, "
-        "reported as `info['compile_s']`), and `Result.wall_time` is the call from there; every registered method returns within `time_limit + max(10 %, "
+        "reported as `info['compile_s']`), and `Result.wall_time` is the call from there; every registered "
+        "method returns within `time_limit + max(10 %, "
         "1 s)` with its best solution so far and `Status.TIME_LIMIT` | one instance per method that it cannot "
         "finish (`cutslack.reliability.TIME_LIMIT_CASES`; a method without one fails the test) | "
         "`tests/test_time_limits.py` |",

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-__all__ = ["Bound", "cheap_bound", "knapsack_bound", "knapsack_lp_relaxation", "knapsack_dp_bound", "qap_gilmore_lawler_bound", "mis_clique_cover_bound",
+__all__ = ["Bound", "cheap_bound", "knapsack_bound", "knapsack_lp_relaxation", "knapsack_dp_bound",
+           "qap_gilmore_lawler_bound", "mis_clique_cover_bound",
            "tsp_held_karp_bound", "reaches_bound", "StopRule", "descending_order",
            "stagnation_budget"]
 

@@ -95,7 +95,8 @@ def test_a_heuristic_given_time_uses_it_unless_told_to_stop_on_stagnation(method
     assert capped.info["stop"] == "stagnation" and capped.status.value == "feasible"
 
 
-@pytest.mark.parametrize("make", [lambda: random_knapsack(300, kind="strongly", rng=2), lambda: random_mdkp(80, 5, rng=4),
+@pytest.mark.parametrize("make", [lambda: random_knapsack(300, kind="strongly", rng=2),
+                                  lambda: random_mdkp(80, 5, rng=4),
                                   lambda: random_knapsack(60, 3, kind="weakly", rng=6)])
 def test_knapsack_lp_relaxation_matches_scipy_linprog(make):
     from scipy.optimize import linprog

@@ -260,8 +260,9 @@ def _knapsack_too_large(problem: Knapsack, run: Run) -> Result:
     found = mdkp_tabu(problem, rng=run.rng, time_limit=max(run.time_left(), 1e-3))
     run.timed_out = True
     return _finish(problem, found.x, run, Status.TIME_LIMIT, found.bound, 0, 0, [],
-                   {"solver": "none", "message": f"a {problem.n}-item model would not be built and solved within "
-                                                 f"time_limit; the best solution of mdkp-tabu in that time is returned"})
+                   {"solver": "none",
+                    "message": f"a {problem.n}-item model would not be built and solved within time_limit; the best "
+                               f"solution of mdkp-tabu in that time is returned"})
 
 
 def _final_status(outcome: HighsOutcome | None, run: Run, mip_rel_gap, mip_abs_gap) -> Status | None:

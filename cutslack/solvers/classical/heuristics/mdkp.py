@@ -29,8 +29,8 @@ from cutslack.api import Run, make_result, register_solver
 from cutslack.errors import InvalidInstanceError
 from cutslack.problems.knapsack import Knapsack
 from cutslack.result import Status
-from cutslack.solvers.bounds import (Bound, StopRule, descending_order, knapsack_dp_bound, knapsack_lp_relaxation, reaches_bound,
-                                     stagnation_budget)
+from cutslack.solvers.bounds import (Bound, StopRule, descending_order, knapsack_dp_bound, knapsack_lp_relaxation,
+                                     reaches_bound, stagnation_budget)
 from cutslack.solvers.classical.heuristics._common import kernel_seed, run_chunks, stop_reason
 
 __all__ = ["mdkp_greedy", "mdkp_tabu"]
@@ -214,7 +214,7 @@ def _best_bound(problem: Knapsack, lp_bound: float, run: Run) -> Bound:
 
 
 def _warm_up(problem=None) -> None:
-    """Compile (or load from Numba's cache) the knapsack kernels, before the caller's clock.
+    """Compile (or load from Numba's cache) the knapsack kernels before the caller's clock.
 
     Three items of weight 2 in two rows of capacity 3: the LP bound (3) exceeds the optimum (2),
     so no bound ends the tabu search before its kernel ran.
@@ -234,7 +234,8 @@ def mdkp_greedy(problem: Knapsack, *, rng=None, time_limit=None, callback=None):
                        nit=1, info={"bound_kind": bound.kind})
 
 
-@register_solver("mdkp-tabu", accepts=(Knapsack,), warmup=_warm_up, description="tabu search with strategic oscillation")
+@register_solver("mdkp-tabu", accepts=(Knapsack,), warmup=_warm_up,
+                 description="tabu search with strategic oscillation")
 def mdkp_tabu(problem: Knapsack, *, rng=None, time_limit=None, callback=None, initial=None,
               max_iter: int | None = None, restart_after: int | None = None, target: float | None = None,
               max_no_improve: float | None = None):

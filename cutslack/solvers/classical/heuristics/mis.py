@@ -258,7 +258,8 @@ def _warm_up(problem=None) -> None:
     mis_iterated_local_search(MaximumIndependentSet(graph), rng=0, max_iter=200)
 
 
-@register_solver("mis-greedy", accepts=(MaximumIndependentSet,), warmup=_warm_up, description="greedy minimum-degree independent set")
+@register_solver("mis-greedy", accepts=(MaximumIndependentSet,), warmup=_warm_up,
+                 description="greedy minimum-degree independent set")
 def mis_greedy(problem: MaximumIndependentSet, *, rng=None, time_limit=None, callback=None):
     """Return a maximal (not maximum) independent set built by least residual degree (per unit weight) first."""
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
@@ -271,7 +272,8 @@ def mis_greedy(problem: MaximumIndependentSet, *, rng=None, time_limit=None, cal
                        info={"bound_kind": None if bound is None else bound.kind})
 
 
-@register_solver("mis-ils", accepts=(MaximumIndependentSet,), warmup=_warm_up, description="ARW iterated local search with (1,2)-swaps")
+@register_solver("mis-ils", accepts=(MaximumIndependentSet,), warmup=_warm_up,
+                 description="ARW iterated local search with (1,2)-swaps")
 def mis_iterated_local_search(problem: MaximumIndependentSet, *, rng=None, time_limit=None, callback=None,
                               initial=None, max_iter: int | None = None, target: float | None = None,
                               max_no_improve: float | None = None):

@@ -163,7 +163,8 @@ def _warm_up(problem=None) -> None:
     qap_anneal(tiny, rng=0, levels=2, moves_per_level=10, restarts=0)
 
 
-@register_solver("qap-tabu", accepts=(QuadraticAssignment,), warmup=_warm_up, description="robust tabu search (Taillard)")
+@register_solver("qap-tabu", accepts=(QuadraticAssignment,), warmup=_warm_up,
+                 description="robust tabu search (Taillard)")
 def qap_tabu(problem: QuadraticAssignment, *, rng=None, time_limit=None, callback=None, initial=None,
              max_iter: int | None = None, restart_after: int | None = None, target: float | None = None,
              max_no_improve: float | None = None):
@@ -254,7 +255,8 @@ def _finish(problem, best_p, method, run, bound, stop, nit, info):
                        bound=None if bound is None else bound.effective, info=info)
 
 
-@register_solver("qap-anneal", accepts=(QuadraticAssignment,), warmup=_warm_up, description="simulated annealing over swaps")
+@register_solver("qap-anneal", accepts=(QuadraticAssignment,), warmup=_warm_up,
+                 description="simulated annealing over swaps")
 def qap_anneal(problem: QuadraticAssignment, *, rng=None, time_limit=None, callback=None, initial=None,
                levels: int = 100, moves_per_level: int | None = None, cooling: float = 0.93,
                restarts: int | None = None, max_no_improve: int | None = None):
@@ -265,7 +267,8 @@ def qap_anneal(problem: QuadraticAssignment, *, rng=None, time_limit=None, callb
     proposals each (default ``n²``).  Each of ``restarts`` further cycles (default 2 without a
     time limit, unlimited with one) re-anneals from the best permutation at a tenth of the
     first temperature; ``max_no_improve`` cycles in a row without a better permutation end
-    the run (default 2 without a time limit, never with one).  It stops at once on reaching the Gilmore–Lawler bound (OPTIMAL).
+    the run (default 2 without a time limit, never with one).  It stops at once on reaching the
+    Gilmore–Lawler bound (OPTIMAL).
     At most 7 facilities are enumerated exactly.
     """
     run = Run(rng=rng, time_limit=time_limit, callback=callback)

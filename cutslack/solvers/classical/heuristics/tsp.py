@@ -773,28 +773,32 @@ def _warm_up(problem=None) -> None:
     tsp_held_karp_bound(tiny, iterations=2)
 
 
-@register_solver("tsp-nn", accepts=(TravelingSalesman,), warmup=_warm_up, description="nearest-neighbour tour construction")
+@register_solver("tsp-nn", accepts=(TravelingSalesman,), warmup=_warm_up,
+                 description="nearest-neighbour tour construction")
 def tsp_nearest_neighbour(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, neighbours: int = 10,
                           distance_mode: str = "auto"):
     """Return the nearest-neighbour tour from a random start city (asymmetric distances allowed)."""
     return _constructive(problem, "tsp-nn", "nn", rng, time_limit, callback, neighbours, distance_mode)
 
 
-@register_solver("tsp-greedy", accepts=(TravelingSalesman,), warmup=_warm_up, description="greedy-edge tour construction")
+@register_solver("tsp-greedy", accepts=(TravelingSalesman,), warmup=_warm_up,
+                 description="greedy-edge tour construction")
 def tsp_greedy_edge(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, neighbours: int = 10,
                     distance_mode: str = "auto"):
     """Return the greedy-edge tour (shortest candidate edges first, fragments joined greedily)."""
     return _constructive(problem, "tsp-greedy", "greedy", rng, time_limit, callback, neighbours, distance_mode)
 
 
-@register_solver("tsp-sfc", accepts=(TravelingSalesman,), warmup=_warm_up, description="Hilbert space-filling-curve tour")
+@register_solver("tsp-sfc", accepts=(TravelingSalesman,), warmup=_warm_up,
+                 description="Hilbert space-filling-curve tour")
 def tsp_space_filling_curve(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, neighbours: int = 10,
                             distance_mode: str = "auto"):
     """Return the tour visiting cities in Hilbert-curve order of their coordinates (needs coordinates)."""
     return _constructive(problem, "tsp-sfc", "sfc", rng, time_limit, callback, neighbours, distance_mode)
 
 
-@register_solver("tsp-2opt", accepts=(TravelingSalesman,), warmup=_warm_up, description="2-opt local search with neighbour lists")
+@register_solver("tsp-2opt", accepts=(TravelingSalesman,), warmup=_warm_up,
+                 description="2-opt local search with neighbour lists")
 def tsp_two_opt(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, initial=None,
                 start: str = "greedy", neighbours: int = 10, distance_mode: str = "auto"):
     """Return a 2-opt local optimum (neighbour lists, don't-look bits) from ``initial`` or a construction.
@@ -805,7 +809,8 @@ def tsp_two_opt(problem: TravelingSalesman, *, rng=None, time_limit=None, callba
                     start=start, neighbours=neighbours, distance_mode=distance_mode, use_or=False, kicks=False)
 
 
-@register_solver("tsp-oropt", accepts=(TravelingSalesman,), warmup=_warm_up, description="2-opt + Or-opt local search")
+@register_solver("tsp-oropt", accepts=(TravelingSalesman,), warmup=_warm_up,
+                 description="2-opt + Or-opt local search")
 def tsp_or_opt(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, initial=None,
                start: str = "greedy", neighbours: int = 10, distance_mode: str = "auto"):
     """Return a local optimum for 2-opt and Or-opt (segments of 1-3 cities, both orientations)."""
@@ -813,7 +818,8 @@ def tsp_or_opt(problem: TravelingSalesman, *, rng=None, time_limit=None, callbac
                     start=start, neighbours=neighbours, distance_mode=distance_mode, use_or=True, kicks=False)
 
 
-@register_solver("tsp-ils", accepts=(TravelingSalesman,), warmup=_warm_up, description="iterated 2-opt/Or-opt with double-bridge kicks")
+@register_solver("tsp-ils", accepts=(TravelingSalesman,), warmup=_warm_up,
+                 description="iterated 2-opt/Or-opt with double-bridge kicks")
 def tsp_iterated_local_search(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, initial=None,
                               start: str = "greedy", neighbours: int = ILS_NEIGHBOURS, distance_mode: str = "auto",
                               max_kicks: int | None = None,
