@@ -1,4 +1,6 @@
 # `make demo`: set up .venv and run the main job.  `make test`: set up .venv and run the tests.
+# Both first run `make warm`: compile the heuristics' and samplers' Numba kernels into Numba's
+# cache (minutes once after installing or changing a kernel's module, seconds when cached).
 # `make notebooks`: install JupyterLab into .venv and open examples/.
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +10,7 @@ STAMP_ALL  := $(VENV)/.installed-all
 STAMP_TEST := $(VENV)/.installed-test
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test test-slow venv notebooks clean
+.PHONY: demo test test-slow venv warm notebooks clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,14 +26,17 @@ $(STAMP_TEST): pyproject.toml | $(PY)
 
 venv: $(STAMP_TEST)
 
-demo: $(STAMP_ALL)
+warm: $(STAMP_ALL)
+	OMP_NUM_THREADS=1 $(PY) -m cutslack.warmup
+
+demo: $(STAMP_ALL) warm
 	OMP_NUM_THREADS=1 $(PY) -m cutslack.demo
 
 notebooks: $(STAMP_ALL)
 	$(PIP) install -q -e '.[all,notebooks]'
 	$(VENV)/bin/jupyter lab examples/
 
-test: $(STAMP_TEST)
+test: $(STAMP_TEST) warm
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-slow: $(STAMP_TEST)

@@ -5,6 +5,12 @@ registered with :func:`register_solver`.  Inside, it uses a :class:`Run` for the
 the callback and the random generator, and builds its answer with :func:`make_result`,
 which re-scores the solution with the problem's own ``evaluate``/``is_feasible``.
 
+The clock of ``time_limit`` starts after the method's module is loaded and its compiled
+kernels are ready: a method registered with a ``warmup`` hook has it called (once per process
+and hook) before the clock starts, and ``Result.info["compile_s"]`` reports the seconds that
+loading and warming took, so a first call in a fresh process (even with an empty Numba cache)
+honours its limit.
+
 Solver modules register themselves on import; :data:`SOLVER_MODULES` lists the built-in
 ones, imported on the first call of :func:`solve` (importing cutslack imports none of them,
 and none imports an optional extra at module level).
@@ -25,7 +31,7 @@ from cutslack.errors import SolverError
 from cutslack.result import Result, SampleSet, Status, relative_gap
 
 __all__ = ["solve", "SOLVERS", "SOLVER_MODULES", "METHOD_MODULES", "register_solver", "available_methods", "Run", "make_result",
-           "SolverSpec", "check_call", "empty_result"]
+           "SolverSpec", "check_call", "empty_result", "warm_up_method"]
 
 #: modules that register the built-in solvers (later issues append to this list)
 SOLVER_MODULES = [
@@ -44,12 +50,14 @@ SOLVER_MODULES = [
 
 @dataclass(frozen=True)
 class SolverSpec:
-    """A registered method: its function, the input types it takes and a one-line description."""
+    """A registered method: its function, the input types it takes, a one-line description and
+    its warm-up hook (``warmup(problem)`` compiles the kernels it will use; None: nothing to compile)."""
 
     name: str
     function: Callable
     accepts: tuple
     description: str
+    warmup: Callable | None = None
 
     @property
     def options(self) -> set:
@@ -82,19 +90,24 @@ METHOD_MODULES = {
 #: method name (lower case) -> SolverSpec
 SOLVERS: dict[str, SolverSpec] = {}
 _loaded = False
+#: (warm-up hook, problem type) pairs already warmed in this process
+_WARMED: set = set()
 #: ``[perf_counter() at the start of the innermost solve() call]`` until that call's first Run takes it
 _CALL_START: contextvars.ContextVar = contextvars.ContextVar("cutslack_call_start", default=None)
 
 
-def register_solver(name: str, *, accepts: tuple, description: str = ""):
+def register_solver(name: str, *, accepts: tuple, description: str = "", warmup: Callable | None = None):
     """Decorator registering ``fn`` as ``method=name`` for problems of the types in ``accepts``.
 
     ``fn`` must take ``(problem, *, rng=None, time_limit=None, callback=None, **its options)``.
+    ``warmup(problem)``, when given, compiles (or loads from Numba's cache) the kernels ``fn``
+    will run on ``problem``; :func:`solve` calls it before starting the clock.
     """
 
     def deco(fn):
         key = name.lower()
-        SOLVERS[key] = SolverSpec(key, fn, tuple(accepts), description or (fn.__doc__ or "").strip().split("\n")[0])
+        SOLVERS[key] = SolverSpec(key, fn, tuple(accepts), description or (fn.__doc__ or "").strip().split("\n")[0],
+                                  warmup)
         return fn
 
     return deco
@@ -136,7 +149,9 @@ def solve(problem, method: str = "milp", *, rng=None, time_limit: float | None =
     rng : None, int, or numpy.random.Generator
         The only source of randomness; the same seed gives the same result.
     time_limit : float, optional
-        Seconds; the method returns the best solution found so far with ``Status.TIME_LIMIT``.
+        Seconds; the method returns the best solution found so far with ``Status.TIME_LIMIT``
+        (see :class:`~cutslack.result.Status` for what a method does with its budget).  The
+        clock starts once the method is loaded and warmed up (``info["compile_s"]``).
     callback : callable, optional
         Called as ``callback(intermediate: Result)`` once per outer iteration; raising
         ``StopIteration`` ends the run with ``Status.STOPPED``.
@@ -151,18 +166,23 @@ def solve(problem, method: str = "milp", *, rng=None, time_limit: float | None =
     >>> res.feasible
     True
     """
-    call_start = time.perf_counter()  # loading solver modules and compiling kernels count against time_limit
+    loading = time.perf_counter()
     spec = check_call(problem, method, options, time_limit)
     trivial = empty_result(problem, spec.name)
     if trivial is not None:  # no variables: the empty vector is the one solution, for every method
-        return trivial.replace(wall_time=time.perf_counter() - call_start)
+        return trivial.replace(wall_time=time.perf_counter() - loading)
+    warm_up_method(spec, problem)
+    # the clock starts here: loading the module and compiling its kernels (compile_s) do not
+    # count against time_limit
+    call_start = time.perf_counter()
     token = _CALL_START.set([call_start])
     try:
         result = spec.function(problem, rng=rng, time_limit=time_limit, callback=callback, **options)
     finally:
         _CALL_START.reset(token)
     if isinstance(result, Result):
-        result = result.replace(wall_time=time.perf_counter() - call_start)
+        result = result.replace(wall_time=time.perf_counter() - call_start,
+                                info={**result.info, "compile_s": round(call_start - loading, 6)})
     return result
 
 
@@ -180,6 +200,17 @@ def empty_result(problem, method: str) -> Result | None:
     objective = float(problem.evaluate(x))
     return make_result(problem, x, method=method, status=Status.OPTIMAL, bound=objective, n_vars=0,
                        info={"trivial": "the problem has no variables; the empty vector is its only solution"})
+
+
+def warm_up_method(spec: SolverSpec, problem) -> bool:
+    """Run ``spec``'s warm-up hook for ``problem`` unless this process already ran it for that type
+    of problem; return True when it ran."""
+    key = (spec.warmup, type(problem))
+    if spec.warmup is None or key in _WARMED:
+        return False
+    spec.warmup(problem)
+    _WARMED.add(key)
+    return True
 
 
 def check_call(problem, method: str, options: dict, time_limit: float | None = None) -> SolverSpec:

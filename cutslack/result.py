@@ -14,7 +14,24 @@ __all__ = ["Status", "Result", "SampleSet", "relative_gap"]
 
 
 class Status(str, enum.Enum):
-    """How a run ended."""
+    """How a run ended.
+
+    Budgets, the one rule every search method follows (heuristics, ``lagrangian``,
+    ``penalty``, ``unbalanced``):
+
+    * with a ``time_limit``, a method keeps searching (restarts, perturbations, further
+      iterations) until the limit, and ends ``TIME_LIMIT``; it ends earlier only when a valid
+      bound proves its solution optimal (``OPTIMAL``), when it has nothing left to search
+      (an exact method that finished, a construction that is complete: ``OPTIMAL`` or
+      ``FEASIBLE``) or when the user set a stagnation budget (``max_no_improve`` /
+      ``patience``) that ran out (``FEASIBLE``);
+    * without a ``time_limit``, a default stagnation budget or iteration count ends the
+      search: ``FEASIBLE`` (``OPTIMAL`` when a bound proves it).
+
+    The clock of ``time_limit`` starts once the method is loaded and its kernels compiled
+    (``Result.info["compile_s"]``); a run ends within ``time_limit + max(10 %, 1 s)`` with the
+    best solution found so far (the empty solution of a knapsack at worst).
+    """
 
     OPTIMAL = "optimal"        #: proven optimal (by the method's own bound)
     FEASIBLE = "feasible"      #: a feasible solution, optimality not proven

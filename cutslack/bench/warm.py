@@ -18,18 +18,17 @@ __all__ = ["warm_kernels", "WARM_SECONDS"]
 
 
 def warm_kernels() -> float:
-    """Solve a tiny instance with each single-threaded kernel-backed heuristic; return the seconds it took."""
-    import cutslack
+    """Run the warm-up hooks of the single-threaded kernel-backed heuristics; return the seconds it took."""
+    from cutslack.api import SOLVERS, check_call, warm_up_method
     from cutslack.problems import random_mis, random_qap, random_tsp
 
     start = time.perf_counter()
     # only single-threaded kernels: a process that later forks workers must not have started
     # HiGHS's thread pool (the knapsack heuristics' LP bound) or an OpenMP pool (the parallel
     # QUBO samplers; GNU OpenMP aborts a forked child that uses it)
-    runs = [(random_mis(12, 0.3, rng=0), "heuristic", {}), (random_qap(9, rng=0), "heuristic", {}),
-            (random_tsp(20, rng=0), "heuristic", {})]
-    for problem, method, options in runs:
-        cutslack.solve(problem, method=method, rng=0, time_limit=120, **options)
+    for problem in (random_mis(12, 0.3, rng=0), random_qap(9, rng=0), random_tsp(20, rng=0)):
+        check_call(problem, "heuristic", {})   # loads the heuristics
+        warm_up_method(SOLVERS["heuristic"], problem)
     return time.perf_counter() - start
 
 

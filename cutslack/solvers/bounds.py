@@ -5,8 +5,8 @@ there instead of running to its time limit.  Each bound here costs far less than
 it ends:
 
 * knapsack — the exact dynamic-programming value for one integer constraint with a small
-  capacity (value row only, O(n·C)), else the LP relaxation (HiGHS), floored for integer
-  profits;
+  capacity (value row only, O(n·C)), else the LP relaxation (Dantzig's bound for one row,
+  HiGHS's interior point within the time left for several), floored for integer profits;
 * QAP — the Gilmore–Lawler bound (one linear assignment over minimal scalar products);
 * MIS — a greedy clique cover (every independent set takes at most one vertex per clique);
 * symmetric TSP — the Held–Karp 1-tree bound after a short subgradient ascent;
@@ -20,16 +20,22 @@ methods.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
-__all__ = ["Bound", "cheap_bound", "knapsack_bound", "qap_gilmore_lawler_bound", "mis_clique_cover_bound",
-           "tsp_held_karp_bound", "gap_lp_bound", "set_cover_lp_bound", "reaches_bound", "StopRule"]
+__all__ = ["Bound", "cheap_bound", "knapsack_bound", "knapsack_lp_relaxation", "knapsack_dp_bound",
+           "qap_gilmore_lawler_bound", "mis_clique_cover_bound", "tsp_held_karp_bound", "gap_lp_bound",
+           "set_cover_lp_bound", "reaches_bound", "StopRule", "descending_order", "stagnation_budget"]
 
 #: largest n·(C+1) value row the knapsack bound fills by dynamic programming
 DP_BOUND_MAX_CELLS = 5_000_000
+#: most items the knapsack DP bound loops over (one NumPy row operation each)
+DP_BOUND_MAX_ITEMS = 20_000
+#: above this many values :func:`descending_order` sorts by 65,536 logarithmic buckets (O(n))
+EXACT_ORDER_MAX_N = 1 << 17
 #: largest TSP (cities) whose Held–Karp bound is computed on a dense matrix
 HELD_KARP_MAX_N = 200
 #: largest QAP whose Gilmore–Lawler bound is computed
@@ -71,25 +77,145 @@ def _integral(*arrays) -> bool:
     return all(np.all(np.asarray(a) == np.round(np.asarray(a))) for a in arrays)
 
 
-def knapsack_bound(problem) -> Bound:
-    """Return the DP value (one integer constraint, small capacity) or the LP-relaxation bound of a knapsack."""
-    p = np.asarray(problem.profits, dtype=float)
-    integral = _integral(p)
-    if problem.m == 1:
-        w, cap = problem.weights[0], problem.capacities[0]
-        if _integral(w, cap) and problem.n * (cap + 1) <= DP_BOUND_MAX_CELLS:
-            best = np.zeros(int(cap) + 1)
-            for wj, pj in zip(w.astype(np.int64), p):
-                if pj <= 0 or wj > cap:
-                    continue
-                if wj == 0:
-                    best += pj
-                else:
-                    best[wj:] = np.maximum(best[wj:], best[:-wj] + pj)
-            return Bound(float(best[-1]), "dynamic programming (exact)", "max", integral)
-    from cutslack.solvers.classical.heuristics.mdkp import lp_relaxation
+def knapsack_lp_relaxation(problem, time_limit: float | None = None):
+    """Return ``(bound, duals)``: an upper bound on the LP relaxation of a knapsack and row duals (>= 0).
 
-    return Bound(lp_relaxation(problem)[0], "LP relaxation", "max", integral)
+    One row: Dantzig's bound (items by profit/weight, the critical item taken fractionally),
+    exact for the LP, its dual the critical ratio; O(n log n), no solver.  Several rows: HiGHS's
+    interior-point method (``highspy``, it honours ``time_limit`` seconds) gives the duals ``u``
+    and the bound is the Lagrangian value ``u'c + sum_j max(0, p_j - u'W_j)``, valid for any
+    ``u >= 0`` (equal to the LP optimum at the optimal duals).  When HiGHS stops on the limit,
+    the smaller of that value and the best single-row Dantzig bound is returned.
+    """
+    p = np.asarray(problem.profits, dtype=float)
+    W = np.asarray(problem.weights, dtype=float)
+    cap = np.asarray(problem.capacities, dtype=float)
+    candidates = []
+    if problem.m > 1:
+        duals, optimal = _highs_lp_duals(p, W, cap, time_limit)
+        if duals is not None:
+            candidates.append((float(duals @ cap + np.maximum(p - duals @ W, 0.0).sum()), duals))
+            if optimal:
+                return candidates[0]
+    for i in range(problem.m):
+        value, critical = _dantzig(p, W[i], cap[i])
+        duals = np.zeros(problem.m)
+        duals[i] = critical
+        candidates.append((value, duals))
+    return min(candidates, key=lambda pair: pair[0])
+
+
+def descending_order(values) -> np.ndarray:
+    """Return the indices that order ``values`` from largest to smallest (ties by index).
+
+    Exact (a stable sort) up to :data:`EXACT_ORDER_MAX_N` values; beyond, by 65,536 buckets of
+    ``sign(v) log(1 + |v|)`` (a radix sort, O(n): a float sort of 10^7 values takes seconds),
+    so values closer than a bucket may come out of order.  Infinite values go first or last.
+    """
+    v = np.asarray(values, dtype=float)
+    if v.shape[0] <= EXACT_ORDER_MAX_N:
+        return np.argsort(-v, kind="stable")
+    finite = np.isfinite(v)
+    every = bool(finite.all())
+    t = np.log1p(np.abs(v if every else np.where(finite, v, 0.0)))
+    t *= np.sign(v if every else np.where(finite, v, 0.0))
+    lo, hi = (float(t[finite].min()), float(t[finite].max())) if finite.any() else (0.0, 0.0)
+    # finite values in buckets 1..65534 (largest first); +inf in 0, -inf and NaN in 65535
+    key = 1.0 + (hi - t) * (65533.0 / (hi - lo)) if hi > lo else np.ones_like(t)
+    if not every:
+        key = np.where(finite, key, np.where(v == np.inf, 0.0, 65535.0))
+    key = key.astype(np.uint16)
+    return np.argsort(key, kind="stable")
+
+
+def _dantzig(p: np.ndarray, w: np.ndarray, cap: float) -> tuple[float, float]:
+    # the LP optimum of one row: weightless positive items in full, the others by ratio until
+    # the critical one (its ratio u), which fills the rest of the capacity.  The value returned
+    # is the Lagrangian bound u cap + sum max(0, p - u w): the LP optimum when the order is
+    # exact, and still a valid bound when descending_order buckets a huge row
+    free = p > 0
+    use = free & (w > 0)
+    if not use.all():   # (masks copy; a huge row usually needs none)
+        p, w = p[free], w[free]
+        ratio = p[w > 0] / w[w > 0]
+        w_use = w[w > 0]
+    else:
+        ratio, w_use = p / w, w
+    order = descending_order(ratio)
+    loads = np.cumsum(w_use[order])
+    k = int(np.searchsorted(loads, cap, side="right"))
+    if k >= order.shape[0]:
+        return float(p.sum()), 0.0
+    critical = float(ratio[order[k]])
+    return float(critical * cap + np.maximum(p - critical * w, 0.0).sum()), critical
+
+
+def _highs_lp_duals(p, W, cap, time_limit):
+    # max p'x, W x <= cap, 0 <= x <= 1 as min -p'x by HiGHS's interior-point method (which,
+    # unlike its simplex on wide LPs, stops on time); returns (row duals >= 0 or None, optimal)
+    import highspy
+
+    m, n = W.shape
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("solver", "ipm")
+    if time_limit is not None:
+        h.setOptionValue("time_limit", max(float(time_limit), 1e-3))
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, m
+    lp.col_cost_ = -p
+    lp.col_lower_, lp.col_upper_ = np.zeros(n), np.ones(n)
+    lp.row_lower_, lp.row_upper_ = np.full(m, -highspy.kHighsInf), cap.astype(float)
+    matrix = lp.a_matrix_
+    matrix.format_ = highspy.MatrixFormat.kRowwise
+    nz = W != 0
+    matrix.start_ = np.concatenate([[0], np.cumsum(nz.sum(axis=1))]).astype(np.int32)
+    matrix.index_ = np.nonzero(nz)[1].astype(np.int32)
+    matrix.value_ = W[nz]
+    h.passModel(lp)
+    h.run()
+    duals = np.asarray(h.getSolution().row_dual, dtype=float)
+    if duals.shape != (m,) or not np.all(np.isfinite(duals)):
+        return None, False
+    return np.maximum(-duals, 0.0), h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+
+def knapsack_dp_bound(problem, deadline: float | None = None) -> Bound | None:
+    """Return the exact DP value of a one-row knapsack with integer data and a small table, else None.
+
+    None too when ``deadline`` (a ``time.perf_counter()`` value) passes while filling the row.
+    """
+    if problem.m != 1:
+        return None
+    p = np.asarray(problem.profits, dtype=float)
+    w, cap = problem.weights[0], problem.capacities[0]
+    if not (_integral(w, cap) and problem.n * (cap + 1) <= DP_BOUND_MAX_CELLS and problem.n <= DP_BOUND_MAX_ITEMS):
+        return None
+    best = np.zeros(int(cap) + 1)
+    for j, (wj, pj) in enumerate(zip(w.astype(np.int64), p)):
+        if deadline is not None and j % 256 == 0 and time.perf_counter() > deadline:
+            return None
+        if pj <= 0 or wj > cap:
+            continue
+        if wj == 0:
+            best += pj
+        else:
+            best[wj:] = np.maximum(best[wj:], best[:-wj] + pj)
+    return Bound(float(best[-1]), "dynamic programming (exact)", "max", _integral(p))
+
+
+def knapsack_bound(problem, time_limit: float | None = None) -> Bound:
+    """Return the DP value (one integer constraint, small table) or the LP-relaxation bound of a knapsack.
+
+    ``time_limit`` (seconds) caps the DP and the LP solve; past it the bound is a weaker valid one.
+    """
+    deadline = None if time_limit is None else time.perf_counter() + float(time_limit)
+    exact = knapsack_dp_bound(problem, deadline)
+    if exact is not None:
+        return exact
+    left = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
+    return Bound(knapsack_lp_relaxation(problem, left)[0], "LP relaxation", "max", _integral(problem.profits))
 
 
 def qap_gilmore_lawler_bound(problem) -> Bound:
@@ -265,12 +391,15 @@ def set_cover_lp_bound(problem, time_limit: float | None = None, *, duals: bool 
     return (bound, prices) if duals else bound
 
 
-def cheap_bound(problem, **options) -> Bound | None:
-    """Return a cheap valid bound for ``problem`` (see the module docstring), or None when none applies."""
+def cheap_bound(problem, *, time_limit: float | None = None, **options) -> Bound | None:
+    """Return a cheap valid bound for ``problem`` (see the module docstring), or None when none applies.
+
+    ``time_limit`` (seconds) caps the knapsack bound's DP and LP (a weaker valid bound past it).
+    """
     family = getattr(problem, "family", None)
     size = problem.size.get("n", 0) if hasattr(problem, "size") else 0
     if family == "knapsack":
-        return knapsack_bound(problem)
+        return knapsack_bound(problem, time_limit)
     if family == "qap" and size <= GILMORE_LAWLER_MAX_N:
         return qap_gilmore_lawler_bound(problem)
     if family == "mis" and len(problem.nodes) <= CLIQUE_COVER_MAX_N:
@@ -278,10 +407,25 @@ def cheap_bound(problem, **options) -> Bound | None:
     if family == "tsp" and size <= HELD_KARP_MAX_N and problem.symmetric:
         return tsp_held_karp_bound(problem, **options)
     if family == "gap":
-        return gap_lp_bound(problem, **options)
+        return gap_lp_bound(problem, time_limit)
     if family == "setcover":
-        return set_cover_lp_bound(problem, **options)
+        return set_cover_lp_bound(problem, time_limit)
     return None
+
+
+def stagnation_budget(max_no_improve: float | None, default: float, time_limit: float | None) -> float:
+    """Return how much work without a better incumbent ends a search (``inf``: never).
+
+    The one rule every improving search follows: a budget the user sets (``max_no_improve``)
+    always applies; otherwise ``default`` applies only when there is no ``time_limit``, since
+    a search given time keeps searching (restarts, perturbations) until the limit or a bound.
+
+    >>> stagnation_budget(None, 100, None), stagnation_budget(None, 100, 5.0), stagnation_budget(7, 100, 5.0)
+    (100.0, inf, 7.0)
+    """
+    if max_no_improve is not None:
+        return float(max_no_improve)
+    return float(default) if time_limit is None else float("inf")
 
 
 class StopRule:

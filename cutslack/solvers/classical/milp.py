@@ -29,7 +29,11 @@ from cutslack.problems.qap import QuadraticAssignment
 from cutslack.problems.set_cover import SetCover
 from cutslack.problems.tsp import TravelingSalesman
 from cutslack.result import Result, Status
-from cutslack.solvers.classical.milp_models import TspModel, build_model, patch_cycles
+
+#: model terms (variables + coefficients) Pyomo builds and HiGHS loads per second, kept low on
+#: purpose: a knapsack whose model would not be built in about the time left is not built
+MILP_BUILD_TERMS_PER_SECOND = 10_000
+from cutslack.solvers.classical.milp_models import TspModel, _model_terms, build_model, patch_cycles
 
 __all__ = ["solve_milp", "HighsSession", "HighsOutcome"]
 
@@ -146,8 +150,16 @@ def _proved_optimal(outcome: HighsOutcome, mip_rel_gap: float, mip_abs_gap: floa
     return outcome.bound is not None and abs(outcome.objective - outcome.bound) <= tolerance
 
 
+def _warm_up(problem) -> None:
+    """Compile the knapsack tabu kernels a knapsack too large to model in time falls back on."""
+    if isinstance(problem, Knapsack):
+        from cutslack.solvers.classical.heuristics.mdkp import _warm_up as warm_knapsack_heuristics
+
+        warm_knapsack_heuristics()
+
+
 @register_solver("milp", accepts=(Knapsack, MaximumIndependentSet, QuadraticAssignment, TravelingSalesman,
-                                  GeneralizedAssignment, SetCover, BinaryProgram),
+                                  GeneralizedAssignment, SetCover, BinaryProgram), warmup=_warm_up,
                  description="exact MILP: Pyomo models solved by HiGHS, with its dual bound")
 def solve_milp(problem, *, rng=None, time_limit=None, callback=None, threads: int = 1, mip_rel_gap: float = 0.0,
                mip_abs_gap: float | None = None, verbose: bool = False, warm_start=None, cliques: bool = False,
@@ -161,7 +173,9 @@ def solve_milp(problem, *, rng=None, time_limit=None, callback=None, threads: in
     rng : seed or Generator
         Draws HiGHS's ``random_seed`` (HiGHS with one thread is deterministic for a seed).
     time_limit : float, optional
-        Seconds for the whole run (model building and every cut round included).
+        Seconds for the whole run (model building and every cut round included).  A knapsack
+        whose model has more than ``MILP_BUILD_TERMS_PER_SECOND`` terms per second of the limit
+        is not built: the knapsack tabu search runs for the time instead (TIME_LIMIT).
     callback : callable, optional
         Called with the intermediate Result after each HiGHS run (each cut round for the TSP).
     threads : int
@@ -213,6 +227,9 @@ def solve_milp(problem, *, rng=None, time_limit=None, callback=None, threads: in
             warm_start = np.asarray(warm_start, dtype=np.int64).reshape(-1)
         if not scorer.is_feasible(warm_start, atol=1e-6):
             raise ValueError("warm_start is not a feasible solution of this instance")
+    if isinstance(problem, Knapsack) and run.deadline is not None \
+            and _model_terms(problem) > MILP_BUILD_TERMS_PER_SECOND * run.time_left():
+        return _knapsack_too_large(problem, run)
     if isinstance(problem, TravelingSalesman) and problem.size["n"] < 3:
         tour = np.arange(problem.size["n"], dtype=np.int64)  # every tour of 1 or 2 cities is the same
         return _finish(problem, tour, run, Status.OPTIMAL, problem.evaluate(tour), 0, 0, [],
@@ -236,6 +253,19 @@ def solve_milp(problem, *, rng=None, time_limit=None, callback=None, threads: in
     status = _final_status(outcome, run, mip_rel_gap, mip_abs_gap)
     return _finish(scorer, incumbent, run, status, None if outcome is None else outcome.bound, built.n_vars,
                    0 if outcome is None else 1, [], info)
+
+
+def _knapsack_too_large(problem: Knapsack, run: Run) -> Result:
+    """Return the best solution of the knapsack tabu search run for the time left (TIME_LIMIT): the
+    model would not be built and solved in time, so no proof is attempted."""
+    from cutslack.solvers.classical.heuristics.mdkp import mdkp_tabu
+
+    found = mdkp_tabu(problem, rng=run.rng, time_limit=max(run.time_left(), 1e-3))
+    run.timed_out = True
+    return _finish(problem, found.x, run, Status.TIME_LIMIT, found.bound, 0, 0, [],
+                   {"solver": "none",
+                    "message": f"a {problem.n}-item model would not be built and solved within time_limit; the best "
+                               f"solution of mdkp-tabu in that time is returned"})
 
 
 def _final_status(outcome: HighsOutcome | None, run: Run, mip_rel_gap, mip_abs_gap) -> Status | None:

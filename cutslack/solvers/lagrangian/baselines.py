@@ -14,7 +14,7 @@ from cutslack.api import Run, make_result, register_solver
 from cutslack.binary import BinaryProgram
 from cutslack.problems.base import Problem
 from cutslack.result import Status
-from cutslack.solvers.bounds import StopRule, cheap_bound
+from cutslack.solvers.bounds import StopRule, cheap_bound, stagnation_budget
 from cutslack.solvers.lagrangian.scoring import (SampleScorer, check_sampler, infeasible_relaxation, program_of,
                                                 sample_subproblem, sampled_by)
 
@@ -23,21 +23,23 @@ __all__ = ["solve_penalty", "solve_unbalanced", "sample_formulation"]
 
 def sample_formulation(problem, formulation, *, method: str, run: Run, sampler, num_reads: int, rounds: int,
                        sampler_options: dict | None, use_repair: bool, formulation_options: dict,
-                       max_no_improve: int | None = 5):
+                       max_no_improve: float | None = None):
     """Return the Result of sampling ``formulation(program, **formulation_options)`` for up to ``rounds`` rounds.
 
     Stops early (:class:`~cutslack.solvers.bounds.StopRule`) once the best repaired solution
     reaches the problem's cheap valid bound (status OPTIMAL) or after ``max_no_improve``
-    rounds without a better one.  A program whose LP relaxation HiGHS proves infeasible ends at
-    once with ``Status.INFEASIBLE`` (:func:`~cutslack.solvers.lagrangian.scoring.infeasible_relaxation`).
+    rounds without a better one (default 5 without a time limit, none with one:
+    :class:`cutslack.result.Status`).  A program whose LP relaxation HiGHS proves infeasible ends
+    at once with ``Status.INFEASIBLE`` (:func:`~cutslack.solvers.lagrangian.scoring.infeasible_relaxation`).
     """
     check_sampler(sampler)
     scored, program = program_of(problem)
     if (why := infeasible_relaxation(program)) is not None:
         return make_result(scored, None, method=method, run=run, status=Status.INFEASIBLE, n_vars=program.n,
                            info={"message": why, "sampler": check_sampler(sampler)})
-    bound = cheap_bound(scored) if isinstance(scored, Problem) else None
-    stop = StopRule(bound, max_no_improve, sense=program.sense)
+    bound = cheap_bound(scored, time_limit=run.time_left() if run.deadline is not None else None) \
+        if isinstance(scored, Problem) else None
+    stop = StopRule(bound, stagnation_budget(max_no_improve, 5, run.time_limit), sense=program.sense)
     qubo, inverse = formulation(program, **formulation_options)
     scorer = SampleScorer(scored, program, use_repair=use_repair)
     history = []
@@ -75,7 +77,7 @@ def sample_formulation(problem, formulation, *, method: str, run: Run, sampler, 
                  description="slack-bit penalty QUBO, sampled and repaired (baseline)")
 def solve_penalty(problem, *, rng=None, time_limit=None, callback=None, sampler="anneal", num_reads: int = 32,
                   rounds: int = 10, penalty="auto", rule: str = "cutslack", sampler_options: dict | None = None,
-                  use_repair: bool = True, max_no_improve: int | None = 5):
+                  use_repair: bool = True, max_no_improve: float | None = None):
     """Return the best feasible solution among samples of the slack-bit penalty QUBO.
 
     Each inequality gets ``⌊log₂ C⌋ + 1`` slack bits (``n_qubits`` counts them); the sample
@@ -95,7 +97,7 @@ def solve_penalty(problem, *, rng=None, time_limit=None, callback=None, sampler=
                  description="unbalanced penalization QUBO (no slack bits), sampled and repaired (baseline)")
 def solve_unbalanced(problem, *, rng=None, time_limit=None, callback=None, sampler="anneal", num_reads: int = 32,
                      rounds: int = 10, lambdas="auto", sampler_options: dict | None = None, use_repair: bool = True,
-                     max_no_improve: int | None = 5):
+                     max_no_improve: float | None = None):
     """Return the best feasible solution among samples of the unbalanced-penalization QUBO.
 
     Fixed ``lambdas`` (see :func:`~cutslack.solvers.qubo.unbalanced_qubo`); ``method="lagrangian"``

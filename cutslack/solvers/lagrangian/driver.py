@@ -42,7 +42,7 @@ from cutslack.binary import BinaryProgram
 from cutslack.errors import InvalidInstanceError, SolverError
 from cutslack.problems.base import Problem
 from cutslack.result import SampleSet, Status
-from cutslack.solvers.bounds import StopRule, cheap_bound
+from cutslack.solvers.bounds import StopRule, cheap_bound, stagnation_budget
 from cutslack.solvers.lagrangian.dual import DUAL_METHODS, make_dual_method
 from cutslack.solvers.lagrangian.scoring import (SampleScorer, check_sampler, infeasible_relaxation, program_of,
                                                 sample_subproblem, sampled_by)
@@ -122,7 +122,7 @@ def _resolve_augment(augment_inequalities, program: BinaryProgram, sampled: bool
                  description="slack-free Lagrangian QUBO sampled by a QUBO sampler, driven by a dual method, repaired")
 def solve_lagrangian(problem, *, rng=None, time_limit=None, callback=None, dual: str = "auto",
                      sampler="anneal", num_reads: int = 32, maxiter: int = 100, tol: float = 1e-6,
-                     patience: int = 25, rho: float | str = "auto", augment_inequalities="auto",
+                     patience: int | None = None, rho: float | str = "auto", augment_inequalities="auto",
                      initial_multipliers=None, dual_options: dict | None = None,
                      sampler_options: dict | None = None, use_repair: bool = True, keep_samples: bool = False,
                      rho_equality: float | str = "auto"):
@@ -165,7 +165,8 @@ def solve_lagrangian(problem, *, rng=None, time_limit=None, callback=None, dual:
         LP duals with the augmented form, else zero).
     tol, patience, maxiter
         Stop when the relative gap to a valid bound is at most ``tol``, after ``patience``
-        iterations with neither a better primal nor a better dual value, or after ``maxiter``.
+        iterations with neither a better primal nor a better dual value (default 25 without a
+        time limit, none with one: :class:`cutslack.result.Status`), or after ``maxiter``.
 
     Returns
     -------
@@ -188,7 +189,7 @@ def solve_lagrangian(problem, *, rng=None, time_limit=None, callback=None, dual:
 @register_solver("lagrangian-heuristic", accepts=(Problem, BinaryProgram),
                  description="classical Lagrangian heuristic: separable subproblem in closed form, repaired, with a bound")
 def solve_lagrangian_heuristic(problem, *, rng=None, time_limit=None, callback=None, dual: str = "subgradient",
-                               num_reads: int = 32, maxiter: int = 100, tol: float = 1e-6, patience: int = 25,
+                               num_reads: int = 32, maxiter: int = 100, tol: float = 1e-6, patience: int | None = None,
                                initial_multipliers=None, dual_options: dict | None = None, use_repair: bool = True):
     """Return the best feasible solution of the classical Lagrangian heuristic, and its dual bound.
 
@@ -294,7 +295,9 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
     scorer = SampleScorer(scored, program, use_repair=use_repair)
     # where sampled subproblems leave the dual value an estimate, a cheap valid bound of the problem itself
     # (DP/LP, Gilmore-Lawler, clique cover, Held-Karp) ends the run once the best repaired solution reaches it
-    stop = StopRule(cheap_bound(scored) if isinstance(scored, Problem) else None, sense=program.sense)
+    stop = StopRule(cheap_bound(scored, time_limit=run.time_left() if run.deadline is not None else None)
+                    if isinstance(scored, Problem) else None, sense=program.sense)
+    patience = stagnation_budget(patience, 25, time_limit)
     integral = _objective_integral(program)
     exact_all = True
     best_bound = -np.inf          # best dual value (minimisation form, original units), valid only if exact_all
@@ -392,8 +395,8 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
         if not exact_all and stop.update(scorer.best_primal()):
             status, message = Status.OPTIMAL, f"reached the problem's {stop.bound.kind} bound"
             break
-        if since_progress >= int(patience):
-            message = f"no progress in {patience} iterations"
+        if since_progress >= patience:
+            message = f"no progress in {patience:g} iterations"
             break
         target = scorer.best_min / obj_unit if scorer.best_bits is not None else None
         if mode == "augmented" and m_eq and dual_key == "augmented":

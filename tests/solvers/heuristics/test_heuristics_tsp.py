@@ -170,3 +170,13 @@ def test_neighbour_lists_cut_short_give_the_curve_tour_with_time_limit():
     for method in ("tsp-nn", "tsp-2opt"):
         res = cutslack.solve(problem, method=method, rng=0, time_limit=1e-6)
         assert res.status is Status.TIME_LIMIT and res.feasible
+
+
+def test_a_tiny_limit_on_a_small_instance_still_gives_a_descended_tour():
+    # below the coordinate-mode size the construction and first descent take milliseconds and
+    # always run (within the allowance); only then does the deadline end the search
+    problem = random_tsp(300, rng=7)
+    res = cutslack.solve(problem, method="tsp-ils", rng=0, time_limit=1e-4)
+    assert res.status is Status.TIME_LIMIT and res.info["start"] == "greedy"
+    descended = cutslack.solve(problem, method="tsp-oropt", rng=0)
+    assert res.objective <= descended.objective

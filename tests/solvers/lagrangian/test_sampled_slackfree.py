@@ -114,7 +114,7 @@ def test_sampled_slackfree_matches_slack_bits_on_sac94(benchmarks, name):
 
     p = load_instance("mdkp", name, benchmark_dir=benchmarks)
     free = cutslack.solve(p, method="lagrangian", maxiter=10, patience=10, num_reads=32, rng=0)
-    slack = cutslack.solve(p, method="penalty", rounds=10, num_reads=32, rng=0, max_no_improve=None)
+    slack = cutslack.solve(p, method="penalty", rounds=10, num_reads=32, rng=0, max_no_improve=float("inf"))
     check_result(p, free, reach_known=False)
     check_result(p, slack, reach_known=False)
     assert free.n_qubits == p.n < slack.n_qubits

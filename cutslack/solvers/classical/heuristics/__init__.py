@@ -10,7 +10,7 @@ set covering (greedy with 1-swaps, iterated greedy).
 
 from __future__ import annotations
 
-from cutslack.api import SOLVERS, register_solver
+from cutslack.api import SOLVERS, register_solver, warm_up_method
 from cutslack.problems.generalized_assignment import GeneralizedAssignment
 from cutslack.problems.knapsack import Knapsack
 from cutslack.problems.mis import MaximumIndependentSet
@@ -32,8 +32,16 @@ FLAGSHIP = {
 }
 
 
-@register_solver("heuristic", accepts=tuple(FLAGSHIP), description="the family's flagship heuristic")
+def _warm_up(problem) -> None:
+    """Warm the flagship of ``problem``'s family (its kernels only)."""
+    warm_up_method(SOLVERS[_flagship(problem)], problem)
+
+
+def _flagship(problem) -> str:
+    return next(name for kind, name in FLAGSHIP.items() if isinstance(problem, kind))
+
+
+@register_solver("heuristic", accepts=tuple(FLAGSHIP), warmup=_warm_up, description="the family's flagship heuristic")
 def heuristic(problem, *, rng=None, time_limit=None, callback=None, **options):
     """Return the result of the flagship heuristic of the problem's family (options pass through)."""
-    method = next(name for kind, name in FLAGSHIP.items() if isinstance(problem, kind))
-    return SOLVERS[method].function(problem, rng=rng, time_limit=time_limit, callback=callback, **options)
+    return SOLVERS[_flagship(problem)].function(problem, rng=rng, time_limit=time_limit, callback=callback, **options)

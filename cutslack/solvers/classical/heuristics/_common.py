@@ -8,10 +8,11 @@ chunks of a fixed amount of work (a batch of kicks, tabu iterations...).  Betwee
 rule.  Chunk sizes are fixed by the instance size, never by timing, so the same seed gives
 the same result whenever no time limit cuts the run short.
 
-The searches stop when they are done, not when the clock runs out: once the incumbent
-reaches a cheap valid bound (:mod:`cutslack.solvers.bounds`; the result is then OPTIMAL) or
-after ``max_no_improve`` units of work without a better incumbent.  ``time_limit`` is only
-a cap.
+A search with a ``time_limit`` uses it: it stops early only when its incumbent reaches a
+cheap valid bound (:mod:`cutslack.solvers.bounds`; the result is then OPTIMAL) or after
+``max_no_improve`` units of work without a better incumbent when the user sets that.
+Without a time limit a default stagnation budget ends it
+(:func:`~cutslack.solvers.bounds.stagnation_budget`; statuses: :class:`cutslack.result.Status`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Multi-dimensional knapsack heuristics: LP-guided greedy (``mdkp-greedy``) and a tabu search
 with strategic oscillation across the feasibility boundary (``mdkp-tabu``).
 
-The LP relaxation, solved by HiGHS (``scipy.optimize.linprog(method="highs")``), gives
+The LP relaxation (:func:`~cutslack.solvers.bounds.knapsack_lp_relaxation`: Dantzig's bound for
+one row, HiGHS within the remaining time for several), gives
 surrogate multipliers ``u`` (its duals) and a proven upper bound.  Items are ranked by the
 pseudo-utility ``p_j / (u' W_j)`` (Pirkul; Chu & Beasley); the greedy fills by that rank.
 The tabu search flips one item per iteration, the best non-tabu flip under the penalised
@@ -25,26 +26,14 @@ import numpy as np
 from numba import njit
 
 from cutslack.api import Run, make_result, register_solver
-from cutslack.errors import InvalidInstanceError, SolverError
+from cutslack.errors import InvalidInstanceError
 from cutslack.problems.knapsack import Knapsack
 from cutslack.result import Status
-from cutslack.solvers.bounds import Bound, StopRule, knapsack_bound, reaches_bound
+from cutslack.solvers.bounds import (Bound, StopRule, descending_order, knapsack_dp_bound, knapsack_lp_relaxation,
+                                     reaches_bound, stagnation_budget)
 from cutslack.solvers.classical.heuristics._common import kernel_seed, run_chunks, stop_reason
 
-__all__ = ["mdkp_greedy", "mdkp_tabu", "lp_relaxation"]
-
-
-def lp_relaxation(problem: Knapsack):
-    """Return ``(bound, duals)``: the LP-relaxation value (an upper bound) and its constraint duals (>= 0)."""
-    from scipy.optimize import linprog
-
-    if problem.n == 0:  # no items: the LP is empty (HiGHS refuses an empty objective)
-        return 0.0, np.zeros(problem.m)
-    res = linprog(-problem.profits, A_ub=problem.weights, b_ub=problem.capacities, bounds=(0.0, 1.0),
-                  method="highs")
-    if res.status != 0:
-        raise SolverError(f"the LP relaxation of this knapsack failed in HiGHS ({res.message})")
-    return float(-res.fun), np.maximum(-np.asarray(res.ineqlin.marginals, dtype=float), 0.0)
+__all__ = ["mdkp_greedy", "mdkp_tabu"]
 
 
 def _utility(problem: Knapsack, duals: np.ndarray) -> np.ndarray:
@@ -201,10 +190,12 @@ def _tabu_chunk(W, p, cap, x, slack, penalty, penalty_floor, tabu, order, utilit
     return best_value, it, stale
 
 
-def _prepare(problem: Knapsack):
-    bound, duals = lp_relaxation(problem)
+def _prepare(problem: Knapsack, run: Run):
+    # the LP gets half of what is left of the time limit (the search needs the rest); the
+    # greedy fill is one O(n m) pass after a sort
+    bound, duals = knapsack_lp_relaxation(problem, None if run.deadline is None else 0.5 * run.time_left())
     utility = _utility(problem, duals)
-    order = np.argsort(-utility, kind="stable").astype(np.int64)
+    order = descending_order(utility).astype(np.int64)
     W = np.ascontiguousarray(problem.weights, dtype=float)
     x = np.zeros(problem.n, dtype=np.int64)
     slack = np.array(problem.capacities, dtype=float)
@@ -212,26 +203,39 @@ def _prepare(problem: Knapsack):
     return bound, order, W, x, slack, duals, utility
 
 
-def _best_bound(problem: Knapsack, lp_bound: float) -> Bound:
-    # the DP value where one small integer constraint allows it, else the (floored) LP bound
-    cheap = knapsack_bound(problem) if problem.m == 1 else None
+def _best_bound(problem: Knapsack, lp_bound: float, run: Run) -> Bound:
+    # the DP value where one small integer constraint allows it (and the deadline does not
+    # come first), else the (floored) LP bound
+    cheap = knapsack_dp_bound(problem, run.deadline)
     if cheap is not None and cheap.value <= lp_bound + 1e-9:
         return cheap
     return Bound(lp_bound, "LP relaxation", "max", bool(np.all(problem.profits == np.round(problem.profits))))
 
 
-@register_solver("mdkp-greedy", accepts=(Knapsack,), description="greedy by LP pseudo-utility")
+
+def _warm_up(problem=None) -> None:
+    """Compile (or load from Numba's cache) the knapsack kernels before the caller's clock.
+
+    Three items of weight 2 in two rows of capacity 3: the LP bound (3) exceeds the optimum (2),
+    so no bound ends the tabu search before its kernel ran.
+    """
+    weights = np.full((2, 3), 2.0)
+    mdkp_tabu(Knapsack(np.full(3, 2.0), weights, np.full(2, 3.0)), rng=0, max_iter=200)
+
+
+@register_solver("mdkp-greedy", accepts=(Knapsack,), warmup=_warm_up, description="greedy by LP pseudo-utility")
 def mdkp_greedy(problem: Knapsack, *, rng=None, time_limit=None, callback=None):
     """Return the greedy solution by pseudo-utility ``p_j / (u' W_j)`` (u: LP duals); the LP value is the bound."""
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
-    lp_bound, _, _, x, _, _, _ = _prepare(problem)
-    bound = _best_bound(problem, lp_bound)
+    lp_bound, _, _, x, _, _, _ = _prepare(problem, run)
+    bound = _best_bound(problem, lp_bound, run)
     status = Status.OPTIMAL if reaches_bound(float(problem.evaluate(x)), bound) else None
     return make_result(problem, x, method="mdkp-greedy", run=run, status=status, bound=bound.effective, n_vars=problem.n,
                        nit=1, info={"bound_kind": bound.kind})
 
 
-@register_solver("mdkp-tabu", accepts=(Knapsack,), description="tabu search with strategic oscillation")
+@register_solver("mdkp-tabu", accepts=(Knapsack,), warmup=_warm_up,
+                 description="tabu search with strategic oscillation")
 def mdkp_tabu(problem: Knapsack, *, rng=None, time_limit=None, callback=None, initial=None,
               max_iter: int | None = None, restart_after: int | None = None, target: float | None = None,
               max_no_improve: float | None = None):
@@ -248,18 +252,19 @@ def mdkp_tabu(problem: Knapsack, *, rng=None, time_limit=None, callback=None, in
     target : float, optional
         Stop once a solution of at least this profit is found.
     max_no_improve : int, optional
-        Stop after this many iterations without a better solution (default
-        ``max(20000, 200 n)``; ``float("inf")`` to run to ``max_iter`` or the time limit).
+        Stop after this many iterations without a better solution.  Default: ``max(20000, 200 n)``
+        without a time limit; with one, never (restarts and oscillation run until the limit).
 
     ``bound`` is the exact DP value (one integer constraint, small capacity) or the LP
     relaxation; the status is OPTIMAL when the best solution reaches it (floored for integer
-    profits), else FEASIBLE (or TIME_LIMIT / STOPPED).  ``time_limit`` is a cap: the search
-    stops earlier on the bound or on stagnation.
+    profits), else FEASIBLE, TIME_LIMIT or STOPPED (:class:`cutslack.result.Status`).  With a
+    ``time_limit`` the search uses all of it unless the bound is reached or ``max_no_improve``
+    is set.
     """
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     n = problem.n
-    lp_bound, order, W, x, slack, duals, utility = _prepare(problem)
-    bound = _best_bound(problem, lp_bound)
+    lp_bound, order, W, x, slack, duals, utility = _prepare(problem, run)
+    bound = _best_bound(problem, lp_bound, run)
     p = np.asarray(problem.profits, dtype=float)
     cap = np.asarray(problem.capacities, dtype=float)
     if initial is not None:
@@ -273,7 +278,8 @@ def mdkp_tabu(problem: Knapsack, *, rng=None, time_limit=None, callback=None, in
     if max_iter is None and time_limit is None:
         max_iter = max(20_000, 200 * n)
     restart_after = 50 + 5 * n if restart_after is None else int(restart_after)
-    chunk = max(100, 1_000_000 // (n * (problem.m + 1)))
+    # about 10^6 flip evaluations per compiled call (one iteration at least, on huge instances)
+    chunk = max(1, 1_000_000 // (n * (problem.m + 1)))
     # penalties start at the LP duals (profit per unit of capacity); the floor keeps a
     # non-binding row priced at a thousandth of an average item's profit per unit weight
     penalty_floor = 1e-3 * max(float(np.mean(p)), 1e-9) / np.maximum(W.mean(axis=1), 1e-9)
@@ -283,7 +289,9 @@ def mdkp_tabu(problem: Knapsack, *, rng=None, time_limit=None, callback=None, in
     state = {"best": float(p @ x), "it": 0, "stale": 0}
 
     def step() -> bool:
-        if state["best"] >= stop_at - 1e-9:
+        # nothing to do once reached, or when the LP and the greedy used the whole limit (a
+        # tabu iteration on 10^7 items takes a good fraction of a second)
+        if state["best"] >= stop_at - 1e-9 or run.expired():
             return False
         state["best"], state["it"], state["stale"] = _tabu_chunk(
             W, p, cap, x, slack, penalty, penalty_floor, tabu, order, utility, best, state["best"], state["it"], chunk, 3,
@@ -294,7 +302,7 @@ def mdkp_tabu(problem: Knapsack, *, rng=None, time_limit=None, callback=None, in
         return make_result(problem, best.copy(), method="mdkp-tabu", run=run, bound=bound.effective, nit=state["it"],
                            n_vars=n)
 
-    stop = StopRule(bound, max(20_000, 200 * n) if max_no_improve is None else max_no_improve)
+    stop = StopRule(bound, stagnation_budget(max_no_improve, max(20_000, 200 * n), time_limit))
     run_chunks(run, step, intermediate, incumbent=lambda: state["best"], sense="max", stop=stop, work_per_chunk=chunk)
     status = Status.OPTIMAL if reaches_bound(state["best"], bound) else None
     return make_result(problem, best.copy(), method="mdkp-tabu", run=run, status=status, bound=bound.effective,

@@ -26,7 +26,7 @@ from cutslack.api import Run, make_result, register_solver
 from cutslack.errors import InvalidInstanceError
 from cutslack.problems.qap import QuadraticAssignment
 from cutslack.result import Status
-from cutslack.solvers.bounds import StopRule, cheap_bound, reaches_bound
+from cutslack.solvers.bounds import StopRule, cheap_bound, reaches_bound, stagnation_budget
 from cutslack.solvers.classical.heuristics._common import kernel_seed, run_chunks, stop_reason
 
 __all__ = ["qap_tabu", "qap_anneal", "swap_delta"]
@@ -153,7 +153,18 @@ def _small(problem, method, run):
                        n_vars=problem.n, info={"exact": "enumeration"})
 
 
-@register_solver("qap-tabu", accepts=(QuadraticAssignment,), description="robust tabu search (Taillard)")
+
+def _warm_up(problem=None) -> None:
+    """Compile (or load from Numba's cache) the QAP kernels on a 9-facility instance, before the caller's clock."""
+    from cutslack.problems import random_qap
+
+    tiny = random_qap(9, rng=0)
+    qap_tabu(tiny, rng=0, max_iter=200)
+    qap_anneal(tiny, rng=0, levels=2, moves_per_level=10, restarts=0)
+
+
+@register_solver("qap-tabu", accepts=(QuadraticAssignment,), warmup=_warm_up,
+                 description="robust tabu search (Taillard)")
 def qap_tabu(problem: QuadraticAssignment, *, rng=None, time_limit=None, callback=None, initial=None,
              max_iter: int | None = None, restart_after: int | None = None, target: float | None = None,
              max_no_improve: float | None = None):
@@ -171,13 +182,14 @@ def qap_tabu(problem: QuadraticAssignment, *, rng=None, time_limit=None, callbac
     target : float, optional
         Stop as soon as a permutation of at most this cost is found.
     max_no_improve : int, optional
-        Stop after this many iterations without a better permutation (default
-        ``4 restart_after``: a few restarts that found nothing; ``float("inf")`` to run to
-        ``max_iter`` or the time limit).
+        Stop after this many iterations without a better permutation.  Default: without a
+        time limit ``4 restart_after`` (a few restarts that found nothing); with one, never
+        (the search restarts until the limit).
 
     ``bound`` is the Gilmore–Lawler bound (n <= 60); reaching it proves optimality (status
     OPTIMAL), which on most instances it never does.  Instances with at most 7 facilities are
-    enumerated exactly.  ``time_limit`` is a cap, not a target.
+    enumerated exactly.  With a ``time_limit`` the search uses all of it unless the bound is reached
+    or ``max_no_improve`` is set (Budgets and statuses: :class:`cutslack.result.Status`.)
     """
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
     n = problem.n
@@ -189,7 +201,7 @@ def qap_tabu(problem: QuadraticAssignment, *, rng=None, time_limit=None, callbac
     restart_after = max(20_000, 200 * n) if restart_after is None else int(restart_after)
     chunk = max(50, 200_000 // (n * n))
     bound = cheap_bound(problem)
-    stop = StopRule(bound, 4 * restart_after if max_no_improve is None else max_no_improve, sense="min")
+    stop = StopRule(bound, stagnation_budget(max_no_improve, 4 * restart_after, time_limit), sense="min")
     state = {"p": _start(problem, initial, run), "it": 0, "since": 0, "starts": 0}
     best_p = state["p"].copy()
     best = {"cost": np.inf}
@@ -243,7 +255,8 @@ def _finish(problem, best_p, method, run, bound, stop, nit, info):
                        bound=None if bound is None else bound.effective, info=info)
 
 
-@register_solver("qap-anneal", accepts=(QuadraticAssignment,), description="simulated annealing over swaps")
+@register_solver("qap-anneal", accepts=(QuadraticAssignment,), warmup=_warm_up,
+                 description="simulated annealing over swaps")
 def qap_anneal(problem: QuadraticAssignment, *, rng=None, time_limit=None, callback=None, initial=None,
                levels: int = 100, moves_per_level: int | None = None, cooling: float = 0.93,
                restarts: int | None = None, max_no_improve: int | None = None):
@@ -254,7 +267,8 @@ def qap_anneal(problem: QuadraticAssignment, *, rng=None, time_limit=None, callb
     proposals each (default ``n²``).  Each of ``restarts`` further cycles (default 2 without a
     time limit, unlimited with one) re-anneals from the best permutation at a tenth of the
     first temperature; ``max_no_improve`` cycles in a row without a better permutation end
-    the run (default 2).  It stops at once on reaching the Gilmore–Lawler bound (OPTIMAL).
+    the run (default 2 without a time limit, never with one).  It stops at once on reaching the
+    Gilmore–Lawler bound (OPTIMAL).
     At most 7 facilities are enumerated exactly.
     """
     run = Run(rng=rng, time_limit=time_limit, callback=callback)
@@ -273,7 +287,8 @@ def qap_anneal(problem: QuadraticAssignment, *, rng=None, time_limit=None, callb
     best_p = p.copy()
     state["best"] = state["cost"]
     bound = cheap_bound(problem)
-    stop = StopRule(bound, (2 if max_no_improve is None else max_no_improve) * levels, sense="min")
+    stop = StopRule(bound, stagnation_budget(None if max_no_improve is None else max_no_improve * levels, 2 * levels,
+                                             time_limit), sense="min")
 
     def step() -> bool:
         state["cost"], state["best"] = _anneal_chunk(A, B, p, state["cost"], best_p, state["best"], state["t"],

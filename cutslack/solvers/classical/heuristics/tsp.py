@@ -12,7 +12,8 @@ Common options: ``neighbours`` (k of the candidate lists, default 10), ``distanc
 methods also take ``initial`` (a tour) and ``start`` (``"greedy"``, ``"nn"`` or ``"sfc"``).
 
 * ``tsp-ils`` — the flagship: iterated local search, 2-opt + Or-opt descents between
-  segment-local double-bridge kicks, accepting a kick when the tour is no longer.
+  double-bridge kicks (mostly segment-local, one in ten classic), accepting a kicked tour when
+  it is no longer than the current one or within 0.1 % of the best (record-to-record travel).
 
 The local searches scan candidate moves through k-nearest-neighbour lists and keep a queue
 of "active" cities (don't-look bits): only the endpoints of changed edges are looked at
@@ -42,7 +43,7 @@ from cutslack.api import Run, make_result, register_solver
 from cutslack.errors import InvalidInstanceError, SolverError
 from cutslack.problems.tsp import TravelingSalesman
 from cutslack.result import Status
-from cutslack.solvers.bounds import HELD_KARP_MAX_N, StopRule, reaches_bound, tsp_held_karp_bound
+from cutslack.solvers.bounds import HELD_KARP_MAX_N, StopRule, reaches_bound, stagnation_budget, tsp_held_karp_bound
 from cutslack.solvers.classical.heuristics._common import kernel_seed, require_symmetric, run_chunks, stop_reason
 
 __all__ = ["tsp_nearest_neighbour", "tsp_greedy_edge", "tsp_space_filling_curve", "tsp_two_opt", "tsp_or_opt",
@@ -53,6 +54,14 @@ MATRIX, EUCLIDEAN, EUC_2D, CEIL_2D, ATT, GEO = range(6)
 _TSPLIB_KINDS = {"EUC_2D": EUC_2D, "CEIL_2D": CEIL_2D, "ATT": ATT, "GEO": GEO}
 #: above this many cities a consistent coordinate metric replaces matrix look-ups
 COORDINATE_MODE_MIN_N = 2500
+#: tsp-ils keeps a kicked tour within this fraction of the best length (record-to-record travel):
+#: plateaus of equal-length tours on rounded TSPLIB distances otherwise trap a strict descent
+ILS_ACCEPT_SLACK = 1e-3
+#: candidate-list length of tsp-ils (16, not the local searches' 10: on a280's grid of equal
+#: distances ten neighbours miss the moves to the optimum)
+ILS_NEIGHBOURS = 16
+#: share of tsp-ils kicks that are classic double bridges (segments up to n / 3) rather than local ones
+ILS_GLOBAL_KICK_RATE = 0.1
 #: instances up to this size are solved exactly by enumeration
 EXACT_MAX_N = 8
 _EPS = 1e-9
@@ -228,17 +237,26 @@ def _local_search(tour, pos, D, C, kind, neigh, use_or, queue, in_queue, qs, max
 
 
 @njit(cache=True)
-def _ils_chunk(tour, pos, saved, length, D, C, kind, neigh, use_or, n_kicks, max_seg, seed,
-               queue, in_queue, qs):
-    # n_kicks segment-local double bridges, each followed by a descent; keep if not longer
+def _ils_chunk(tour, pos, saved, best, length, D, C, kind, neigh, use_or, n_kicks, max_seg, seed,
+               queue, in_queue, qs, slack, global_rate):
+    # n_kicks double bridges, each followed by a descent: segment-local ones (segments of at
+    # most max_seg cities), and with probability global_rate classic ones (segments up to n/3,
+    # which move whole stretches of the tour: a local kick cannot undo a wrong order of clusters,
+    # as a greedy-edge start leaves on pr264); a kicked tour is kept
+    # when it is no longer than the current one or within `slack` (relative) of the best one
+    # (record-to-record travel); the chunk ends on the best tour, which `tour` then holds
     np.random.seed(seed)
     n = tour.shape[0]
-    buf = np.empty(2 * max_seg, dtype=tour.dtype)
+    big = max(1, (n - 2) // 3)
+    buf = np.empty(2 * max(max_seg, big), dtype=tour.dtype)
     cur = length
+    best_len = length
+    best[:] = tour
     for _ in range(n_kicks):
         p0 = np.random.randint(n)
-        l1 = 1 + np.random.randint(max_seg)
-        l2 = 1 + np.random.randint(max_seg)
+        span = big if np.random.random() < global_rate else max_seg
+        l1 = 1 + np.random.randint(span)
+        l2 = 1 + np.random.randint(span)
         a0 = tour[p0]
         b0 = tour[(p0 + 1) % n]
         b1 = tour[(p0 + l1) % n]
@@ -259,14 +277,22 @@ def _ils_chunk(tour, pos, saved, length, D, C, kind, neigh, use_or, n_kicks, max
             _push(queue, in_queue, qs, city)
         gain = _local_search(tour, pos, D, C, kind, neigh, use_or, queue, in_queue, qs, 1 << 60)
         new = cur + delta - gain
-        if new <= cur + _EPS:
+        if new <= cur + _EPS or new <= best_len * (1.0 + slack):
             cur = new
             saved[:] = tour
+            if new < best_len - _EPS:
+                best_len = new
+                best[:] = tour
         else:
             tour[:] = saved
             for i in range(n):
                 pos[tour[i]] = i
-    return cur
+    if cur > best_len + _EPS:
+        tour[:] = best
+        saved[:] = best
+        for i in range(n):
+            pos[tour[i]] = i
+    return best_len
 
 
 @njit(cache=True)
@@ -655,9 +681,11 @@ def _distances_in_time(problem, neighbours, distance_mode, run: Run) -> TspDista
     (or is too near for the greedy edge phase, about as long as the queries): the caller then
     takes the space-filling-curve tour."""
     started = time.perf_counter()
-    dist = tsp_distances(problem, neighbours, distance_mode, run=run if problem.coordinates is not None else None)
-    if dist is not None and run.deadline is not None and problem.coordinates is not None \
-            and run.time_left() < time.perf_counter() - started:
+    large = problem.coordinates is not None and problem.n >= COORDINATE_MODE_MIN_N
+    dist = tsp_distances(problem, neighbours, distance_mode, run=run if large else None)
+    # (below COORDINATE_MODE_MIN_N cities the whole construction takes milliseconds: always done)
+    if dist is not None and run.deadline is not None \
+            and large and run.time_left() < time.perf_counter() - started:
         run.timed_out = True
         return None
     return dist
@@ -706,14 +734,15 @@ def _improve(problem, method, *, rng, time_limit, callback, initial, start, neig
     if kicks and not run.expired() and not run.stopped:
         if n <= HELD_KARP_MAX_N:
             bound = tsp_held_karp_bound(problem, upper=state["length"])
-        saved = tour.copy()
+        saved, best = tour.copy(), tour.copy()
         max_seg = max(1, min(50, (n - 2) // 3))
         kicks_per_chunk = 1000
-        stop = StopRule(bound, max(3_000, 10 * n) if max_no_improve is None else max_no_improve, sense="min")
+        stop = StopRule(bound, stagnation_budget(max_no_improve, max(3_000, 10 * n), time_limit), sense="min")
 
         def kick() -> bool:
-            state["length"] = _ils_chunk(tour, pos, saved, state["length"], D, C, kind, dist.neighbours, use_or,
-                                         kicks_per_chunk, max_seg, kernel_seed(run), queue, in_queue, qs)
+            state["length"] = _ils_chunk(tour, pos, saved, best, state["length"], D, C, kind, dist.neighbours, use_or,
+                                         kicks_per_chunk, max_seg, kernel_seed(run), queue, in_queue, qs,
+                                         ILS_ACCEPT_SLACK, ILS_GLOBAL_KICK_RATE)
             state["kicks"] += kicks_per_chunk
             return max_kicks is None or state["kicks"] < max_kicks
 
@@ -728,28 +757,48 @@ def _improve(problem, method, *, rng, time_limit, callback, initial, start, neig
                        bound=None if bound is None else bound.effective, info=info)
 
 
-@register_solver("tsp-nn", accepts=(TravelingSalesman,), description="nearest-neighbour tour construction")
+
+def _warm_up(problem=None) -> None:
+    """Compile (or load from Numba's cache) the TSP kernels, before the caller's clock.
+
+    Every kernel takes the same argument types in matrix and coordinate mode, so this covers
+    the constructions, 2-opt, Or-opt, the kicks and the Held-Karp bound at any size.  The ILS
+    runs on more cities than the Held-Karp bound takes, so no bound can end it before a kick.
+    """
+    from cutslack.problems import random_tsp
+
+    tsp_iterated_local_search(random_tsp(HELD_KARP_MAX_N + 1, rng=0), rng=0, max_kicks=1)
+    tiny = random_tsp(12, rng=0)
+    tsp_nearest_neighbour(tiny, rng=0)
+    tsp_held_karp_bound(tiny, iterations=2)
+
+
+@register_solver("tsp-nn", accepts=(TravelingSalesman,), warmup=_warm_up,
+                 description="nearest-neighbour tour construction")
 def tsp_nearest_neighbour(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, neighbours: int = 10,
                           distance_mode: str = "auto"):
     """Return the nearest-neighbour tour from a random start city (asymmetric distances allowed)."""
     return _constructive(problem, "tsp-nn", "nn", rng, time_limit, callback, neighbours, distance_mode)
 
 
-@register_solver("tsp-greedy", accepts=(TravelingSalesman,), description="greedy-edge tour construction")
+@register_solver("tsp-greedy", accepts=(TravelingSalesman,), warmup=_warm_up,
+                 description="greedy-edge tour construction")
 def tsp_greedy_edge(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, neighbours: int = 10,
                     distance_mode: str = "auto"):
     """Return the greedy-edge tour (shortest candidate edges first, fragments joined greedily)."""
     return _constructive(problem, "tsp-greedy", "greedy", rng, time_limit, callback, neighbours, distance_mode)
 
 
-@register_solver("tsp-sfc", accepts=(TravelingSalesman,), description="Hilbert space-filling-curve tour")
+@register_solver("tsp-sfc", accepts=(TravelingSalesman,), warmup=_warm_up,
+                 description="Hilbert space-filling-curve tour")
 def tsp_space_filling_curve(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, neighbours: int = 10,
                             distance_mode: str = "auto"):
     """Return the tour visiting cities in Hilbert-curve order of their coordinates (needs coordinates)."""
     return _constructive(problem, "tsp-sfc", "sfc", rng, time_limit, callback, neighbours, distance_mode)
 
 
-@register_solver("tsp-2opt", accepts=(TravelingSalesman,), description="2-opt local search with neighbour lists")
+@register_solver("tsp-2opt", accepts=(TravelingSalesman,), warmup=_warm_up,
+                 description="2-opt local search with neighbour lists")
 def tsp_two_opt(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, initial=None,
                 start: str = "greedy", neighbours: int = 10, distance_mode: str = "auto"):
     """Return a 2-opt local optimum (neighbour lists, don't-look bits) from ``initial`` or a construction.
@@ -760,7 +809,8 @@ def tsp_two_opt(problem: TravelingSalesman, *, rng=None, time_limit=None, callba
                     start=start, neighbours=neighbours, distance_mode=distance_mode, use_or=False, kicks=False)
 
 
-@register_solver("tsp-oropt", accepts=(TravelingSalesman,), description="2-opt + Or-opt local search")
+@register_solver("tsp-oropt", accepts=(TravelingSalesman,), warmup=_warm_up,
+                 description="2-opt + Or-opt local search")
 def tsp_or_opt(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, initial=None,
                start: str = "greedy", neighbours: int = 10, distance_mode: str = "auto"):
     """Return a local optimum for 2-opt and Or-opt (segments of 1-3 cities, both orientations)."""
@@ -768,17 +818,23 @@ def tsp_or_opt(problem: TravelingSalesman, *, rng=None, time_limit=None, callbac
                     start=start, neighbours=neighbours, distance_mode=distance_mode, use_or=True, kicks=False)
 
 
-@register_solver("tsp-ils", accepts=(TravelingSalesman,), description="iterated 2-opt/Or-opt with double-bridge kicks")
+@register_solver("tsp-ils", accepts=(TravelingSalesman,), warmup=_warm_up,
+                 description="iterated 2-opt/Or-opt with double-bridge kicks")
 def tsp_iterated_local_search(problem: TravelingSalesman, *, rng=None, time_limit=None, callback=None, initial=None,
-                              start: str = "greedy", neighbours: int = 10, distance_mode: str = "auto",
+                              start: str = "greedy", neighbours: int = ILS_NEIGHBOURS, distance_mode: str = "auto",
                               max_kicks: int | None = None,
                               max_no_improve: int | None = None):
-    """Return the best tour of an iterated local search (2-opt + Or-opt, segment-local double bridges).
+    """Return the best tour of an iterated local search (2-opt + Or-opt descents between double bridges).
+
+    Kicks are segment-local double bridges and, one in ten (``ILS_GLOBAL_KICK_RATE``), classic
+    ones; a kicked tour is kept when no longer than the current one or within 0.1 % of the best
+    (``ILS_ACCEPT_SLACK``, record-to-record travel), and each chunk of kicks restarts from the
+    best tour.  ``neighbours`` defaults to 16 here.
 
     Runs until the tour reaches the Held–Karp 1-tree bound (symmetric, n <= 200: status
-    OPTIMAL), ``max_no_improve`` kicks without a shorter tour (default ``max(3000, 10 n)``;
-    ``float("inf")`` to run to the limits), ``max_kicks`` kicks or ``time_limit`` (a cap, not a
-    target).  At most 8 cities are enumerated exactly.
+    OPTIMAL), ``max_kicks`` kicks, ``time_limit`` or ``max_no_improve`` kicks without a shorter
+    tour (default ``max(3000, 10 n)`` without a time limit; with one, none: the search uses the
+    whole limit, see :class:`cutslack.result.Status`).  At most 8 cities are enumerated exactly.
     """
     return _improve(problem, "tsp-ils", rng=rng, time_limit=time_limit, callback=callback, initial=initial,
                     start=start, neighbours=neighbours, distance_mode=distance_mode, use_or=True, kicks=True, max_kicks=max_kicks,
