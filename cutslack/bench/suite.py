@@ -28,6 +28,7 @@ A suite file (parsed with the standard :mod:`tomllib`)::
     options = { }              # method options, checked against the registered method
     families = ["knapsack"]    # optional: only these instance families
     required = true            # false: skipped with a note when the method is not installed
+    time_limit = 1.0           # optional: seconds per run of this solver (default: the suite's)
 
 A solver runs on every instance whose problem type its method accepts (and whose family
 is listed when ``families`` is given).  Every mistake — malformed TOML, an unknown
@@ -76,7 +77,7 @@ SUITES_DIR = Path(__file__).resolve().parent / "suites"
 
 _SUITE_KEYS = {"name", "description", "seeds", "time_limit", "hard_timeout", "imports"}
 _INSTANCE_KEYS = {"generator", "params", "seeds", "library", "names", "max_n", "min_n", "benchmark_dir"}
-_SOLVER_KEYS = {"label", "method", "options", "families", "required"}
+_SOLVER_KEYS = {"label", "method", "options", "families", "required", "time_limit"}
 
 
 class SuiteError(ParseError):
@@ -106,6 +107,8 @@ class SolverConfig:
     method: str
     options: dict
     families: tuple | None = None
+    #: seconds per run for this solver (None: the suite's ``time_limit``)
+    time_limit: float | None = None
 
     def options_json(self) -> str:
         return json.dumps(self.options, sort_keys=True, default=str)
@@ -157,8 +160,8 @@ class Suite:
                 if not _applies(cfg, inst):
                     continue
                 for seed in self.seeds:
-                    out.append(RunTask(self.name, inst, cfg, int(seed), self.time_limit, self.hard_timeout,
-                                       self.imports))
+                    limit = self.time_limit if cfg.time_limit is None else cfg.time_limit
+                    out.append(RunTask(self.name, inst, cfg, int(seed), limit, self.hard_timeout, self.imports))
         return out
 
 
@@ -331,7 +334,12 @@ def _parse_solvers(entries, file) -> tuple[list, list]:
         families = entry.get("families")
         if families is not None and (not isinstance(families, list) or not all(isinstance(f, str) for f in families)):
             raise SuiteError("must be a list of family names", file=file, place=f"{place}.families")
-        solvers.append(SolverConfig(label, method, dict(options), None if families is None else tuple(families)))
+        limit = entry.get("time_limit")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0):
+            raise SuiteError(f"must be a positive number of seconds, got {limit!r}", file=file,
+                             place=f"{place}.time_limit")
+        solvers.append(SolverConfig(label, method, dict(options), None if families is None else tuple(families),
+                                    None if limit is None else float(limit)))
     if not solvers:
         raise SuiteError("no solver of the suite is installed: " + "; ".join(skipped), file=file, place="solvers")
     return solvers, skipped

@@ -114,3 +114,29 @@ def test_shipped_suites_are_valid_toml_and_quick_loads():
         assert data["suite"]["description"] and data["solvers"] and data["instances"]
     quick = load_suite("quick")
     assert len(quick.tasks()) >= 20
+
+
+def test_a_solver_may_set_its_own_time_limit(tmp_path):
+    from cutslack.bench.suite import SuiteError, load_suite
+
+    text = """
+[suite]
+name = "own-limit"
+time_limit = 5.0
+[[instances]]
+generator = "random_knapsack"
+params = { n = [6] }
+[[solvers]]
+label = "quick"
+method = "heuristic"
+time_limit = 0.5
+[[solvers]]
+method = "dp"
+"""
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    limits = {t.solver.label: t.time_limit for t in load_suite(path).tasks()}
+    assert limits == {"quick": 0.5, "dp": 5.0}
+    path.write_text(text.replace("time_limit = 0.5", "time_limit = -1"))
+    with pytest.raises(SuiteError, match="solvers\\[0\\].time_limit"):
+        load_suite(path)
