@@ -53,7 +53,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from cutslack.binary import QUBO, BinaryProgram, as_bit_matrix
+from cutslack.config import check_memory
 from cutslack.errors import InvalidInstanceError
+
+#: bytes per coupling while a squared-row QUBO is assembled (value, row and column index, and the
+#: sparse product's intermediate copy)
+BYTES_PER_SQUARED_COUPLING = 48
 
 __all__ = ["FormulationInverse", "penalty_qubo", "unbalanced_qubo", "unbalanced_lambdas", "slack_coefficients", "PENALTY_RULES",
            "UNBALANCED_PAPER_LAMBDAS", "UNBALANCED_DEFAULT_LAMBDAS"]
@@ -162,6 +167,7 @@ class _QuboBuilder:
             return
         V = sp.csr_matrix(V)
         w = np.asarray(weights, dtype=float)
+        check_squared_rows(V, w)
         WV = sp.diags(w) @ V
         G = sp.coo_matrix(V.T @ WV)
         self.rows.append(G.row)
@@ -199,6 +205,21 @@ class _QuboBuilder:
         vals = np.concatenate(self.vals + [self.linear])
         M = sp.coo_matrix((vals, (rows, cols)), shape=(n, n)).tocsr()
         return QUBO(M if self.sparse else M.toarray(), self.offset, names=names)
+
+
+def check_squared_rows(A, weights) -> None:
+    """Raise ProblemTooLargeError before squaring the rows of ``A`` with a non-zero weight when the
+    couplings ``A'WA`` (a row with k non-zeros couples k² pairs) would not fit the memory limit.
+
+    A dense row of 10^5 items squares to 10^10 couplings (tens of GiB): no QUBO sampler can take
+    it, so the request is refused up front instead of dying in the sparse product.
+    """
+    A = sp.csr_matrix(A)
+    w = np.broadcast_to(np.asarray(weights, dtype=float), (A.shape[0],))
+    nnz = np.diff(A.indptr)[w != 0].astype(np.float64)
+    pairs = float(np.sum(nnz * nnz))
+    check_memory("QUBO of the squared constraint rows", f"{A.shape[1]:,} variables, {pairs:,.0f} couplings",
+                 pairs * BYTES_PER_SQUARED_COUPLING)
 
 
 def _coefficient_matrix(entries, n_qubo):

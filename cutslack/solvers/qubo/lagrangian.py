@@ -35,7 +35,7 @@ import scipy.sparse as sp
 
 from cutslack.binary import QUBO, BinaryProgram, as_bit_matrix
 from cutslack.errors import InvalidInstanceError
-from cutslack.solvers.qubo.formulations import FormulationInverse
+from cutslack.solvers.qubo.formulations import FormulationInverse, check_squared_rows
 
 __all__ = ["Multipliers", "LagrangianForm", "lagrangian_qubo", "lagrangian_energy", "constraint_residuals"]
 
@@ -149,6 +149,7 @@ class LagrangianForm:
         rho_eq = np.full(bp.m_eq, self.rho)
         for weight, A, b in ((rho_eq, A_eq, bp.b_eq), (self.rho_inequality, A_le, bp.b_le)):
             if A.shape[0] and np.any(weight > 0):
+                check_squared_rows(A, weight)
                 # sum_i w_i/2 (a_i'x - b_i)^2 = x'(A'WA/2)x - (A'Wb)'x + b'Wb/2
                 quad = quad + 0.5 * (A.T @ sp.diags(weight) @ A)
                 linear = linear - np.asarray(A.T @ (weight * b)).reshape(-1)
