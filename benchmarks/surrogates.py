@@ -208,7 +208,7 @@ def hidden_section(args, plots):
              "with fields on G(20, 0.3) (J, h ~ N(0, 1)), dense N(0, 1) QUBO; the true optimum by brute force "
              "over all 2^20 points.  Table: median over seeds of the best value after k evaluations in "
              "minimisation form (Max-Cut negated; lower is better).  FMQA: defaults (full-rank machine, "
-             "Thompson-style bootstrap refits, duplicate avoidance); BOCS: horseshoe Gibbs, Thompson draw; both "
+             "fresh refit every round, bootstrap refit after a stalled round, duplicate avoidance); BOCS: horseshoe Gibbs, Thompson draw; both "
              "minimise their surrogate with `anneal` (20 reads × 200 sweeps).", "",
              f"| kind | method | {cps} | optimum found |", "|---|---|" + "---|" * len(HIDDEN_CHECKPOINTS) + "---|"]
     for kind, m, med, h in rows:

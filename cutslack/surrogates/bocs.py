@@ -126,7 +126,7 @@ def bocs(bb: BlackBox, *, rng=None, sampler="anneal", initial_points: int | None
         raise InvalidInstanceError("n", "BOCS's quadratic model needs at least 2 bits")
     names = None if bb.program is None else bb.program.names
 
-    def fit(X, y, state, g):
+    def fit(X, y, state, g, stalled):
         shift = float(y.mean())
         scale = float(y.std()) or 1.0
         steps = gibbs_steps if state is not None else burn_in + gibbs_steps

@@ -84,9 +84,9 @@ def _on_round(bb, run: Run, method: str, callback):
                  description="factorization-machine surrogate of a black-box objective, minimised as a QUBO")
 def solve_fmqa(problem, *, rng=None, time_limit=None, callback=None, budget: int | None = None,
                n: int | None = None, sense: str | None = None, sampler="anneal", initial_points: int | None = None,
-               rank: int = 16, batch_size: int = 1, epochs: int = 300, warm_epochs: int = 100, lr: float = 0.02,
+               rank: int | None = None, batch_size: int = 1, epochs: int = 300, warm_epochs: int = 100, lr: float = 0.02,
                weight_decay: float = 1e-4, num_reads: int = 20, sampler_options: dict | None = None,
-               dual_iterations: int = 5, exploration: str = "thompson", backend: str = "numpy"):
+               dual_iterations: int = 5, exploration: str = "auto", backend: str = "numpy"):
     """Return the best point FMQA finds within ``budget`` black-box evaluations (see :func:`~cutslack.surrogates.fmqa.fmqa`).
 
     ``problem`` may be a plain callable ``f(bits) -> float`` with ``n=`` (and ``sense=``).
@@ -102,7 +102,7 @@ def solve_fmqa(problem, *, rng=None, time_limit=None, callback=None, budget: int
                    dual_iterations=dual_iterations, exploration=exploration, backend=backend, deadline=run.expired,
                    on_round=_on_round(bb, run, "fmqa", callback))
     return _surrogate_result(bb, outcome, method="fmqa", run=run, sampler=sampler,
-                             extra={"rank": min(rank, bb.n), "exploration": exploration})
+                             extra={"rank": bb.n if rank is None else min(rank, bb.n), "exploration": exploration})
 
 
 @register_solver("bocs", accepts=_ACCEPTS,
