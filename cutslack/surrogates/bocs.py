@@ -20,9 +20,10 @@ the mean, as in BOCS.  The chain is kept across rounds: ``burn_in`` sweeps on th
 design, then ``gibbs_steps`` more per round on the grown data set, and the last state is the
 round's Thompson draw.  BOCS's optional ``λ‖x‖₁`` acquisition term is left out (λ = 0).
 Differences from the paper: no SDP relaxation (the QUBO samplers stand in for its SA and SDP
-acquisition solvers), and the Gaussian conditional is drawn through a Cholesky factor of the
-``p × p`` precision (``p = 210`` at ``n = 20``) rather than the ``m × m`` form of
-Bhattacharya et al. (2016).
+acquisition solvers).  The Gaussian conditional is drawn in ``m × m`` while there are fewer
+evaluations ``m`` than features ``p = n(n+1)/2`` (Bhattacharya et al. 2016, as BOCS does),
+then through a Cholesky factor of the ``p × p`` precision; instances whose features would not
+fit in memory are refused (:class:`~cutslack.errors.ProblemTooLargeError`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import numpy as np
 from scipy.linalg import cho_solve, cholesky, solve_triangular
 
 from cutslack.binary import QUBO
+from cutslack.config import check_memory
 from cutslack.errors import InvalidInstanceError
 from cutslack.problems.base import check_count
 from cutslack.surrogates.blackbox import BlackBox
@@ -69,25 +71,45 @@ def _inv_gamma(shape, scale, rng):
     return scale / rng.gamma(shape, 1.0, size=np.shape(scale) or None)
 
 
-def horseshoe_gibbs(Z, y, steps: int, rng, state: HorseshoeState | None = None) -> HorseshoeState:
+def _draw_coefficients(Z, y, ZtZ, Zty, d, sigma2, rng):
+    """Draw ``β ~ N(A⁻¹Z'y, σ²A⁻¹)``, ``A = Z'Z + diag(1/d)``.
+
+    With fewer rows than features (``m < p``) the exact sampler of Bhattacharya, Chakraborty
+    & Mallick (*Fast sampling with Gaussian scale-mixture priors*, Biometrika 2016) works in
+    ``m × m`` (``O(m²p)``); otherwise a Cholesky factor of the ``p × p`` precision.
+    """
+    m, p = Z.shape
+    if m < p:
+        u = np.sqrt(sigma2 * d) * rng.normal(size=p)
+        v = Z @ u / np.sqrt(sigma2) + rng.normal(size=m)
+        M = (Z * d) @ Z.T + np.eye(m)
+        w = cho_solve((cholesky(M, lower=True), True), y / np.sqrt(sigma2) - v)
+        return u + np.sqrt(sigma2) * d * (Z.T @ w)
+    L = cholesky(ZtZ + np.diag(1.0 / d), lower=True)
+    mean = cho_solve((L, True), Zty)
+    return mean + np.sqrt(sigma2) * solve_triangular(L.T, rng.normal(size=p), lower=False)
+
+
+def horseshoe_gibbs(Z, y, steps: int, rng, state: HorseshoeState | None = None, *,
+                    deadline=None) -> HorseshoeState:
     """Return the state after ``steps`` Gibbs sweeps of ``y = Zβ + ε`` under the horseshoe prior.
 
     ``ε ~ N(0, σ²)``, ``β_j ~ N(0, σ² τ² λ_j²)``, ``λ_j, τ ~ C⁺(0, 1)``, ``p(σ²) ∝ 1/σ²``;
     the conditionals of Makalic & Schmidt (2016).  ``state`` continues a chain (its ``p`` must
-    match ``Z``'s columns).
+    match ``Z``'s columns); ``deadline()`` returning True ends the sweeps early.
     """
     Z = np.asarray(Z, dtype=float)
     y = np.asarray(y, dtype=float)
     m, p = Z.shape
     s = HorseshoeState.start(p) if state is None or state.beta.shape[0] != p else state
-    ZtZ, Zty = Z.T @ Z, Z.T @ y
+    ZtZ, Zty = (None, None) if m < p else (Z.T @ Z, Z.T @ y)
     beta, sigma2, lam2, tau2, nu, xi = s.beta, s.sigma2, s.lam2, s.tau2, s.nu, s.xi
     for _ in range(int(steps)):
+        if deadline is not None and deadline():
+            break
         # prior variances clipped: a collapsing λ_j²τ² must not make the precision infinite
         d = np.clip(tau2 * lam2, 1e-10, 1e10)
-        L = cholesky(ZtZ + np.diag(1.0 / d), lower=True)
-        mean = cho_solve((L, True), Zty)
-        beta = mean + np.sqrt(sigma2) * solve_triangular(L.T, rng.normal(size=p), lower=False)
+        beta = _draw_coefficients(Z, y, ZtZ, Zty, d, sigma2, rng)
         resid = y - Z @ beta
         sigma2 = float(_inv_gamma((m + p) / 2, (resid @ resid + beta @ (beta / d)) / 2, rng))
         lam2 = _inv_gamma(1.0, 1.0 / nu + beta ** 2 / (2 * tau2 * sigma2), rng)
@@ -124,13 +146,18 @@ def bocs(bb: BlackBox, *, rng=None, sampler="anneal", initial_points: int | None
     burn_in = check_count(burn_in, "burn_in", minimum=0)
     if bb.n < 2:
         raise InvalidInstanceError("n", "BOCS's quadratic model needs at least 2 bits")
+    p = bb.n * (bb.n + 1) // 2
+    m = int(min(bb.remaining, p))
+    # the m × m (or p × p) system of every Gibbs sweep; the feature matrix is checked as it grows
+    check_memory(f"BOCS with {p} quadratic features", bb.n, 8.0 * 3 * m * m)
     names = None if bb.program is None else bb.program.names
 
     def fit(X, y, state, g, stalled):
         shift = float(y.mean())
         scale = float(y.std()) or 1.0
         steps = gibbs_steps if state is not None else burn_in + gibbs_steps
-        state = horseshoe_gibbs(quadratic_features(X), (y - shift) / scale, steps, g, state)
+        check_memory(f"BOCS features of {len(y)} points", bb.n, 8.0 * 2 * len(y) * p)
+        state = horseshoe_gibbs(quadratic_features(X), (y - shift) / scale, steps, g, state, deadline=deadline)
         return _coefficients_to_qubo(state.beta, bb.n, shift, scale, names), state
 
     return qubo_surrogate_search(bb, fit, rng=rng, sampler=sampler, initial_points=initial_points,

@@ -26,7 +26,7 @@ from cutslack.binary import QUBO, BinaryProgram
 from cutslack.problems.base import Problem
 from cutslack.result import Status
 from cutslack.surrogates.blackbox import BlackBox, as_blackbox, blackbox_anneal, random_search
-from cutslack.surrogates.fmqa import fmqa
+from cutslack.surrogates.fmqa import DEFAULT_MAX_RANK, fmqa
 
 __all__ = ["solve_fmqa", "solve_bocs", "solve_random_search", "solve_blackbox_anneal", "evaluation_history"]
 
@@ -102,7 +102,8 @@ def solve_fmqa(problem, *, rng=None, time_limit=None, callback=None, budget: int
                    dual_iterations=dual_iterations, exploration=exploration, backend=backend, deadline=run.expired,
                    on_round=_on_round(bb, run, "fmqa", callback))
     return _surrogate_result(bb, outcome, method="fmqa", run=run, sampler=sampler,
-                             extra={"rank": bb.n if rank is None else min(rank, bb.n), "exploration": exploration})
+                             extra={"rank": min(bb.n, DEFAULT_MAX_RANK) if rank is None else min(rank, bb.n),
+                                    "exploration": exploration})
 
 
 @register_solver("bocs", accepts=_ACCEPTS,
