@@ -83,10 +83,10 @@ class BlackBox(Problem):
     Examples
     --------
     >>> import numpy as np, cutslack
-    >>> bb = BlackBox(lambda x: float(np.sum(x) - 2 * x[0] * x[1]), 6, sense="min", budget=40)
-    >>> res = cutslack.solve(bb, method="random-search", rng=0)
+    >>> bb = BlackBox(lambda x: float(np.sum(x) - 3 * x[0] * x[1]), 6, sense="min", budget=64)
+    >>> res = cutslack.solve(bb, method="random-search", rng=0)  # 64 distinct points: all of {0,1}^6
     >>> res.objective, res.info["evaluations"], res.info["rescoring_evaluations"]
-    (-1.0, 40, 1)
+    (-1.0, 64, 1)
     >>> from cutslack.binary import QUBO
     >>> bq = BlackBox(QUBO(np.array([[1.0, -3.0], [0.0, 1.0]])), budget=2)
     >>> bq([1, 1]), bq.evaluations, bq.remaining

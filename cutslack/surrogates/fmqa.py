@@ -9,7 +9,10 @@ is, for binary ``x`` (``x_i² = x_i``), exactly the QUBO ``x'Ux + w0`` with ``U_
 metamaterials with quantum annealing and factorization machines*, Phys. Rev. Research 2,
 013319, 2020) fits the machine to the evaluated points, minimises the QUBO with a sampler,
 evaluates the best new points on the true objective, refits and repeats under an evaluation
-budget: :func:`fmqa`, registered as ``method="fmqa"``.
+budget: :func:`fmqa`, registered as ``method="fmqa"``.  Every round refits a fresh machine
+(a bootstrap draw after a stalled round) and never evaluates a point twice; see :func:`fmqa`
+for the choices and their sources.  The loop itself, :func:`qubo_surrogate_search`, takes any
+model that yields a QUBO and is shared with BOCS (:mod:`cutslack.surrogates.bocs`).
 
 Constraints of a :class:`~cutslack.binary.BinaryProgram` (or of a problem's ``to_binary()``)
 are *not* learned: every round minimises the surrogate subject to the program's explicit
@@ -430,7 +433,7 @@ def fmqa(bb: BlackBox, *, rng=None, sampler="anneal", initial_points: int | None
     -----
     What it does not do: a machine generalises poorly to a *sparse* indefinite coupling far
     from the data.  On Ising energies with fields on G(20, 0.3) it found the optimum in 2 of 5
-    held-out objectives (BOCS 5/5; ``benchmarks/surrogates.py --only hidden``) and 1 of 8 tuning
+    held-out objectives (BOCS 5/5; ``benchmarks/surrogates.py --only hidden``) and 2 of 8 tuning
     ones; on one of those, trained on FMQA's own 150 points, it predicted −26.5 at the optimum
     (true −37.3) where BOCS's horseshoe posterior predicted −37.3.  Neither more epochs,
     weight decay (1e-5 to 3e-2), an ensemble of 20 machines, nor a larger initial design
