@@ -35,7 +35,6 @@ from scipy.linalg import cho_solve, cholesky, solve_triangular
 
 from cutslack.binary import QUBO
 from cutslack.config import check_memory
-from cutslack.errors import InvalidInstanceError
 from cutslack.problems.base import check_count
 from cutslack.surrogates.blackbox import BlackBox
 from cutslack.surrogates.fmqa import SurrogateOutcome, qubo_surrogate_search
@@ -144,8 +143,6 @@ def bocs(bb: BlackBox, *, rng=None, sampler="anneal", initial_points: int | None
     rng = np.random.default_rng(rng)
     gibbs_steps = check_count(gibbs_steps, "gibbs_steps", minimum=1)
     burn_in = check_count(burn_in, "burn_in", minimum=0)
-    if bb.n < 2:
-        raise InvalidInstanceError("n", "BOCS's quadratic model needs at least 2 bits")
     p = bb.n * (bb.n + 1) // 2
     m = int(min(bb.remaining, p))
     # the m × m (or p × p) system of every Gibbs sweep; the feature matrix is checked as it grows
