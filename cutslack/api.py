@@ -81,7 +81,7 @@ METHOD_MODULES = {
                      "qap-anneal", "mis-greedy", "mis-ils", "mdkp-greedy", "mdkp-tabu", "gap-greedy", "gap-ils",
                      "scp-greedy", "scp-ils"],
                     "cutslack.solvers.classical.heuristics"),
-    **dict.fromkeys(["fmqa", "random-search", "blackbox-anneal"], "cutslack.surrogates.methods"),
+    **dict.fromkeys(["fmqa", "bocs", "random-search", "blackbox-anneal"], "cutslack.surrogates.methods"),
     **dict.fromkeys(["reduced-lbfgs", "pde-cvxpy", "adasketch", "newton-kkt"], "cutslack.solvers.pde"),
     **dict.fromkeys(["ccg"], "cutslack.solvers.robust"),
     **dict.fromkeys(["neur2ro"], "cutslack.surrogates.neur2ro"),

@@ -224,6 +224,8 @@ TIME_LIMIT_CASES: dict[str, TimeLimitCase] = {
     "adasketch": TimeLimitCase(lambda: large_control(48), note="semilinear control, 48x48 grid (sketched Newton)"),
     "fmqa": TimeLimitCase(lambda: large_mdkp(200, 5), {"budget": 10**6}, warm_options={"budget": 20},
                           note="black-box MDKP n=200, budget 1e6"),
+    "bocs": TimeLimitCase(lambda: large_mdkp(60, 5), {"budget": 10**6}, warm_options={"budget": 20},
+                          note="black-box MDKP n=60 (1830 quadratic features), budget 1e6"),
     "random-search": TimeLimitCase(lambda: large_mdkp(200, 5), {"budget": 10**9}, warm_options={"budget": 20},
                                    note="black-box MDKP n=200, budget 1e9"),
     "blackbox-anneal": TimeLimitCase(lambda: large_mdkp(200, 5), {"budget": 10**9}, warm_options={"budget": 20},
