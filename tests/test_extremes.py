@@ -218,12 +218,12 @@ def _pairs(pairs, slow: bool):
 
 #: keyword arguments a method cannot run without (a black-box method needs an evaluation budget;
 #: 64 evaluations cover every extreme instance's search space of at most 2^6 points)
-METHOD_OPTIONS = {"fmqa": {"budget": 64}, "random-search": {"budget": 64}, "blackbox-anneal": {"budget": 64}}
+METHOD_OPTIONS = {m: {"budget": 64} for m in ("fmqa", "bocs", "random-search", "blackbox-anneal")}
 
 #: methods that work on a problem's binary form (``to_binary``), which the robust and PDE families lack
-BINARY_FORM_METHODS = ("blackbox-anneal", "cvar-vqe", "fmqa", "lagrangian", "lagrangian-heuristic", "ma-qaoa", "pce",
+BINARY_FORM_METHODS = ("blackbox-anneal", "bocs", "cvar-vqe", "fmqa", "lagrangian", "lagrangian-heuristic", "ma-qaoa", "pce",
                        "penalty", "qaoa", "qrao", "random-search", "shrink", "unbalanced", "vqe", "ws-qaoa")
-BLACK_BOX_METHODS = ("blackbox-anneal", "fmqa", "random-search")
+BLACK_BOX_METHODS = ("blackbox-anneal", "bocs", "fmqa", "random-search")
 STATEVECTOR_METHODS = ("cvar-vqe", "ma-qaoa", "qaoa", "qrao", "vqe", "ws-qaoa")
 
 #: (method, instance) -> what the refusal must say: the cases a method declares it cannot run,
@@ -232,14 +232,6 @@ STATEVECTOR_METHODS = ("cvar-vqe", "ma-qaoa", "qaoa", "qrao", "vqe", "ws-qaoa")
 REFUSALS: dict[tuple[str, str], str] = {
     **{(m, "robust-n1"): "TwoStageRobustKnapsack has no binary form" for m in BINARY_FORM_METHODS},
     **{(m, "pde-n3"): "EllipticControl has no binary form" for m in BINARY_FORM_METHODS},
-    # a black box takes inequality and conflict rows only; assignments are equalities
-    **{(m, n): "inequality and conflict constraints only" for m in BLACK_BOX_METHODS
-       for n in ("qap-n1", "qap-n2", "qap-all-equal", "tsp-n3", "tsp-all-equal", "tsp-1e12", "gap-n1",
-                 "gap-all-equal", "gap-min-1e12")},
-    # ... whose coefficients are non-negative (dropping a bit must keep a point feasible), and a
-    # covering row ">= 1" is not
-    **{(m, n): "non-negative inequality coefficients" for m in BLACK_BOX_METHODS
-       for n in ("setcover-n1", "setcover-all-equal", "setcover-zero-cost")},
     # the slack bits of a capacity of 5e12 make 46 qubits
     **{(m, "knapsack-1e12"): r"statevector of 2\^46 amplitudes" for m in STATEVECTOR_METHODS},
     ("dp", "knapsack-1e12"): "knapsack DP table",
