@@ -13,8 +13,9 @@ solved by MINRES (SciPy) with the block-diagonal preconditioner
 
     P = blkdiag(Ĥ, Ŝ),   Ŝ = (A_y + D) Ĥ⁻¹ (A_y + D),   D = diag(m √(χ ĥ / α)),
 
-Ĥ = M diag(ĥ), ĥ = max(1 + N''(y) p, 10⁻²) (H_yy itself, made positive where the semilinear
-term N''(y)p = 6yp makes it indefinite).  This is the Schur-complement approximation of
+Ĥ = M diag(ĥ), ĥ = max(|1 + N''(y) p|, 10⁻²) (H_yy itself, its absolute value where the
+semilinear term N''(y)p = 6yp makes it indefinite: flooring those entries instead left MINRES
+hundreds of times slower at points where half of H_yy is negative).  This is the Schur-complement approximation of
 Pearson & Wathen, "A new approximation of the Schur complement in preconditioners for
 PDE-constrained optimization", Numer. Linear Algebra Appl. 19 (2012), with the
 active-set extension D ∝ √χ of Porcelli, Simoncini & Tani, "Preconditioning of active-set
@@ -43,7 +44,7 @@ from cutslack.problems.pde import EllipticControl
 
 __all__ = ["KKTKrylov", "KrylovSolve", "H_FLOOR"]
 
-#: lower bound on the ratio ĥ = H_yy / M used in the preconditioner (H_yy may be indefinite)
+#: lower bound on the ratio ĥ = |H_yy| / M used in the preconditioner (H_yy may be indefinite)
 H_FLOOR = 1e-2
 
 
@@ -87,8 +88,8 @@ class KKTKrylov:
         self.hyy = m * hfac
         self.chi_alpha = m * chi / problem.alpha
         self.Ay = Ay
-        self.h_hat = m * np.maximum(hfac, H_FLOOR)
-        shifted = (Ay + sp.diags(m * np.sqrt(chi * np.maximum(hfac, H_FLOOR) / problem.alpha))).tocsr()
+        self.h_hat = m * np.maximum(np.abs(hfac), H_FLOOR)
+        shifted = (Ay + sp.diags(m * np.sqrt(chi * np.maximum(np.abs(hfac), H_FLOOR) / problem.alpha))).tocsr()
         # forward Gauss-Seidel before, backward after: the V-cycle is a symmetric operator
         self.amg = pyamg.ruge_stuben_solver(shifted, max_coarse=500,
                                             presmoother=("gauss_seidel", {"sweep": "forward"}),
