@@ -36,6 +36,25 @@ there a step that fails Armijo but reduces the KKT residual is accepted, and whe
 length does either, the full step is taken (a non-monotone escape, counted in
 ``info["escapes"]``).
 
+What changed against the paper, and why (this round): none of the published parameter
+defaults (η₁, η₂, δ, β, ν and the safeguards are as above; the step rule, the descent test
+and the δ/η updates are the paper's).  The failures had two other causes:
+
+* N = 64 did not converge within the benchmark's limit because one set-up of the dense
+  reduced system took minutes: a dense Cholesky of A_y and n³ back-substitutions.  G = A_y⁻¹M
+  is now formed with the sparse LU of A_y (n sparse triangular solve pairs, fill ≪ n²) and
+  Gᵀ diag(h) G by two symmetric rank-k updates (BLAS syrk, h split into its signs): about
+  n³ instead of 4⅓ n³ flops; N = 64 converges in 5–6 iterations on all three problems
+  (``benchmarks/results/pde_scale.md``).
+* N = 12, non-smooth: the discrete optimum lies *on the kink* of max(0, y) — a whole grid
+  line of 12 nodes has |y| < 10⁻⁸ — and there the KKT system with the one-sided derivative
+  N'(0) = 0 that :meth:`EllipticControl.kkt_residual` measures has no zero.  Newton with
+  exact directions (``newton-kkt``) stops at the same residual (1.4·10⁻⁴); no step rule,
+  sketch size or merit parameter changes that, and the escapes and KKT-decrease acceptance
+  above only keep AdaSketch from stalling at a worse point.  (Treating such nodes would need
+  the Clarke multiplier ξ ∈ [0, κ] as an extra unknown: a different stationarity system.)
+  At N = 16, 24, 32 and 64 the optimum avoids the kink and AdaSketch converges.
+
 Randomized sketching on these systems is the method's honest cost: the KKT matrices of a
 discretised PDE have condition numbers growing like h⁻²/α, and the sketching solvers'
 step counts grow with them (see ``benchmarks/results/pde.md``).

@@ -3,7 +3,10 @@
 Each iteration assembles the (generalised) Jacobian of the optimality residual
 F(y, u, p) = [∇_yℒ; αM(u − u*(p)); c] (:meth:`EllipticControl.kkt_matrix`) and solves the
 3n×3n sparse system directly (QDLDL's LDLᵀ when it is symmetric, SuperLU's LU
-otherwise).  For the smooth problems this is SQP with the exact
+otherwise) or, from :data:`KRYLOV_MIN_NODES` interior nodes on, by MINRES with an
+algebraic-multigrid block preconditioner on the symmetric (y, p) system left after the
+control row is eliminated (:mod:`.krylov`), inexactly: to the forcing term of
+:func:`_forcing`.  For the smooth problems this is SQP with the exact
 Hessian of the Lagrangian; for max(0, y) and for control bounds / the ℓ₁ term it is the
 semismooth Newton method (equivalently the primal-dual active-set strategy: the active set
 of u = P(shrink(p)/α) is re-read from p at every step).  Globalisation: backtracking
@@ -29,8 +32,10 @@ from cutslack.solvers.pde.krylov import KKTKrylov
 __all__ = ["newton_kkt", "KRYLOV_MIN_NODES", "LINEAR_SOLVERS"]
 
 #: ``linear_solver="auto"`` uses the sparse direct solve below this many interior nodes and
-#: MINRES + AMG from it on (measured crossover, ``benchmarks/pde.py --scale``)
-KRYLOV_MIN_NODES = 128 * 128
+#: MINRES + AMG from it on.  Measured (``benchmarks/pde.py --scale``, semilinear with bounds,
+#: one thread): N = 32 direct 0.14 s vs Krylov 0.25 s; N = 64 direct 3.8 s vs Krylov 2.7 s;
+#: N = 128 direct 20 s vs Krylov 5.9 s
+KRYLOV_MIN_NODES = 64 * 64
 
 #: the Newton-system solvers
 LINEAR_SOLVERS = ("auto", "direct", "krylov")
