@@ -78,17 +78,18 @@ def test_adasketch_converges_on_nonsmooth_n32():
 
 
 @pytest.mark.slow
-def test_adasketch_converges_on_nonsmooth_n64():
-    prob = elliptic_control_fd(64, nonlinearity="nonsmooth")
+def test_adasketch_converges_on_semilinear_n64():
+    prob = elliptic_control_fd(64, nonlinearity="semilinear")
     res = cutslack.solve(prob, "adasketch", rng=0, tol=1e-6, maxiter=60)
     assert res.info["converged"] and res.info["kkt_residual"] <= 1e-6
     ref = cutslack.solve(prob, "newton-kkt", tol=1e-10)
-    assert abs(res.objective - ref.objective) <= 1e-5 * abs(ref.objective)
+    assert abs(res.objective - ref.objective) <= 1e-6 * abs(ref.objective)
 
 
-def test_nonsmooth_n12_optimum_on_the_kink():
-    """The N = 12 non-smooth stall is the problem's: exact Newton stalls too, with a grid line at y = 0."""
-    prob = elliptic_control_fd(12, nonlinearity="nonsmooth")
+@pytest.mark.parametrize("N", [12, pytest.param(64, marks=pytest.mark.slow)])
+def test_nonsmooth_stall_is_an_optimum_on_the_kink(N):
+    """The non-smooth stalls (N = 12, 64) are the problem's: exact Newton stalls too, a grid line at y = 0."""
+    prob = elliptic_control_fd(N, nonlinearity="nonsmooth")
     res = cutslack.solve(prob, "newton-kkt", tol=1e-10, maxiter=40)
     assert not res.info["converged"] and res.info["kkt_residual"] > 1e-5
     assert np.sum(np.abs(res.x[:prob.n_nodes]) < 1e-8) >= prob.meta["N"]

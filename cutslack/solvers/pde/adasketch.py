@@ -44,16 +44,18 @@ and the δ/η updates are the paper's).  The failures had two other causes:
   reduced system took minutes: a dense Cholesky of A_y and n³ back-substitutions.  G = A_y⁻¹M
   is now formed with the sparse LU of A_y (n sparse triangular solve pairs, fill ≪ n²) and
   Gᵀ diag(h) G by two symmetric rank-k updates (BLAS syrk, h split into its signs): about
-  n³ instead of 4⅓ n³ flops; N = 64 converges in 5–6 iterations on all three problems
-  (``benchmarks/results/pde_scale.md``).
-* N = 12, non-smooth: the discrete optimum lies *on the kink* of max(0, y) — a whole grid
-  line of 12 nodes has |y| < 10⁻⁸ — and there the KKT system with the one-sided derivative
-  N'(0) = 0 that :meth:`EllipticControl.kkt_residual` measures has no zero.  Newton with
-  exact directions (``newton-kkt``) stops at the same residual (1.4·10⁻⁴); no step rule,
-  sketch size or merit parameter changes that, and the escapes and KKT-decrease acceptance
-  above only keep AdaSketch from stalling at a worse point.  (Treating such nodes would need
-  the Clarke multiplier ξ ∈ [0, κ] as an extra unknown: a different stationarity system.)
-  At N = 16, 24, 32 and 64 the optimum avoids the kink and AdaSketch converges.
+  n³ instead of 4⅓ n³ flops.  The linear and semilinear problems at N = 64 now converge in
+  3 and 5 iterations (12 s and 20 s of CPU, ``benchmarks/results/pde_scale.md``).
+* The non-smooth problem at N = 12, 48 and 64 (not 16, 24, 32): the discrete optimum lies
+  *on the kink* of max(0, y) — a whole grid line of N nodes has |y| < 10⁻⁸ — and there the
+  KKT system with the one-sided derivative N'(0) = 0 that
+  :meth:`EllipticControl.kkt_residual` measures has no zero.  Newton with exact directions
+  (``newton-kkt``) stops at the same level (1.4·10⁻⁴ at N = 12, 4.5·10⁻⁵ at N = 48,
+  1.0·10⁻⁴ at N = 64); no step rule, sketch size or merit parameter changes that, and the
+  escapes and the KKT-decrease acceptance above only keep AdaSketch from stalling at a
+  worse point.  Converging there needs a different stationarity system — the Clarke
+  multiplier ξ ∈ [0, κ] of N'(y) as an extra unknown on the kink set, y = 0 imposed there —
+  which neither solver implements yet.  Off the kink (N = 8, 16, 24, 32) AdaSketch converges.
 
 Randomized sketching on these systems is the method's honest cost: the KKT matrices of a
 discretised PDE have condition numbers growing like h⁻²/α, and the sketching solvers'
