@@ -36,6 +36,27 @@ there a step that fails Armijo but reduces the KKT residual is accepted, and whe
 length does either, the full step is taken (a non-monotone escape, counted in
 ``info["escapes"]``).
 
+What changed against the paper, and why (this round): none of the published parameter
+defaults (η₁, η₂, δ, β, ν and the safeguards are as above; the step rule, the descent test
+and the δ/η updates are the paper's).  The failures had two other causes:
+
+* N = 64 did not converge within the benchmark's limit because one set-up of the dense
+  reduced system took minutes: a dense Cholesky of A_y and n³ back-substitutions.  G = A_y⁻¹M
+  is now formed with the sparse LU of A_y (n sparse triangular solve pairs, fill ≪ n²) and
+  Gᵀ diag(h) G by two symmetric rank-k updates (BLAS syrk, h split into its signs): about
+  n³ instead of 4⅓ n³ flops.  The linear and semilinear problems at N = 64 now converge in
+  3 and 5 iterations (12 s and 20 s of CPU, ``benchmarks/results/pde_scale.md``).
+* The non-smooth problem at N = 12, 48 and 64 (not 16, 24, 32): the discrete optimum lies
+  *on the kink* of max(0, y) — a whole grid line of N nodes has |y| < 10⁻⁸ — and there the
+  KKT system with the one-sided derivative N'(0) = 0 that
+  :meth:`EllipticControl.kkt_residual` measures has no zero.  Newton with exact directions
+  (``newton-kkt``) stops at the same level (1.4·10⁻⁴ at N = 12, 4.5·10⁻⁵ at N = 48,
+  1.0·10⁻⁴ at N = 64); no step rule, sketch size or merit parameter changes that, and the
+  escapes and the KKT-decrease acceptance above only keep AdaSketch from stalling at a
+  worse point.  Converging there needs a different stationarity system — the Clarke
+  multiplier ξ ∈ [0, κ] of N'(y) as an extra unknown on the kink set, y = 0 imposed there —
+  which neither solver implements yet.  Off the kink (N = 8, 16, 24, 32) AdaSketch converges.
+
 Randomized sketching on these systems is the method's honest cost: the KKT matrices of a
 discretised PDE have condition numbers growing like h⁻²/α, and the sketching solvers'
 step counts grow with them (see ``benchmarks/results/pde.md``).
@@ -141,40 +162,39 @@ class _ReducedSystem:
         Ay, _ = prob.constraint_jacobian(y)
         self.lu = spla.splu(Ay.tocsc())
         self.h = m * (1.0 + prob.nonlinear_second_derivative(y) * p)
-        # dense BLAS-3 for the n right-hand sides (SuperLU solves them one column at a time);
-        # A_y = K + M diag N'(y) is SPD because N' >= 0
-        # the two n^3 products run in column blocks, the clock read between blocks (``run``'s
-        # deadline raises _OutOfTime: the caller keeps its current point)
-        A = Ay.toarray()
-        blocks = [slice(lo, lo + _SETUP_BLOCK) for lo in range(0, n, _SETUP_BLOCK)]
+        # G = A_y⁻¹M by the sparse LU (n right-hand sides, each two sparse triangular solves:
+        # about 8× cheaper at N = 64 than a dense Cholesky of A_y and its n³ back-substitution),
+        # then one GEMM for Gᵀ diag(h) G; both run in column blocks with the clock read between
+        # blocks (``run``'s deadline raises _OutOfTime: the caller keeps its current point)
+        blocks = [slice(lo, min(lo + _SETUP_BLOCK, n)) for lo in range(0, n, _SETUP_BLOCK)]
 
         def check_clock():
             if run is not None and run.expired():
                 raise _OutOfTime
 
-        try:
-            factor = sla.cho_factor(A, lower=True, check_finite=False)
-
-            def solve_block(J):
-                return sla.cho_solve(factor, np.diag(m)[:, J], check_finite=False)
-        except np.linalg.LinAlgError:
-            def solve_block(J):
-                return np.linalg.solve(A, np.diag(m)[:, J])
         G = np.empty((n, n))
         for J in blocks:
             check_clock()
-            G[:, J] = solve_block(J)
-        H = np.empty((n, n))
+            rhs_block = np.zeros((n, J.stop - J.start))
+            rhs_block[np.arange(J.start, J.stop), np.arange(J.stop - J.start)] = m[J]
+            G[:, J] = self.lu.solve(rhs_block)
+        # Gᵀ diag(h) G = W₊ᵀW₊ − W₋ᵀW₋ with W± = √(h±) G: symmetric rank-k updates (BLAS syrk,
+        # half the flops of a GEMM), accumulated over row blocks of G between clock reads
+        H = np.zeros((n, n), order="F")
         for J in blocks:
-            check_clock()
-            H[:, J] = G.T @ (self.h[:, None] * G[:, J])
-        H += prob.alpha * np.diag(m)
-        H = 0.5 * (H + H.T)
+            for sign in (1.0, -1.0):
+                w = np.sqrt(np.maximum(sign * self.h[J], 0.0))
+                if not w.any():
+                    continue
+                check_clock()
+                H = sla.blas.dsyrk(sign, w[:, None] * G[J], beta=1.0, c=H, trans=1, lower=0, overwrite_c=1)
+        H = np.triu(H) + np.triu(H, 1).T
+        H[np.diag_indices(n)] += prob.alpha * m
         self.matrix = H / np.outer(sm, sm)
         rhs = -gu - m * self.lu.solve(gy - self.h * self.lu.solve(c), trans="T")
         self.rhs = rhs / sm
         self.gy, self.c, self.scaled = gy, c, scaled
-        self.setup_flops = n ** 3 / 3.0 + 4.0 * n ** 3 + 4.0 * n * (self.lu.L.nnz + self.lu.U.nnz)
+        self.setup_flops = float(n) ** 3 + 4.0 * n * (self.lu.L.nnz + self.lu.U.nnz)
 
     def direction(self, w):
         sm = self.scaled.sqrt_m
