@@ -34,7 +34,7 @@ def sample_formulation(problem, formulation, *, method: str, run: Run, sampler, 
     """
     check_sampler(sampler)
     scored, program = program_of(problem)
-    if (why := infeasible_relaxation(program)) is not None:
+    if (why := infeasible_relaxation(program, run.time_left())) is not None:
         return make_result(scored, None, method=method, run=run, status=Status.INFEASIBLE, n_vars=program.n,
                            info={"message": why, "sampler": check_sampler(sampler)})
     bound = cheap_bound(scored, time_limit=run.time_left() if run.deadline is not None else None) \

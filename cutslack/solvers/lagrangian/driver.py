@@ -223,7 +223,7 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
     scored, program = program_of(problem)
     if getattr(scored, "family", None) == "tsp" and program.info.get("encoding") != "position":
         raise SolverError(f"method {method_name!r} needs the TSP position encoding")
-    if (why := infeasible_relaxation(program)) is not None:
+    if (why := infeasible_relaxation(program, run.time_left())) is not None:
         return make_result(scored, None, method=method_name, run=run, status=Status.INFEASIBLE, n_vars=program.n,
                            info={"message": why})
     mode = _resolve_augment(augment_inequalities, program, sampled=not closed_form)
@@ -236,7 +236,8 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
             rho = DEFAULT_RHO
         if not (np.isfinite(rho) and rho > 0):
             raise InvalidInstanceError("rho", "must be finite and positive for the augmented inequality form")
-        start = augmented_start(program, rho=float(rho), initial_multipliers=initial_multipliers)
+        start = augmented_start(program, rho=float(rho), initial_multipliers=initial_multipliers,
+                               time_limit=run.time_left())
         rho_eq0 = DEFAULT_RHO_EQUALITY if isinstance(rho_equality, str) and rho_equality == "auto" else rho_equality
         if not (np.isfinite(rho_eq0) and rho_eq0 > 0):
             raise InvalidInstanceError("rho_equality", "must be finite and positive (or 'auto')")

@@ -41,13 +41,13 @@ def program_of(problem):
     return problem, problem.to_binary()
 
 
-def infeasible_relaxation(program: BinaryProgram) -> str | None:
+def infeasible_relaxation(program: BinaryProgram, time_limit: float | None = None) -> str | None:
     """Return why ``program`` has no feasible bit vector when its LP relaxation proves it, else None.
 
     Solves the feasibility LP ``A_le x ≤ b_le, A_eq x = b_eq, x_i + x_j ≤ 1`` (conflicts),
     ``0 ≤ x ≤ 1`` with HiGHS (:func:`scipy.optimize.linprog`); an infeasible relaxation is a
     proof that no bit vector is feasible, so the samplers need not run.  None also when HiGHS
-    ends without a verdict (the samplers then run as usual).
+    ends without a verdict, e.g. out of its ``time_limit`` seconds (the samplers then run as usual).
     """
     if program.n_constraints == 0:
         return None
@@ -68,7 +68,9 @@ def infeasible_relaxation(program: BinaryProgram) -> str | None:
         kwargs.update(A_ub=sp.vstack(blocks, format="csr"), b_ub=np.concatenate(rhs))
     if program.m_eq:
         kwargs.update(A_eq=sp.csr_matrix(program.A_eq, dtype=float), b_eq=np.asarray(program.b_eq, dtype=float))
-    res = linprog(np.zeros(program.n), bounds=(0, 1), method="highs", **kwargs)
+    from cutslack.solvers.qubo.augmented import highs_time_options
+
+    res = linprog(np.zeros(program.n), bounds=(0, 1), method="highs", **kwargs, **highs_time_options(time_limit))
     if res.status == 2:
         return ("no feasible solution: the LP relaxation is infeasible (proved by HiGHS), so no bit vector "
                 "satisfies the constraints")

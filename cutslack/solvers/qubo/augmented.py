@@ -95,7 +95,7 @@ import scipy.sparse as sp
 
 from cutslack.binary import BinaryProgram
 
-__all__ = ["row_units", "ProgramScaling", "scale_program", "lp_relaxation_duals", "AugmentedStart", "augmented_start",
+__all__ = ["row_units", "ProgramScaling", "scale_program", "lp_relaxation_duals", "highs_time_options", "AugmentedStart", "augmented_start",
            "augmented_slackfree_qubo", "DEFAULT_RHO", "RHO_GROWTH", "RHO_RANGE",
            "DEFAULT_RHO_EQUALITY", "RHO_EQUALITY_RANGE"]
 
@@ -183,12 +183,20 @@ def scale_program(program: BinaryProgram) -> ProgramScaling:
     return ProgramScaling(scaled, unit, np.concatenate([le, eq]))
 
 
-def lp_relaxation_duals(program: BinaryProgram):
+def highs_time_options(time_limit: float | None) -> dict:
+    """Return the :func:`scipy.optimize.linprog` options giving HiGHS ``time_limit`` seconds (none: no limit)."""
+    if time_limit is None or not np.isfinite(time_limit):
+        return {}
+    return {"options": {"time_limit": max(float(time_limit), 1e-3)}}
+
+
+def lp_relaxation_duals(program: BinaryProgram, time_limit: float | None = None):
     """Return ``(x, duals)`` of the LP relaxation ``0 ≤ x ≤ 1`` of a linear program, or None.
 
     ``duals`` are the flat multipliers (``≤`` rows ≥ 0, equality rows free, conflicts 0) of the
     minimisation form, from HiGHS (:func:`scipy.optimize.linprog`).  None when the objective is
-    quadratic (no LP relaxation) or the LP is infeasible or fails.
+    quadratic (no LP relaxation), the LP is infeasible or fails, or HiGHS runs out of its
+    ``time_limit`` seconds.
     """
     if program.Q is not None and (sp.issparse(program.Q) and program.Q.nnz or
                                   not sp.issparse(program.Q) and np.any(np.asarray(program.Q) != 0)):
@@ -201,7 +209,8 @@ def lp_relaxation_duals(program: BinaryProgram):
         kwargs.update(A_ub=sp.csr_matrix(program.A_le), b_ub=program.b_le)
     if program.m_eq:
         kwargs.update(A_eq=sp.csr_matrix(program.A_eq), b_eq=program.b_eq)
-    res = linprog(sign * np.asarray(program.c, dtype=float), bounds=(0, 1), method="highs", **kwargs)
+    res = linprog(sign * np.asarray(program.c, dtype=float), bounds=(0, 1), method="highs", **kwargs,
+                  **highs_time_options(time_limit))
     if res.status != 0 or res.x is None:
         return None
     le = -np.asarray(res.ineqlin.marginals) if program.m_le else np.zeros(0)
@@ -226,7 +235,8 @@ class AugmentedStart:
         return np.where(mask, float(rho), 0.0)
 
 
-def augmented_start(program: BinaryProgram, *, rho: float = DEFAULT_RHO, initial_multipliers=None) -> AugmentedStart:
+def augmented_start(program: BinaryProgram, *, rho: float = DEFAULT_RHO, initial_multipliers=None,
+                     time_limit: float | None = None) -> AugmentedStart:
     """Return the :class:`AugmentedStart` of ``program``: scaled, warm-started from the LP duals.
 
     With ``initial_multipliers`` (original units) those are used instead of the LP duals; rows
@@ -243,7 +253,7 @@ def augmented_start(program: BinaryProgram, *, rho: float = DEFAULT_RHO, initial
         how = "given multipliers"
         active = lam[:m] > 0
     else:
-        lp = lp_relaxation_duals(scaling.scaled)
+        lp = lp_relaxation_duals(scaling.scaled, time_limit)
         if lp is None:
             lam = np.zeros(program.n_constraints)
             how = "zero (no LP relaxation: quadratic objective)"
