@@ -34,7 +34,8 @@ def shared_sub_instance(benchmarks, name: str, items: int) -> TwoStageRobustKnap
     keep = slice(0, items)
     return TwoStageRobustKnapsack(full.profits[keep], full.degradations[keep], full.repair_weights[keep],
                                   full.weights[keep], full.outsourcing_costs[keep],
-                                  np.floor(h / 101 * full.weights[keep].sum()), items * dev, name=f"{name}-first{items}")
+                                  np.floor(h / 101 * full.weights[keep].sum()), items * dev,
+                                  name=f"{name}-first{items}")
 
 
 @pytest.mark.parametrize("seed, correlation, budget_factor, delta", [(0, "UN", 0.3, 1.0), (1, "WC", 0.2, 0.5),
@@ -124,3 +125,15 @@ def test_branch_and_price_fractional_weights_use_the_milp_pricing():
     result = cutslack.solve(problem, method="branch_and_price", rng=0)
     assert result.status is Status.OPTIMAL
     check_result(problem, result, optimum=brute_force_robust_optimum(problem), rel_tol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["RKP_UN_n20_R1000_H100_h40_dev0.15_d1", "RKP_ASC_n20_R1000_H100_h40_dev0.1_d0.5"])
+def test_branch_and_price_certifies_the_published_optimum(benchmarks, name):
+    """Public n = 20 instances proven in about a second here (benchmarks/results/robust_bp_n20_30s.md):
+    the proven value is the published optimum (the CSV prints 6 significant digits)."""
+    problem = read_robust_knapsack(benchmarks / RO / name)
+    result = cutslack.solve(problem, method="branch_and_price", rng=0, time_limit=300)
+    assert result.status is Status.OPTIMAL
+    check_result(problem, result, rel_tol=1e-5)
+    assert result.objective == pytest.approx(problem.known_optimum.value, abs=0.005 + 1e-9)
+    assert result.bound == pytest.approx(result.objective, rel=1e-6)

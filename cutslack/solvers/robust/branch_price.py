@@ -20,7 +20,8 @@ own multiple-choice knapsack (:func:`cutslack.problems._robust_kernels.multiple_
 or the HiGHS MILP for fractional weights) with the profits ``f_i - μ_i - p̂_i π_i`` (keep)
 and ``f_i - μ_i`` (keep and repair): the duals ``π`` play the adversary's ``ξ``.  We branch on
 the ``x_i`` of largest fractionality × (``f_i - p̄_i + p̂_i``) (best-bound node order, one
-HiGHS LP kept and warm-started across nodes; the column pool is global, branching ``x_i = 0`` removes item ``i`` from pricing), and
+HiGHS LP kept and warm-started across nodes; the column pool is global, branching ``x_i = 0``
+removes item ``i`` from pricing), as the paper's branch-and-price branches on the first stage, and
 stop a node's column generation early when its Lagrangian bound (LP value plus the largest
 reduced cost, valid thanks to the convexity row) falls to the incumbent.  Incumbents come from
 integral node LPs, from rounding the node LP's ``x`` and from the root's restricted master solved
@@ -48,6 +49,8 @@ INTEGRALITY_TOLERANCE = 1e-6
 #: the rounded node LP's x is scored (exact worst case, ~30 ms at n = 20) at the first this
 #: many nodes, then at every this-many-th node (scoring every node took a third of the time)
 ROUNDING_NODES = 10
+#: most seconds for the root's restricted master MIP (well under a second at n = 20)
+ROOT_MIP_SECONDS = 5.0
 #: a column prices out when its reduced cost exceeds this times max(1, |LP value|)
 PRICING_TOLERANCE = 1e-9
 
@@ -134,7 +137,8 @@ class RobustKnapsackMaster:
         keep[out] = -1.0
         repair[out] = -1.0
         if self.integral:
-            u, v = _multiple_choice_knapsack(p.weights.astype(np.int64), (p.weights + p.repair_weights).astype(np.int64),
+            u, v = _multiple_choice_knapsack(p.weights.astype(np.int64),
+                                             (p.weights + p.repair_weights).astype(np.int64),
                                              keep, repair, int(np.floor(p.capacity + 1e-9)))
         else:
             u, v = _second_stage_milp(p.weights, p.weights + p.repair_weights, keep, repair, p.capacity)
@@ -281,7 +285,8 @@ def solve_branch_and_price(problem: TwoStageRobustKnapsack, *, rng=None, time_li
     rel_gap : float
         Prune a node whose bound is within ``rel_gap × max(1, |bound|)`` of the incumbent.
     root_mip : bool
-        Solve the root's restricted master with binary ``x`` (price-and-branch) for an incumbent.
+        Solve the root's restricted master with binary ``x`` (price-and-branch, at most
+        ``ROOT_MIP_SECONDS``) for an incumbent.
     max_nodes : int
         Most nodes; the run stops (FEASIBLE, with a valid bound) when they are used up.
 
@@ -318,7 +323,7 @@ def solve_branch_and_price(problem: TwoStageRobustKnapsack, *, rng=None, time_li
         if search.nodes == 1:
             root_bound = search.upper()
             if root_mip and not run.expired():
-                x = master.restricted_mip(run.time_left())
+                x = master.restricted_mip(min(run.time_left(), ROOT_MIP_SECONDS))
                 if x is not None:
                     search.score(x)
         if search.nodes == 1 or search.nodes % 50 == 0:
