@@ -83,7 +83,7 @@ METHOD_MODULES = {
                     "cutslack.solvers.classical.heuristics"),
     **dict.fromkeys(["fmqa", "bocs", "random-search", "blackbox-anneal"], "cutslack.surrogates.methods"),
     **dict.fromkeys(["reduced-lbfgs", "pde-cvxpy", "adasketch", "newton-kkt"], "cutslack.solvers.pde"),
-    **dict.fromkeys(["ccg"], "cutslack.solvers.robust"),
+    **dict.fromkeys(["ccg", "branch_and_price"], "cutslack.solvers.robust"),
     **dict.fromkeys(["neur2ro"], "cutslack.surrogates.neur2ro"),
 }
 
