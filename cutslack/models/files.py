@@ -35,6 +35,33 @@ def is_model_file(path) -> bool:
     return any(name.endswith(s) for s in MODEL_SUFFIXES)
 
 
+def silent_highs():
+    """Return a new ``highspy.Highs`` with its start-up banner swallowed and console output off.
+
+    The banner goes to the C-level stdout when the first object of a process is created, so it
+    would break a ``--json`` command line; every solver that builds its own HiGHS object takes it
+    from here.  Only that first creation is captured (capturing costs milliseconds, and the
+    robust second stage creates thousands).
+    """
+    global _BANNER_SHOWN
+    import highspy
+
+    if _BANNER_SHOWN:
+        highs = highspy.Highs()
+    else:
+        from pyomo.common.tee import capture_output
+
+        with capture_output(capture_fd=True):
+            highs = highspy.Highs()
+        _BANNER_SHOWN = True
+    highs.setOptionValue("output_flag", False)
+    return highs
+
+
+#: whether this process has created a HiGHS object (its banner printed or swallowed) already
+_BANNER_SHOWN = False
+
+
 @contextlib.contextmanager
 def quiet_highs():
     """Yield ``(highs, call)``: a silent ``highspy.Highs`` and ``call(method, *args) -> (status, log)``.

@@ -160,9 +160,10 @@ class TwoStageRobustKnapsack(Problem):
 def _highs():
     try:
         import highspy
+        from cutslack.models.files import silent_highs
     except ImportError:  # pragma: no cover - highspy is a core dependency
         raise BackendUnavailableError("the HiGHS solver (highspy)", "pip install highspy") from None
-    h = highspy.Highs()
+    h = silent_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     return highspy, h

@@ -90,6 +90,8 @@ def knapsack_lp_relaxation(problem, time_limit: float | None = None):
     p = np.asarray(problem.profits, dtype=float)
     W = np.asarray(problem.weights, dtype=float)
     cap = np.asarray(problem.capacities, dtype=float)
+    if problem.m == 0:  # no rows: every item with a positive profit fits
+        return float(np.maximum(p, 0.0).sum()), np.zeros(0)
     candidates = []
     if problem.m > 1:
         duals, optimal = _highs_lp_duals(p, W, cap, time_limit)
@@ -154,9 +156,10 @@ def _highs_lp_duals(p, W, cap, time_limit):
     # max p'x, W x <= cap, 0 <= x <= 1 as min -p'x by HiGHS's interior-point method (which,
     # unlike its simplex on wide LPs, stops on time); returns (row duals >= 0 or None, optimal)
     import highspy
+    from cutslack.models.files import silent_highs
 
     m, n = W.shape
-    h = highspy.Highs()
+    h = silent_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     h.setOptionValue("solver", "ipm")

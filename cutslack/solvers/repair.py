@@ -106,8 +106,15 @@ def _knapsack_kernel(X, profits, weights, capacities, ratio_order, swap_round):
     return X
 
 
+#: the 1-for-1 swap round costs O(n^2 m) per sample: above this many items it is skipped
+#: (drop and greedy add, O(n m) per sample, still make every sample feasible)
+KNAPSACK_SWAP_MAX_ITEMS = 5_000
+
+
 def repair_knapsack(problem, X, *, multipliers=None, swap_round: bool = True, rng=None) -> np.ndarray:
     """Return feasible, locally improved copies of knapsack bit vectors (one per row of ``X``).
+
+    The swap round runs only up to :data:`KNAPSACK_SWAP_MAX_ITEMS` items.
 
     The usage weight of constraint ``i`` is its multiplier ``λ_i`` when ``multipliers`` (the
     inequality multipliers of a Lagrangian run) has a positive entry, else ``1 / c_i``; the
@@ -126,7 +133,8 @@ def repair_knapsack(problem, X, *, multipliers=None, swap_round: bool = True, rn
     # items heavier than a capacity can never be chosen: give them the lowest ratio
     ratio = np.where(np.any(W > c[:, None], axis=0), -np.inf, ratio)
     order = np.argsort(ratio, kind="stable").astype(np.int64)
-    out = _knapsack_kernel(X2, p.astype(float), W.astype(float), c.astype(float), order, bool(swap_round))
+    swap_round = bool(swap_round) and problem.n <= KNAPSACK_SWAP_MAX_ITEMS
+    out = _knapsack_kernel(X2, p.astype(float), W.astype(float), c.astype(float), order, swap_round)
     return out[0] if single else out
 
 

@@ -163,11 +163,14 @@ def test_binary_program_matches_native(family):
 @pytest.mark.parametrize("problem", [random_mdkp(250, 10, rng=3), random_tsp(150, rounding="nint", rng=5),
                                      random_qap(12, rng=6)], ids=["mdkp", "tsp", "qap"])
 def test_time_limit_returns_feasible_best_so_far(problem):
+    from cutslack.reliability import allowed_overshoot
+
     start = time.perf_counter()
     result = cutslack.solve(problem, "milp", rng=0, time_limit=1.0)
     elapsed = time.perf_counter() - start
-    # the limit covers model building too; the margin absorbs a loaded 2-core CI machine
-    assert elapsed < 4.0
+    # the limit covers model building too (solve()'s clock; compiling kernels is outside it)
+    assert result.wall_time <= 1.0 + allowed_overshoot(1.0)
+    assert elapsed <= result.wall_time + result.info["compile_s"] + 0.5
     assert result.status is Status.TIME_LIMIT
     check_result(problem, result)
 

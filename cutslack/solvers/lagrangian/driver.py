@@ -48,6 +48,7 @@ from cutslack.solvers.lagrangian.scoring import (SampleScorer, check_sampler, in
                                                 sample_subproblem, sampled_by)
 from cutslack.solvers.qubo.augmented import (DEFAULT_RHO, DEFAULT_RHO_EQUALITY, RHO_EQUALITY_RANGE, RHO_GROWTH,
                                              RHO_RANGE, augmented_start)
+from cutslack.solvers.qubo.formulations import check_squared_rows
 from cutslack.solvers.qubo.lagrangian import LagrangianForm, Multipliers, constraint_residuals
 
 __all__ = ["solve_lagrangian", "solve_lagrangian_heuristic", "multiplier_scale"]
@@ -236,6 +237,9 @@ def _lagrangian_loop(problem, *, method_name, closed_form, rng, time_limit, call
             rho = DEFAULT_RHO
         if not (np.isfinite(rho) and rho > 0):
             raise InvalidInstanceError("rho", "must be finite and positive for the augmented inequality form")
+        # every row may carry the quadratic term (a violated row switches it on): refuse up front
+        # what could not be built, before any LP runs
+        check_squared_rows(sp.vstack([sp.csr_matrix(program.A_le), sp.csr_matrix(program.A_eq)]), 1.0)
         start = augmented_start(program, rho=float(rho), initial_multipliers=initial_multipliers,
                                time_limit=run.time_left())
         rho_eq0 = DEFAULT_RHO_EQUALITY if isinstance(rho_equality, str) and rho_equality == "auto" else rho_equality

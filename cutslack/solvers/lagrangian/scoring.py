@@ -70,7 +70,7 @@ def infeasible_relaxation(program: BinaryProgram, time_limit: float | None = Non
         kwargs.update(A_eq=sp.csr_matrix(program.A_eq, dtype=float), b_eq=np.asarray(program.b_eq, dtype=float))
     from cutslack.solvers.qubo.augmented import highs_time_options
 
-    res = linprog(np.zeros(program.n), bounds=(0, 1), method="highs", **kwargs, **highs_time_options(time_limit))
+    res = linprog(np.zeros(program.n), bounds=(0, 1), **kwargs, **{"method": "highs", **highs_time_options(time_limit)})
     if res.status == 2:
         return ("no feasible solution: the LP relaxation is infeasible (proved by HiGHS), so no bit vector "
                 "satisfies the constraints")

@@ -187,7 +187,9 @@ def highs_time_options(time_limit: float | None) -> dict:
     """Return the :func:`scipy.optimize.linprog` options giving HiGHS ``time_limit`` seconds (none: no limit)."""
     if time_limit is None or not np.isfinite(time_limit):
         return {}
-    return {"options": {"time_limit": max(float(time_limit), 1e-3)}}
+    # HiGHS's dual simplex overran its limit several-fold on a 10^5-column LP; the interior-point
+    # method checks the clock between iterations
+    return {"options": {"time_limit": max(float(time_limit), 1e-3)}, "method": "highs-ipm"}
 
 
 def lp_relaxation_duals(program: BinaryProgram, time_limit: float | None = None):
@@ -209,8 +211,8 @@ def lp_relaxation_duals(program: BinaryProgram, time_limit: float | None = None)
         kwargs.update(A_ub=sp.csr_matrix(program.A_le), b_ub=program.b_le)
     if program.m_eq:
         kwargs.update(A_eq=sp.csr_matrix(program.A_eq), b_eq=program.b_eq)
-    res = linprog(sign * np.asarray(program.c, dtype=float), bounds=(0, 1), method="highs", **kwargs,
-                  **highs_time_options(time_limit))
+    res = linprog(sign * np.asarray(program.c, dtype=float), bounds=(0, 1), **kwargs,
+                  **{"method": "highs", **highs_time_options(time_limit)})
     if res.status != 0 or res.x is None:
         return None
     le = -np.asarray(res.ineqlin.marginals) if program.m_le else np.zeros(0)

@@ -66,12 +66,13 @@ class RobustKnapsackMaster:
     def __init__(self, problem: TwoStageRobustKnapsack, *, seed: int = 0):
         try:
             import highspy
+            from cutslack.models.files import silent_highs
         except ImportError:  # pragma: no cover - highspy is a core dependency
             raise BackendUnavailableError("the HiGHS solver (highspy)", "pip install highspy") from None
         self.highspy = highspy
         self.problem = p = problem
         n = self.n = problem.n
-        h = self.highs = highspy.Highs()
+        h = self.highs = silent_highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", 1)
         h.setOptionValue("random_seed", int(seed))
