@@ -43,7 +43,7 @@ QOKIT_O3_CFLAGS = "-O3 -march=native -fopenmp -fPIC -Wall"
 
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[20, 22, 24, 26])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[20, 22, 24, 26])
     ap.add_argument("--depths", type=int, nargs="+", default=[3])
     ap.add_argument("--dense-sizes", type=int, nargs="*", default=[20], help="knapsack QUBO sizes (ours vs Aer)")
     ap.add_argument("--qokit-src", help="QOKit's qokit/fur/c/csim folder (with src/makefile); QOKit is skipped without it")
