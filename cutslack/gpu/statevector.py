@@ -192,8 +192,11 @@ def x_mixer_layer(psi, diag, gamma: float, betas, *, block_bits=None) -> None:
 def qaoa_state(diag, gammas, betas, *, dtype=np.complex128, block_bits=None):
     """Return the ``p``-layer QAOA state with ``exp(-i beta X)`` mixers from the ``|+>^n`` state, on the device.
 
-    ``diag`` is the cost diagonal on the device (one per layer for multi-angle costs: a
-    sequence of ``p`` diagonals), ``gammas`` ``(p,)`` and ``betas`` ``(p,)`` or ``(p, n)``;
+    ``diag`` is the cost diagonal on the device, of any real dtype (one per layer for multi-angle
+    costs: a sequence of ``p`` diagonals); the host simulator passes its compact diagonal
+    (:func:`cutslack.quantum.statevector.compact_diagonal`: int8/16/32 or float32 where exact)
+    with the angles divided by its scale, so the device holds no float64 copy.
+    ``gammas`` ``(p,)`` and ``betas`` ``(p,)`` or ``(p, n)``;
     ``dtype`` ``complex128`` or ``complex64`` (the arithmetic is float64 either way; the
     state is stored in ``dtype``).
     """

@@ -7,8 +7,13 @@ so precomputing the diagonal once and streaming the state ``n + 1`` times per la
 much faster.  The streaming loops are Numba kernels (``parallel=True, cache=True``); their
 CuPy twins with the same signatures live in :mod:`cutslack.gpu.statevector`.
 With the standard (and multi-angle) ``exp(-i beta X)`` mixers on the host,
-:meth:`StatevectorSimulator.qaoa_state` keeps the state as separate real and imaginary arrays so the
-butterflies vectorise (about 2.5x faster at 20 qubits); its kernels are below the complex ones.
+:meth:`StatevectorSimulator.qaoa_state` updates one complex state in place: each thread copies a
+cache-sized block (or a tile of rows of the high qubits) into a small real/imaginary scratch,
+where the butterflies vectorise, and writes it back — two passes over the state per layer up to
+24 qubits, and no full-size temporary (the previous split-array version kept four float64 work
+arrays and a half-size buffer, 60 bytes per amplitude, and fell off a cache cliff at 24 qubits).
+The cost diagonal is stored in the smallest exact dtype (:func:`compact_diagonal`); an integer
+one gives its phase from small tables instead of a sine per amplitude.
 
 Bit order is Qiskit's (see :mod:`cutslack.quantum.ising`): amplitude ``k`` has qubit ``q``
 in state ``(k >> q) & 1`` and qubit ``q`` carries variable ``q``.
@@ -36,13 +41,13 @@ from cutslack.result import SampleSet
 
 __all__ = ["StatevectorSimulator", "array_module", "ising_diagonal", "ising_phase", "check_statevector_size", "apply_phase",
            "apply_single_qubit_gates", "apply_mixer_layer", "apply_cx", "expectation_diagonal", "probabilities",
-           "x_mixer_matrices", "ry_matrix", "rz_matrix", "MAX_QUBITS", "pauli_masks", "pauli_expectations"]
+           "x_mixer_matrices", "compact_diagonal", "COMPLEX64_AMPLITUDE_ATOL", "COMPLEX64_EXPECTATION_RTOL", "ry_matrix", "rz_matrix", "MAX_QUBITS", "pauli_masks", "pauli_expectations"]
 
 #: hard cap on qubits, whatever the memory (index arithmetic stays in int64 far below this)
 MAX_QUBITS = 40
-#: bytes per amplitude: complex128 state + float64 diagonal + the X-mixer work buffers (split state,
-#: split phase, half-size complex field)
-BYTES_PER_AMPLITUDE = 16 + 8 + 16 + 16 + 8
+#: bytes per amplitude, at most: the complex128 state and the diagonal (float64 at worst; int8 for MaxCut);
+#: a layer makes no other full-size array (multi-angle layers excepted: a complex128 phase array each)
+BYTES_PER_AMPLITUDE = 16 + 8
 
 
 def _available_memory(backend: str) -> int:
@@ -81,16 +86,20 @@ def check_statevector_size(n: int, *, backend: str = "numpy", memory_fraction: f
     return need
 
 
-def _by_doubling(h, rows, cols, J, n: int, xp, gamma=None):
+def _by_doubling(h, rows, cols, J, n: int, xp, gamma=None, dtype=None):
     """Diagonal (``gamma`` None) or phase ``exp(-i gamma diag)`` of an Ising operator, by doubling.
 
     The phase is built multiplicatively from ``O(n^2)`` scalar exponentials, so no sine or
-    cosine is evaluated per amplitude.
+    cosine is evaluated per amplitude.  ``dtype`` (diagonal only): an integer type builds the
+    diagonal of integer-valued terms exactly in that type (the caller checks the range).
     """
     h = np.asarray(h, dtype=float)
     Jd = np.zeros((n, n))
     np.add.at(Jd, (np.minimum(rows, cols), np.maximum(rows, cols)), J)
-    if gamma is None:
+    if gamma is None and dtype is not None:
+        dtype, unit, coef = dtype, 0, (lambda c: int(c))
+        plus, minus = xp.add, xp.subtract
+    elif gamma is None:
         dtype, unit, coef = xp.float64, 0.0, (lambda c: c)
         plus, minus = xp.add, xp.subtract
     else:
@@ -122,6 +131,39 @@ def ising_diagonal(h, rows, cols, J, n: int, xp=np):
     Entry ``k`` is the value at ``z_q = 1 - 2 ((k >> q) & 1)``; built by doubling (module docstring).
     """
     return _by_doubling(h, rows, cols, J, n, xp)
+
+
+#: an integer diagonal is scaled by at most 2^MAX_SCALE_BITS (an integer QUBO's Ising terms are quarters)
+MAX_SCALE_BITS = 30
+
+
+def compact_diagonal(h, rows, cols, J, n: int, xp=np):
+    """Return ``(values, scale)`` with ``values / scale`` exactly the :func:`ising_diagonal`, in the smallest dtype.
+
+    When some ``scale = 2^k`` (``k <= MAX_SCALE_BITS``) makes every Ising term an integer and
+    ``scale * (sum |h| + sum |J|)``, which bounds every entry, fits, ``values`` are int8, int16
+    or int32 and built exactly in that type (an integer QUBO takes ``scale = 4`` at most).
+    Otherwise float32 when every float64 entry survives the round trip, else float64
+    (``scale = 1``).  Dividing by a power of two is exact, so ``values / scale`` equals the
+    float64 diagonal bit for bit.
+    """
+    coefs = np.concatenate([np.asarray(h, dtype=float).ravel(), np.asarray(J, dtype=float).ravel()])
+    bound = float(np.abs(coefs).sum())
+    for k in range(MAX_SCALE_BITS + 1):
+        scale = 2.0 ** k
+        if scale * bound > np.iinfo(np.int32).max:
+            break
+        scaled = coefs * scale
+        if np.all(scaled == np.round(scaled)):
+            top = int(scale * bound)
+            dtype = next(t for t in (np.int8, np.int16, np.int32) if top <= np.iinfo(t).max)
+            return _by_doubling(np.asarray(h, dtype=float) * scale, rows, cols, np.asarray(J, dtype=float) * scale,
+                                n, xp, dtype=dtype), scale
+    values = ising_diagonal(h, rows, cols, J, n, xp)
+    single = values.astype(xp.float32)
+    if bool(xp.array_equal(single.astype(xp.float64), values)):
+        return single, 1.0
+    return values, 1.0
 
 
 def _phase_factors(h, rows, cols, J, n: int, gamma: float):
@@ -269,12 +311,14 @@ def _pair_kernel_rx(v, q1, q2, c1, s1, c2, s2):
         _rx_pair(v, i00 + f1, i00 + f1 + f2, c2, s2)
 
 
-# --- Structure-of-arrays kernels for X-mixer QAOA (StatevectorSimulator.qaoa_state) -------------
-# The state lives as separate real and imaginary float64 arrays while a QAOA circuit runs: the
-# butterflies of RX on qubit q >= 3 are then contiguous runs that LLVM vectorises (slices make
-# the runs explicit; indexing the halves of one array inside one loop did not vectorise), the
-# three lowest qubits are fused into one 8-amplitude kernel, and the high qubits are applied on
-# tiles (rows 2^qlo apart × a contiguous chunk) that stay in cache, all of them in one pass.
+# --- In-place X-mixer QAOA layer (StatevectorSimulator.qaoa_state) -------------------------------
+# The state stays one complex array; each thread copies a cache-sized piece of it into its own small
+# real/imaginary scratch (structure of arrays, so the butterflies of RX on qubit q >= 3 are contiguous
+# runs that LLVM vectorises), applies the work there and writes it back.  Pass 1 takes a block of
+# 2^block_bits consecutive amplitudes: the cost phase (looked up in small tables for an integer
+# diagonal, one sin/cos per amplitude for a float one, or read from a phase array) and RX on qubits
+# 0..block_bits-1.  Each further pass takes a tile of rows 2^qlo apart, each row a contiguous run of
+# 2^chunk_bits amplitudes, and applies RX on qubits qlo..qhi-1.  No full-size temporary is made.
 
 _FAST = dict(cache=True, fastmath=True, error_model="numpy", boundscheck=False)
 
@@ -316,54 +360,112 @@ def _rx_low3(r, i, cs):
         i[g], i[g + 1], i[g + 2], i[g + 3], i[g + 4], i[g + 5], i[g + 6], i[g + 7] = i0, i1, i2, i3, i4, i5, i6, i7
 
 
-@numba.njit(parallel=True, **_FAST)
-def _soa_low_kernel(re, im, pre, pim, cs, block_bits):
-    # per block of 2^block_bits amplitudes, while it is in cache: the phase, then RX on qubits 0..block_bits-1
-    size = 1 << block_bits
-    for blk in numba.prange(re.shape[0] >> block_bits):
-        lo = blk << block_bits
-        r = re[lo:lo + size]
-        i = im[lo:lo + size]
-        pr = pre[lo:lo + size]
-        pi = pim[lo:lo + size]
+@numba.njit(inline="always", fastmath=True, error_model="numpy", boundscheck=False)
+def _rx_scratch(r, i, cs, q0, first, last):
+    # RX with cs[q0 + k] on scratch qubits first..last-1 (scratch qubit first + k is state qubit q0 + k; first >= 3).
+    # One sweep per qubit: fusing three qubits per sweep over eight runs did not vectorise (too many possible aliases)
+    size = r.shape[0]
+    for q in range(first, last):
+        c = cs[q0 + q - first, 0]
+        s = cs[q0 + q - first, 1]
+        m = 1 << q
+        for st in range(0, size, 2 * m):
+            _rx_runs(r[st:st + m], i[st:st + m], r[st + m:st + 2 * m], i[st + m:st + 2 * m], c, s)
+
+
+@numba.njit(inline="always", fastmath=True, error_model="numpy", boundscheck=False)
+def _load_phased(psi, lo, r, i, diag, d_min, tab_c, tab_s, tab_bits):
+    # r + i i = psi[lo:lo+size] exp(-i theta d_k) for an integer diagonal d, from the tables
+    # tab[t, j] = exp(-i theta (j 2^(t tab_bits) + [t = 0] d_min)), as d - d_min = sum_t j_t 2^(t tab_bits)
+    mask = (1 << tab_bits) - 1
+    for j in range(r.shape[0]):
+        u = np.int64(diag[lo + j]) - d_min
+        pr = tab_c[0, u & mask]
+        pi = tab_s[0, u & mask]
+        for t in range(1, tab_c.shape[0]):
+            u >>= tab_bits
+            qr = tab_c[t, u & mask]
+            qi = tab_s[t, u & mask]
+            pr, pi = pr * qr - pi * qi, pr * qi + pi * qr
+        z = psi[lo + j]
+        r[j] = z.real * pr - z.imag * pi
+        i[j] = z.real * pi + z.imag * pr
+
+
+@numba.njit(inline="always", fastmath=True, error_model="numpy", boundscheck=False)
+def _load_phased_float(psi, lo, r, i, diag, theta, phase, mode):
+    # r + i i = psi[lo:lo+size] times exp(-i theta d_k) (mode 1, one sin/cos per amplitude),
+    # phase[k] (mode 2) or 1 (mode 3)
+    size = r.shape[0]
+    if mode == 1:
         for j in range(size):
-            ar = r[j]
-            ai = i[j]
-            r[j] = ar * pr[j] - ai * pi[j]
-            i[j] = ar * pi[j] + ai * pr[j]
-        _rx_low3(r, i, cs)
-        for q in range(3, block_bits):
-            c = cs[q, 0]
-            s = cs[q, 1]
-            step = 1 << q
-            for st in range(0, size, 2 * step):
-                _rx_runs(r[st:st + step], i[st:st + step], r[st + step:st + 2 * step], i[st + step:st + 2 * step], c, s)
+            a = theta * diag[lo + j]
+            pr = np.cos(a)
+            pi = -np.sin(a)
+            z = psi[lo + j]
+            r[j] = z.real * pr - z.imag * pi
+            i[j] = z.real * pi + z.imag * pr
+    elif mode == 2:
+        for j in range(size):
+            z = psi[lo + j] * phase[lo + j]
+            r[j] = z.real
+            i[j] = z.imag
+    else:
+        for j in range(size):
+            z = psi[lo + j]
+            r[j] = z.real
+            i[j] = z.imag
 
 
 @numba.njit(parallel=True, **_FAST)
-def _soa_group_kernel(re, im, cs, qlo, qhi, chunk_bits):
-    # RX on qubits qlo..qhi-1, tile by tile: a tile is 2^(qhi-qlo) rows 2^qlo apart of 2^chunk_bits contiguous amplitudes
+def _qaoa_low_pass(psi, scratch, cs, block_bits, mode, diag, d_min, tab_c, tab_s, tab_bits, theta, phase):
+    # pass 1 of a layer, block by block (2^block_bits amplitudes): the cost phase (mode 0: integer diagonal and
+    # tables, see _load_phased; 1, 2, 3: _load_phased_float), then RX on qubits 0..block_bits-1
+    size = 1 << block_bits
+    n_blocks = psi.shape[0] >> block_bits
+    n_workers = min(scratch.shape[0], n_blocks)
+    for w in numba.prange(n_workers):
+        r = scratch[w, 0, :size]
+        i = scratch[w, 1, :size]
+        for blk in range(w * n_blocks // n_workers, (w + 1) * n_blocks // n_workers):
+            lo = blk << block_bits
+            if mode == 0:
+                _load_phased(psi, lo, r, i, diag, d_min, tab_c, tab_s, tab_bits)
+            else:
+                _load_phased_float(psi, lo, r, i, diag, theta, phase, mode)
+            _rx_low3(r, i, cs)
+            _rx_scratch(r, i, cs, 3, 3, block_bits)
+            for j in range(size):
+                psi[lo + j] = complex(r[j], i[j])
+
+
+@numba.njit(parallel=True, **_FAST)
+def _qaoa_tile_pass(psi, scratch, cs, qlo, qhi, chunk_bits):
+    # RX on qubits qlo..qhi-1, tile by tile: a tile is 2^(qhi-qlo) rows 2^qlo apart of 2^chunk_bits contiguous
+    # amplitudes, gathered into the scratch (where state qubit qlo + h is scratch qubit chunk_bits + h)
     rows = qhi - qlo
     chunk = 1 << chunk_bits
     inner = qlo - chunk_bits  # index bits between the chunk and the rows, enumerated by the tile number
-    for t in numba.prange(re.shape[0] >> (rows + chunk_bits)):
-        base = ((t & ((1 << inner) - 1)) << chunk_bits) | ((t >> inner) << qhi)
-        for h in range(rows):
-            c = cs[qlo + h, 0]
-            s = cs[qlo + h, 1]
-            off = 1 << (qlo + h)
-            for r in range(1 << (rows - 1)):
-                a = base + ((((r >> h) << (h + 1)) | (r & ((1 << h) - 1))) << qlo)
-                b = a + off
-                _rx_runs(re[a:a + chunk], im[a:a + chunk], re[b:b + chunk], im[b:b + chunk], c, s)
-
-
-@numba.njit(parallel=True, **_FAST)
-def _soa_expectation_kernel(re, im, diag):
-    total = 0.0
-    for k in numba.prange(re.shape[0]):
-        total += (re[k] * re[k] + im[k] * im[k]) * diag[k]
-    return total
+    n_tiles = psi.shape[0] >> (rows + chunk_bits)
+    n_workers = min(scratch.shape[0], n_tiles)
+    for w in numba.prange(n_workers):
+        r = scratch[w, 0, :chunk << rows]
+        i = scratch[w, 1, :chunk << rows]
+        for t in range(w * n_tiles // n_workers, (w + 1) * n_tiles // n_workers):
+            base = ((t & ((1 << inner) - 1)) << chunk_bits) | ((t >> inner) << qhi)
+            for row in range(1 << rows):
+                a = base + (row << qlo)
+                o = row << chunk_bits
+                for j in range(chunk):
+                    z = psi[a + j]
+                    r[o + j] = z.real
+                    i[o + j] = z.imag
+            _rx_scratch(r, i, cs, qlo, chunk_bits, chunk_bits + rows)
+            for row in range(1 << rows):
+                a = base + (row << qlo)
+                o = row << chunk_bits
+                for j in range(chunk):
+                    psi[a + j] = complex(r[o + j], i[o + j])
 
 
 @numba.njit(parallel=True, cache=True)
@@ -480,8 +582,8 @@ def apply_single_qubit_gates(psi, qubits, mats) -> None:
     _gates_kernel(psi, np.ascontiguousarray(qubits, dtype=np.int64), np.ascontiguousarray(mats, dtype=np.complex128))
 
 
-#: qubits whose mixers are applied inside one cache-sized block (2^13 amplitudes = 128 KiB)
-BLOCK_QUBITS = 13
+#: qubits whose mixers are applied inside one cache-sized block (2^14 amplitudes: 256 KiB of complex128, in L2)
+BLOCK_QUBITS = 14
 
 
 @_serial_when_small
@@ -521,36 +623,38 @@ def apply_mixer_layer(psi, mats, phase=None) -> None:
         _gates_kernel(psi, np.array([q], dtype=np.int64), mats[q:q + 1])
 
 
-#: each high-qubit tile row is a contiguous run of at least 2^CHUNK_BITS amplitudes (shorter runs did not vectorise)
+#: amplitudes per tile of the high-qubit passes: 2^TILE_QUBITS (512 KiB of float64 scratch, within L2)
+TILE_QUBITS = 15
+#: each tile row is a contiguous run of at least 2^CHUNK_BITS amplitudes (512 bytes of complex128: eight cache lines)
 CHUNK_BITS = 5
 
 
-def _high_qubit_groups(n: int, block: int) -> list:
-    """Return ``(qlo, qhi, chunk_bits)`` per tile pass over the qubits ``block..n-1`` (tiles of ``2^block`` amplitudes)."""
+def _high_qubit_groups(n: int, block: int, tile: int | None = None) -> list:
+    """Return ``(qlo, qhi, chunk_bits)`` per tile pass over the qubits ``block..n-1`` (tiles of ``2^tile`` amplitudes).
+
+    As few passes as tiles of ``2^tile`` amplitudes with rows of at least ``2^CHUNK_BITS``
+    allow (one pass up to ``n = block + tile - CHUNK_BITS``, 24 qubits by default), the rows
+    split evenly between them; each row is as long as the tile leaves room for.
+    """
+    tile = TILE_QUBITS if tile is None else tile
     high = n - block
     if high <= 0:
         return []
-    count = -(-high // (block - CHUNK_BITS))
+    count = -(-high // (tile - CHUNK_BITS))
     groups, q = [], block
     for k in range(count):
         rows = high // count + (k < high % count)
-        groups.append((q, q + rows, block - rows))
+        groups.append((q, q + rows, min(tile - rows, q)))
         q += rows
     return groups
 
 
 @_serial_when_small
-def _x_mixer_layer_soa(re, im, phase_re, phase_im, cos_sin) -> None:
-    """Multiply the split state ``re + i im`` by the phase, then apply ``RX`` on every qubit, in place (``n >= 3``).
-
-    One pass applies the phase and the low qubits block by block, one more pass per group of
-    up to ``BLOCK_QUBITS - CHUNK_BITS`` high qubits (one group for n <= 21).
-    """
-    n = re.shape[0].bit_length() - 1
-    block = min(BLOCK_QUBITS, n)
-    _soa_low_kernel(re, im, phase_re, phase_im, cos_sin, block)
-    for qlo, qhi, chunk_bits in _high_qubit_groups(n, block):
-        _soa_group_kernel(re, im, cos_sin, qlo, qhi, chunk_bits)
+def _qaoa_layer(psi, scratch, cos_sin, block: int, groups, phase_args) -> None:
+    """One X-mixer QAOA layer on ``psi`` in place: the low pass (phase and qubits ``< block``), then the tile passes."""
+    _qaoa_low_pass(psi, scratch, cos_sin, block, *phase_args)
+    for qlo, qhi, chunk_bits in groups:
+        _qaoa_tile_pass(psi, scratch, cos_sin, qlo, qhi, chunk_bits)
 
 
 def pauli_masks(labels, n: int):
@@ -645,8 +749,24 @@ def x_mixer_matrices(betas, n: int, thetas=None) -> np.ndarray:
     return ry_matrix(t) @ rz_matrix(-2 * b) @ ry_matrix(-t)
 
 
+#: table index bits of the integer-diagonal phase (2^11 entries per table: 16-32 KiB, within L1)
+PHASE_TABLE_BITS = 11
+#: stated complex64 error bounds (measured values in :class:`StatevectorSimulator`): largest amplitude difference
+#: from complex128, and expectation difference relative to the largest |diagonal| entry
+COMPLEX64_AMPLITUDE_ATOL = 1e-6
+COMPLEX64_EXPECTATION_RTOL = 1e-5
+
+
 class StatevectorSimulator:
     """Exact statevector simulation of QAOA-type circuits for one QUBO.
+
+    Memory: one complex state (16 bytes per amplitude, 8 with complex64) updated in place, and
+    the cost diagonal in the smallest dtype that holds it exactly (:func:`compact_diagonal`:
+    int8 for MaxCut up to 127 edges, one byte per amplitude).  A standard X-mixer layer makes
+    no other full-size array: the phase ``exp(-i gamma d)`` of an integer diagonal is read from
+    small tables (no sine per amplitude), of a float one taken with one sin/cos per amplitude,
+    and ``RX`` on every qubit is applied in cache-sized blocks (qubits ``< BLOCK_QUBITS`` with
+    the phase in one pass) and tiles (the high qubits, one pass up to 24 qubits, two up to 34).
 
     Parameters
     ----------
@@ -656,13 +776,19 @@ class StatevectorSimulator:
         ``"numpy"`` runs the Numba kernels; ``"cupy"`` their device twins
         (:mod:`cutslack.gpu.statevector`; under Numba's CUDA simulator, on NumPy arrays).
     dtype : complex128 or complex64
-        Amplitude type of the device states (``"cupy"``); the host path is complex128.
+        Amplitude type.  complex64 halves the memory and the traffic; its arithmetic is
+        float32 on the host, float64 on the device.  Measured on the host against complex128
+        (MaxCut, dense normal and knapsack QUBOs, n = 8..22, p = 1, 3, 5): amplitudes within
+        ``1.1e-7`` (bound used: ``COMPLEX64_AMPLITUDE_ATOL = 1e-6``), expectations within
+        ``6e-7`` times the largest ``|diagonal|`` entry (bound: ``COMPLEX64_EXPECTATION_RTOL =
+        1e-5``).  complex128 agrees with a plain NumPy reference to ``1e-12``.
     memory_fraction : float
         Refuse with :class:`ProblemTooLargeError` above this fraction of free memory.
 
     Attributes
     ----------
-    diagonal : the Ising diagonal (``E(x) - offset``) on the chosen device.
+    cost_diagonal, cost_scale : the compact diagonal and its power-of-two scale
+        (``cost_diagonal / cost_scale`` is the Ising diagonal, exactly).
     offset : the constant, so that ``diagonal + offset`` are the QUBO energies.
     """
 
@@ -671,15 +797,18 @@ class StatevectorSimulator:
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.dtype(np.complex128), np.dtype(np.complex64)):
             raise ValueError(f"dtype must be complex128 or complex64, got {self.dtype}")
-        if self.dtype == np.complex64 and self.backend != "cupy":
-            raise ValueError("complex64 states are simulated on the device backend only (backend='cupy')")
         self.n = qubo.n
         self.bytes_needed = check_statevector_size(self.n, backend=self.backend, memory_fraction=memory_fraction)
         self.qubo = qubo
         self.xp = _gpu().cupy_module() if self.backend == "cupy" else np  # NumPy under the CUDA simulator
         self.h, self.rows, self.cols, self.J, self.offset = ising_terms(qubo)
-        self.diagonal = ising_diagonal(self.h, self.rows, self.cols, self.J, self.n, self.xp)
-        self._work = None  # the split state, phase and field buffers of _x_mixer_qaoa_state
+        self.cost_diagonal, self.cost_scale = compact_diagonal(self.h, self.rows, self.cols, self.J, self.n, self.xp)
+        self._scratch = None  # per-thread cache-sized work arrays of the in-place layer kernels
+
+    @property
+    def diagonal(self):
+        """The Ising diagonal (``E(x) - offset``) as float64 on the simulator's device (a new array each time)."""
+        return self.cost_diagonal.astype(self.xp.float64) / self.cost_scale
 
     @property
     def n_terms(self) -> int:
@@ -687,7 +816,7 @@ class StatevectorSimulator:
         return self.n + len(self.J)
 
     def product_state(self, thetas=None):
-        """Return ``⊗_q RY(theta_q)|0>``; ``|+>^n`` when ``thetas`` is None."""
+        """Return ``⊗_q RY(theta_q)|0>``; ``|+>^n`` when ``thetas`` is None (complex128)."""
         xp = self.xp
         if thetas is None:
             return xp.full(1 << self.n, (2.0 ** -0.5) ** self.n, dtype=xp.complex128)
@@ -696,24 +825,31 @@ class StatevectorSimulator:
         apply_single_qubit_gates(psi, np.arange(self.n), ry_matrix(np.asarray(thetas, dtype=float)))
         return psi
 
-    def qaoa_state(self, gammas, betas, *, thetas=None):
+    def qaoa_state(self, gammas, betas, *, thetas=None, out=None):
         """Return the QAOA state for ``p`` layers.
 
         ``gammas``: ``(p,)`` (one angle per layer) or ``(p, n_terms)`` (multi-angle, one per Ising
         term); ``betas``: ``(p,)`` or ``(p, n)``.  ``thetas`` (warm start): initial ``RY`` angles,
-        with the matching warm-start mixer.
+        with the matching warm-start mixer (complex128, general gate kernels).  ``out``: a
+        ``2^n`` host array of the simulator's dtype to write the X-mixer state into and return
+        (repeated evaluations then touch no fresh memory); by default a new array.
         """
         gammas = np.asarray(gammas, dtype=float)
         betas = np.asarray(betas, dtype=float)
         if thetas is None and self.backend == "cupy":
             return self._device_qaoa_state(gammas, betas)
-        if thetas is None and self.xp is np and self.n >= 3:
-            return self._x_mixer_qaoa_state(gammas, betas)
+        if thetas is None and self.n >= 3:
+            return self._x_mixer_qaoa_state(gammas, betas, out)
         psi = self.product_state(thetas)
         for layer in range(gammas.shape[0]):
             mats = x_mixer_matrices(betas[layer], self.n, thetas)
             h, J, gamma = self._cost_terms(gammas[layer])
             apply_mixer_layer(psi, mats, ising_phase(h, self.rows, self.cols, J, self.n, gamma, self.xp))
+        if thetas is None:  # fewer than 3 qubits: the general kernels, in the simulator's dtype
+            psi = psi.astype(self.dtype)
+            if out is not None:
+                out[:] = psi
+                return out
         return psi
 
     def _cost_terms(self, gamma):
@@ -724,40 +860,62 @@ class StatevectorSimulator:
 
     def _device_qaoa_state(self, gammas, betas):
         """Return the QAOA state with ``exp(-i beta X)`` mixers from the device kernels (phase fused from the diagonal)."""
-        if gammas.ndim == 1:
-            return _gpu().qaoa_state(self.diagonal, gammas, betas, dtype=self.dtype)
+        if gammas.ndim == 1:  # the compact diagonal with the angles divided by its scale
+            return _gpu().qaoa_state(self.cost_diagonal, gammas / self.cost_scale, betas, dtype=self.dtype)
         diags = []
         for layer in range(gammas.shape[0]):  # multi-angle: the layer's angles folded into the terms
             h, J, _ = self._cost_terms(gammas[layer])
             diags.append(ising_diagonal(h, self.rows, self.cols, J, self.n, self.xp))
         return _gpu().qaoa_state(diags, np.ones(gammas.shape[0]), betas, dtype=self.dtype)
 
-    def _x_mixer_qaoa_state(self, gammas, betas):
-        """Return the QAOA state with ``exp(-i beta X)`` mixers, simulated as split real and imaginary arrays."""
+    def _layer_phase(self, gamma, real_dtype):
+        """Return the cost-phase arguments of :func:`_qaoa_low_pass` for one layer's ``gamma`` (scalar or per term)."""
+        values = self.cost_diagonal
+        no_table = np.ones((1, 1), dtype=real_dtype)
+        no_phase = np.ones(1, dtype=np.complex128)
+        if gamma.ndim == 1:  # multi-angle: this layer's own phase array (the one full-size temporary)
+            h, J, angle = self._cost_terms(gamma)
+            phase = ising_phase(h, self.rows, self.cols, J, self.n, angle)
+            return 2, values, 0, no_table, no_table, 1, 0.0, phase
+        theta = float(gamma) / self.cost_scale
+        if values.dtype.kind == "f":
+            return 1, values, 0, no_table, no_table, 1, theta, no_phase
+        top = int(self.cost_scale * (np.abs(self.h).sum() + np.abs(self.J).sum()))  # |values| <= top
+        span = max(2 * top, 1).bit_length()
+        bits = min(PHASE_TABLE_BITS, span)
+        count = -(-span // bits)
+        j = np.arange(1 << bits, dtype=float)
+        angles = np.stack([j * float(1 << (t * bits)) + (-top if t == 0 else 0) for t in range(count)])
+        return (0, values, -top, np.cos(theta * angles).astype(real_dtype), (-np.sin(theta * angles)).astype(real_dtype),
+                bits, theta, no_phase)
+
+    def _x_mixer_qaoa_state(self, gammas, betas, out=None):
+        """Return the QAOA state with ``exp(-i beta X)`` mixers, simulated in place in one complex array."""
         n = self.n
-        if self._work is None:  # kept between calls: fresh pages cost as much as a layer (page faults)
-            self._work = (np.empty(1 << n), np.empty(1 << n), np.empty(1 << n), np.empty(1 << n),
-                          np.empty(1 << (n - 1), dtype=np.complex128))
-        re, im, phase_re, phase_im, field = self._work
-        re.fill((2.0 ** -0.5) ** n)
-        im.fill(0.0)
+        psi = np.empty(1 << n, dtype=self.dtype) if out is None else out
+        if psi.shape != (1 << n,) or psi.dtype != self.dtype:
+            raise ValueError(f"out must be a ({1 << n},) {self.dtype} array, got {psi.shape} {psi.dtype}")
+        psi.fill((2.0 ** -0.5) ** n)
+        real_dtype = np.float32 if self.dtype == np.complex64 else np.float64
+        block = min(BLOCK_QUBITS, n)
+        groups = _high_qubit_groups(n, block)
+        rows = max([block] + [chunk + hi - lo for lo, hi, chunk in groups])
+        workers = numba.get_num_threads()
+        if self._scratch is None or self._scratch.shape != (workers, 2, 1 << rows) or self._scratch.dtype != real_dtype:
+            self._scratch = np.empty((workers, 2, 1 << rows), dtype=real_dtype)
         for layer in range(gammas.shape[0]):
-            h, J, gamma = self._cost_terms(gammas[layer])
-            _phase_doubling_kernel(*_phase_factors(h, self.rows, self.cols, J, n, gamma), phase_re, phase_im, field)
             b = np.broadcast_to(betas[layer], (n,))
-            _x_mixer_layer_soa(re, im, phase_re, phase_im, np.ascontiguousarray(np.stack([np.cos(b), np.sin(b)], axis=1)))
-        psi = np.empty(1 << n, dtype=np.complex128)
-        psi.real = re
-        psi.imag = im
+            cos_sin = np.ascontiguousarray(np.stack([np.cos(b), np.sin(b)], axis=1), dtype=real_dtype)
+            _qaoa_layer(psi, self._scratch, cos_sin, block, groups, self._layer_phase(gammas[layer], real_dtype))
         return psi
 
     def expectation(self, psi) -> float:
         """Return the QUBO energy expectation ``<psi| H |psi> + offset``."""
-        return expectation_diagonal(psi, self.diagonal) + self.offset
+        return expectation_diagonal(psi, self.cost_diagonal) / self.cost_scale + self.offset
 
     def energies(self, indices) -> np.ndarray:
         """Return the QUBO energies of basis states ``indices`` (read off the diagonal)."""
-        return asnumpy(self.diagonal[self.xp.asarray(indices)]) + self.offset
+        return asnumpy(self.cost_diagonal[self.xp.asarray(indices)]).astype(float) / self.cost_scale + self.offset
 
     def sample_indices(self, psi, shots: int, rng) -> np.ndarray:
         """Return ``shots`` basis-state indices drawn from ``|psi|^2`` with ``rng`` (a NumPy array).

@@ -36,5 +36,6 @@ def test_auto_falls_back_to_the_cpu(no_device):
     a, b = anneal_sampler(qubo, num_reads=3, num_sweeps=20, rng=1, backend="auto"), \
         anneal_sampler(qubo, num_reads=3, num_sweeps=20, rng=1)
     assert "backend" not in a.info and np.array_equal(a.X, b.X)
+    assert StatevectorSimulator(qubo, dtype=np.complex64).qaoa_state([0.3], [0.2]).dtype == np.complex64  # host too
     with pytest.raises(ValueError, match="complex64"):
-        StatevectorSimulator(qubo, dtype=np.complex64)
+        StatevectorSimulator(qubo, dtype=np.float64)

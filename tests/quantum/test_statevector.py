@@ -142,9 +142,134 @@ def test_split_state_qaoa_matches_the_complex_kernels(n, multi_angle, block, mon
     assert np.array_equal(again, fast) and again is not fast
 
 
-@pytest.mark.parametrize("n, block", [(20, 13), (24, 13), (30, 13), (14, 6)])
+@pytest.mark.parametrize("n, block", [(20, 14), (24, 14), (26, 14), (34, 14), (14, 6)])
 def test_high_qubit_groups_cover_every_high_qubit_once_with_long_runs(n, block):
     groups = sv._high_qubit_groups(n, block)
     assert [q for lo, hi, _ in groups for q in range(lo, hi)] == list(range(block, n))
     for lo, hi, chunk_bits in groups:
-        assert chunk_bits >= sv.CHUNK_BITS and (hi - lo) + chunk_bits == block and chunk_bits <= lo
+        assert sv.CHUNK_BITS <= chunk_bits <= lo and (hi - lo) + chunk_bits <= sv.TILE_QUBITS
+    assert len(groups) == (n > block) + (n > block + sv.TILE_QUBITS - sv.CHUNK_BITS)
+
+
+# --- the in-place kernels against a plain NumPy reference (the previous algorithm, written out densely) ---
+
+def reference_qaoa_state(qubo, gammas, betas):
+    """Return the X-mixer QAOA state computed densely: energies of every bit vector, then RX qubit by qubit."""
+    n = qubo.n
+    energy = qubo.energy(all_bits(n))
+    diag = energy - energy.mean()  # the Ising diagonal: the Ising constant is the mean energy
+    psi = np.full(1 << n, 2.0 ** (-n / 2), dtype=complex)
+    for gamma, beta in zip(np.atleast_1d(gammas), np.atleast_1d(betas)):
+        psi = psi * np.exp(-1j * gamma * diag)
+        c, s = np.cos(beta), np.sin(beta)
+        for q in range(n):
+            v = psi.reshape(1 << (n - q - 1), 2, 1 << q)
+            a, b = v[:, 0, :].copy(), v[:, 1, :].copy()
+            v[:, 0, :] = c * a - 1j * s * b
+            v[:, 1, :] = c * b - 1j * s * a
+    return psi
+
+
+def maxcut(n: int, seed: int):
+    from cutslack.binary import QUBO
+
+    rng = np.random.default_rng(seed)
+    Q = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            if rng.random() < 0.4:
+                Q[i, i] -= 1
+                Q[j, j] -= 1
+                Q[i, j] += 2
+    return QUBO(Q)
+
+
+def dense(n: int, seed: int):
+    from cutslack.binary import QUBO
+
+    return QUBO(np.random.default_rng(seed).normal(size=(n, n)), 0.3)
+
+
+def integer_dense(n: int, seed: int):
+    """Integer coefficients up to 3000: an int32 diagonal whose phase needs two tables."""
+    from cutslack.binary import QUBO
+
+    return QUBO(np.random.default_rng(seed).integers(-3000, 3000, size=(n, n)).astype(float))
+
+
+SMALL_TILES = {"BLOCK_QUBITS": 4, "TILE_QUBITS": 7, "CHUNK_BITS": 3}  # n = 12: the low pass and two tile passes
+
+
+@pytest.mark.parametrize("blocks", ["default", "small"])
+@pytest.mark.parametrize("p", [1, 2, 3])
+@pytest.mark.parametrize("build, n", [(maxcut, 12), (maxcut, 5), (dense, 12), (dense, 9), (integer_dense, 10)])
+def test_in_place_qaoa_matches_the_numpy_reference(build, n, p, blocks, monkeypatch):
+    if blocks == "small":
+        for name, value in SMALL_TILES.items():
+            monkeypatch.setattr(sv, name, value)
+    qubo = build(n, 7 + n)
+    rng = np.random.default_rng(p)
+    sim = StatevectorSimulator(qubo)
+    gammas = rng.uniform(-1, 1, p) / qubo.max_abs_coefficient()
+    betas = rng.uniform(-1, 1, p)
+    ref = reference_qaoa_state(qubo, gammas, betas)
+    psi = sim.qaoa_state(gammas, betas)
+    assert psi.dtype == np.complex128
+    assert np.abs(psi - ref).max() < 1e-12
+    energy = qubo.energy(all_bits(n))
+    assert sim.expectation(psi) == pytest.approx(float(np.abs(ref) ** 2 @ energy), abs=1e-12 * np.abs(energy).max())
+
+
+@pytest.mark.parametrize("build, n", [(maxcut, 12), (dense, 11), (integer_dense, 10)])
+def test_complex64_is_within_its_stated_error(build, n, monkeypatch):
+    for name, value in SMALL_TILES.items():
+        monkeypatch.setattr(sv, name, value)
+    qubo = build(n, 3)
+    rng = np.random.default_rng(n)
+    gammas, betas = rng.uniform(-1, 1, 3) / qubo.max_abs_coefficient(), rng.uniform(-1, 1, 3)
+    double, single = StatevectorSimulator(qubo), StatevectorSimulator(qubo, dtype=np.complex64)
+    a, b = double.qaoa_state(gammas, betas), single.qaoa_state(gammas, betas)
+    assert b.dtype == np.complex64
+    assert np.abs(a - b).max() < sv.COMPLEX64_AMPLITUDE_ATOL
+    scale = np.abs(double.diagonal).max()
+    assert abs(double.expectation(a) - single.expectation(b)) < sv.COMPLEX64_EXPECTATION_RTOL * scale
+    assert np.abs(a - b).max() > 0  # it is single precision
+
+
+@pytest.mark.parametrize("build, factor, dtype, scale", [
+    (maxcut, 1.0, np.int8, 2.0),  # MaxCut: Ising terms are halves
+    (integer_dense, 0.01, np.int16, 4.0),  # integers up to 30: quarters, sums up to a few thousand
+    (integer_dense, 1.0, np.int32, 4.0),
+    (integer_dense, 2.0 ** 40, np.float32, 1.0),  # too large for int32, yet every entry a float32
+    (dense, 1.0, np.float64, 1.0),  # irrational-looking coefficients: nothing smaller is exact
+])
+def test_the_diagonal_takes_the_smallest_exact_dtype(build, factor, dtype, scale):
+    from cutslack.binary import QUBO
+
+    Q = build(10, 5).to_dense()
+    qubo = QUBO(np.round(Q * factor) if factor < 1 else Q * factor)
+    sim = StatevectorSimulator(qubo)
+    assert sim.cost_diagonal.dtype == dtype and sim.cost_scale == scale
+    exact = sv.ising_diagonal(sim.h, sim.rows, sim.cols, sim.J, qubo.n)
+    assert np.array_equal(sim.cost_diagonal / sim.cost_scale, exact)  # bit for bit
+    assert np.array_equal(sim.diagonal, exact) and sim.diagonal.dtype == np.float64
+    energies = qubo.energy(all_bits(qubo.n))
+    assert np.allclose(sim.energies(np.arange(1 << qubo.n)), energies, rtol=1e-12, atol=1e-9)
+
+
+def test_a_layer_makes_no_full_size_temporary():
+    import tracemalloc
+
+    n = 18
+    sim = StatevectorSimulator(maxcut(n, 1))
+    out = np.empty(1 << n, dtype=np.complex128)
+    sim.qaoa_state([0.2, 0.1], [0.3, -0.4], out=out)  # the scratch and the JIT warm up here
+    tracemalloc.start()
+    psi = sim.qaoa_state([0.2, 0.1], [0.3, -0.4], out=out)
+    sim.expectation(psi)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert psi is out
+    assert peak < out.nbytes // 16  # tables and angles only: the previous version made 3.5 state-sized arrays
+    with pytest.raises(ValueError, match="out must be"):
+        sim.qaoa_state([0.2], [0.3], out=np.empty(1 << n, dtype=np.complex64))
