@@ -110,8 +110,9 @@ def lagrangian_demo(args) -> None:
           f"{os.environ.get('NUMBA_NUM_THREADS', 'all')} Numba threads")
     for k, (t, best) in enumerate(seen, 1):
         print(f"  report {k}: {t:7.1f} s  best independent set {best}")
+    ratio = f"{res.objective / n:.3f}" if res.objective is not None else "-"
     print(f"status {res.status.name}, feasible {res.feasible}, |set| {res.objective} (independence ratio "
-          f"{res.objective / n:.3f}), bound {res.bound}, iterations {res.nit}, variables {res.n_vars}, wall {wall:.1f} s, "
+          f"{ratio}), bound {res.bound}, iterations {res.nit}, variables {res.n_vars}, wall {wall:.1f} s, "
           f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
