@@ -20,7 +20,8 @@ Conventions shared by every kernel:
   indices), where a flip updates only the O(degree) fields of its neighbours.  Both run the
   same loop (``_anneal_read``, ``_tempering_chain``, ``_tabu_read``) on a coupling tuple,
   ``(W,)`` or ``(indptr, indices, data)`` (Numba compiles one copy per layout), so they make
-  the same moves with the same random draws: the same samples for the same seeds.
+  the same moves with the same random draws: the same samples for the same seeds.  The anneal's
+  optional branch-free hot sweeps (``hot_fraction``) draw another stream, the same in both layouts.
 """
 
 from __future__ import annotations

@@ -24,8 +24,10 @@ number of single-bit flip attempts (what :mod:`benchmarks.sampler_speed` counts)
 Annealing, tempering and tabu run on the dense symmetric coupling matrix or on the same
 matrix in CSR, chosen by density (``layout="auto"``: CSR below :data:`SPARSE_DENSITY`
 nonzero couplings, or whenever the dense matrix would pass :data:`MAX_DENSE_BYTES`), so a
-sparse QUBO of a million variables is never densified.  Both layouts make the same moves
-with the same random draws.  The loops are the Numba kernels of
+sparse QUBO of a million variables is never densified.  Given the same options, both layouts'
+kernels make the same moves with the same random draws; the CSR anneal also runs its hot sweeps
+branch-free (another random stream) and renumbers big QUBOs for locality, returning the samples
+in the caller's variable order.  The loops are the Numba kernels of
 :mod:`cutslack.solvers.qubo.kernels`.  Exhaustive enumeration is dense (n <= 30).
 """
 
@@ -519,9 +521,13 @@ def anneal_sampler(qubo: QUBO, *, num_reads: int = 100, num_sweeps: int = 1000, 
     thread block per read on the device, with the same random streams
     (:func:`cutslack.solvers.qubo.device.anneal_sampler_device`; float64 fields there).
     ``layout`` picks the dense or CSR kernel (default: by density, see :func:`_couplings`);
-    both make the same moves with the same random draws, so they return the same samples
-    for the same seed (up to float rounding of the initial fields, exact for integer
-    coefficients).
+    the kernels of both make the same moves with the same random draws.  The CSR anneal differs
+    in two ways that change the walk, not its statistics: a sweep after one that flipped at least
+    :data:`~cutslack.solvers.qubo.kernels.HOT_FLIP_FRACTION` of the bits runs branch-free, drawing a
+    uniform for every bit (with the acceptance looked up in a table of ``exp(-beta d)`` for integer
+    QUBOs of a small field range), and from :data:`REORDER_MIN_VARIABLES` variables (and
+    :data:`REORDER_MIN_WORK` reads x sweeps) the variables are renumbered by reverse Cuthill-McKee
+    for locality (``info["reordered"]``); samples always come back in the QUBO's variable order.
     """
     if _on_device(backend):
         from cutslack.solvers.qubo.device import anneal_sampler_device
