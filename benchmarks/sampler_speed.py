@@ -262,6 +262,8 @@ def main(argv=None) -> list[str]:
 
 def run(args, argv, threads: str) -> list[str]:
     """Run every instance, print its block and write the results file (unless ``--no-write``)."""
+    import provenance  # noqa: F401  (imported now, it records the load and git revision at the start)
+
     instances = [(f"dense N(0,1) QUBO, n = {n}", dense_qubo(n, 0), True) for n in args.dense]
     instances += [(f"sparse 3-regular MIS QUBO, n = {n}", sparse_qubo(n, 0), False) for n in args.sparse]
     lines = [f"threads: {threads} (both sides on 1 thread; dwave-samplers is single-threaded)",

@@ -214,6 +214,8 @@ def main(argv=None) -> list[str]:
 
 def run(args, argv, threads: str) -> list[str]:
     """Compare both samplers on every instance, print the rows and write the results file (unless ``--no-write``)."""
+    import provenance  # noqa: F401  (imported now, it records the load and git revision at the start)
+
     from sampler_speed import anneal_comparison
 
     sizes = list(args.sizes) + ([1_000_000] if args.huge and 1_000_000 not in args.sizes else [])
