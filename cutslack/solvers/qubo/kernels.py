@@ -221,7 +221,8 @@ def _metropolis_sweep_hot(C, x, f, beta, state, table):
     """One Metropolis sweep without data-dependent branches; return ``(state, energy change, flips)`` as
     :func:`_metropolis_sweep` does.
 
-    Every bit draws a uniform ``u`` and flips when ``u < expf(min(0, -beta dE))`` (a downhill or
+    Every bit draws a uniform ``u`` and flips when ``u < expf(min(0, -beta dE))`` (``beta dE`` in float64,
+    rounded to float32 for ``expf`` as in :func:`_metropolis_test`; a downhill or
     level move always: ``u < 1``); on CSR couplings the neighbours' fields are updated with a
     multiplier that is 0 for a refused flip.  A valid Metropolis sweep (a uniform drawn and
     ignored changes no probability) with another random stream than :func:`_metropolis_sweep`.
@@ -234,16 +235,15 @@ def _metropolis_sweep_hot(C, x, f, beta, state, table):
     delta = 0.0
     flips = 0
     n = x.shape[0]
-    nbeta = np.float32(-beta)
     for i in range(n):
         xi = x[i]
         sign = np.float32(1.0) - np.float32(2.0) * np.float32(xi)
-        de = np.float32(f[i]) * sign
+        de = f[i] * (1.0 - 2.0 * xi)  # float64, as in _metropolis_test, whatever the fields' dtype
         state, u = _next_uniform32(state)
         if table.shape[0]:
             accepted = u < table[min(max(np.int64(de), 0), table.shape[0] - 1)]
         else:
-            accepted = u < math.exp(min(de * nbeta, np.float32(0.0)))
+            accepted = u < math.exp(np.float32(min(-de * beta, 0.0)))
         delta += de * accepted
         flips += accepted
         if len(C) == 1:
@@ -405,9 +405,8 @@ def _anneal_read(C, x, f, betas, state, h, since, refresh_flips, init_fields, ho
     table = np.empty(integer_range + 1 if integer_range > 0 else 0, dtype=np.float32)
     for k in range(betas.shape[0]):
         if hot_fraction > 0.0 and last_flips >= hot_flips:
-            nbeta = np.float32(-betas[k])
             for d in range(table.shape[0]):
-                table[d] = math.exp(np.float32(d) * nbeta)  # the expf of the untabulated test, bit for bit
+                table[d] = math.exp(np.float32(-(d * betas[k])))  # the expf of the untabulated test, bit for bit
             state, _, flips = _metropolis_sweep_hot(C, x, f, betas[k], state, table)
         else:
             state, _, flips = _metropolis_sweep(C, x, f, betas[k], state)
