@@ -165,13 +165,12 @@ def solve_energies(qubo, reads: int, sweeps: int, beta_range, seed: int, field_d
 
 def kernel_call(qubo, reads: int, sweeps: int, beta_range, seed: int) -> tuple[float, float, np.ndarray]:
     """Return ``(wall, cpu, energies)`` of the anneal kernel call alone, its inputs prepared as ``anneal_sampler``
-    prepares them (float32 couplings, its field dtype and refresh rule, variable order, hot sweeps)."""
+    prepares them (float32 couplings, its field dtype and refresh rule, hot sweeps)."""
     from cutslack.solvers.qubo import kernels
     from cutslack.solvers.qubo import samplers as S
 
     rng = np.random.default_rng(seed)
-    reorder = qubo.n >= S.REORDER_MIN_VARIABLES and reads * sweeps >= S.REORDER_MIN_WORK
-    C = S._couplings(qubo, np.float32, reorder=reorder)
+    C = S._couplings(qubo, np.float32)
     betas = np.geomspace(beta_range[0], beta_range[1], sweeps)
     X = C.to_internal(S._start_states(rng, None, reads, qubo.n))
     states = S._seeds(rng, reads)

@@ -14,7 +14,7 @@ load; dwave-samplers is single-threaded) with the same reads, sweeps, geometric 
 beta range (``default_beta_range``, dwave's own rule).  Sides, as in ``sampler_speed.py``
 (:func:`sampler_speed.anneal_comparison`): **dwave sample** (on a BQM built beforehand from the
 COO arrays), **cutslack solve** (``cutslack.solve``, the call users make: CSR couplings, variable
-order, start states, kernel, exact energies, re-scored Result) and **cutslack kernel** (the
+start states, kernel, exact energies, re-scored Result) and **cutslack kernel** (the
 kernel call alone).  :func:`timing.compare`: the cold first call apart, ``--rounds`` (>= 5)
 interleaved rounds with the order alternating, round ``r`` on seed ``r`` for every side; the
 ratio is the median of the per-round ratios with its spread, by wall and CPU time, with the load
@@ -238,7 +238,7 @@ def run(args, argv, threads: str) -> list[str]:
         results_header_text(args, argv, threads), "",
         "Sides, in one process on one thread each: `dwave sample` = `SimulatedAnnealingSampler().sample` on a BQM "
         "built beforehand; `cutslack solve` = `cutslack.solve(qubo, method=\"anneal\", ...)`, the call users make "
-        "(CSR couplings, variable order, start states, kernel, exact energies, re-scored Result); `cutslack kernel` = "
+        "(CSR couplings, start states, kernel, exact energies, re-scored Result); `cutslack kernel` = "
         "the Numba kernel call alone, inputs prepared as the sampler prepares them.  Timing (benchmarks/timing.py): "
         "cold = first call, apart; then interleaved rounds with the order alternating, round r on seed r for every "
         "side; medians over rounds, `dwave / side` = median [min-max] of the per-round ratios by wall and by process "

@@ -10,7 +10,7 @@ from cutslack import binary
 from cutslack.binary import QUBO
 from cutslack.errors import InvalidInstanceError, ProblemTooLargeError
 from cutslack.problems import random_regular_mis
-from cutslack.solvers.qubo import kernels, samplers
+from cutslack.solvers.qubo import kernels
 from cutslack.solvers.qubo.lagrangian import lagrangian_qubo
 from cutslack.solvers.qubo.samplers import _couplings
 from cutslack.solvers.qubo.samplers import (SPARSE_DENSITY, anneal_sampler, default_beta_range, tabu_sampler,
@@ -142,13 +142,6 @@ def test_sparse_anneal_is_deterministic_and_independent_of_chunking():
     assert not np.array_equal(a.X, anneal_sampler(q, num_reads=4, num_sweeps=200, rng=8, layout="sparse").X)
 
 
-@pytest.fixture
-def reorder_small(monkeypatch):
-    """Reorder every CSR anneal, however small (the thresholds are about speed only)."""
-    monkeypatch.setattr(samplers, "REORDER_MIN_VARIABLES", 2)
-    monkeypatch.setattr(samplers, "REORDER_MIN_WORK", 1)
-
-
 def _unit_disk_mis(n, seed):
     # points in random order: RCM moves most variables, so a missed un-permutation would show
     from scipy.spatial import cKDTree
@@ -159,33 +152,32 @@ def _unit_disk_mis(n, seed):
     return QUBO(U.tocsr())
 
 
-def test_reordering_is_invisible_to_the_caller(reorder_small):
+def test_reordering_is_invisible_to_the_caller():
     q = _unit_disk_mis(400, 3)
     order = _couplings(q, np.float32, "sparse", reorder=True).order
     assert not np.array_equal(order, np.arange(q.n))
     start = np.random.default_rng(1).integers(0, 2, size=(3, q.n))
-    ss = anneal_sampler(q, num_reads=3, num_sweeps=100, rng=4, initial_states=start)
+    ss = anneal_sampler(q, num_reads=3, num_sweeps=100, rng=4, initial_states=start, reorder=True)
     assert ss.info["reordered"]
     np.testing.assert_array_equal(ss.energies, q.energy(ss.X))
     # the same run by hand: the permuted QUBO from the permuted starts, un-permuted afterwards
     inverse = np.argsort(order)
     U = q.U.tocsr()[order][:, order]
     permuted = QUBO(sp.triu(U + sp.tril(U, -1).T).tocsr())
-    samplers.REORDER_MIN_VARIABLES = 10**9
     by_hand = anneal_sampler(permuted, num_reads=3, num_sweeps=100, rng=4, initial_states=start[:, order])
     assert not by_hand.info["reordered"]
     np.testing.assert_array_equal(ss.X, by_hand.X[:, inverse])
     np.testing.assert_array_equal(ss.energies, by_hand.energies)
 
 
-def test_reordered_warm_start_at_an_optimum_stays_in_the_callers_order(reorder_small):
+def test_reordered_warm_start_at_an_optimum_stays_in_the_callers_order():
     # a cold anneal from an optimum of a small graph keeps it: the bits come back where the caller put them
     q = mis_qubo(16, 0)
     best = cutslack.solve(q, method="exhaustive")
     order = _couplings(q, np.float32, "sparse", reorder=True).order
     assert not np.array_equal(order, np.arange(q.n))
     ss = anneal_sampler(q, num_reads=2, num_sweeps=50, rng=0, initial_states=best.x, beta_range=(50.0, 60.0),
-                        layout="sparse")
+                        layout="sparse", reorder=True)
     assert ss.info["reordered"]
     np.testing.assert_array_equal(ss.X, np.tile(best.x, (2, 1)))
 
