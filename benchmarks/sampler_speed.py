@@ -244,12 +244,14 @@ def comparison_lines(label: str, cmp, energies) -> list[str]:
 def main(argv=None) -> list[str]:
     args = parse(argv)
     sys.path.insert(0, str(HERE))
-    from timing import pin_threads, thread_report
+    from timing import thread_report
 
     import numba
 
+    # run as a script the thread variables were pinned before any import; imported (tests), only Numba's
+    # pool is limited here and restored after (changing the variables once Numba's threads run is refused)
     saved_threads = numba.get_num_threads()
-    pin_threads(1)
+    numba.set_num_threads(1)
     try:
         if args.field_dtypes:
             field_dtypes(args)

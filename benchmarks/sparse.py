@@ -197,12 +197,14 @@ def main(argv=None) -> list[str]:
     if args.lagrangian:
         lagrangian_demo(args)
         return []
-    from timing import pin_threads, thread_report
+    from timing import thread_report
 
     import numba
 
+    # run as a script the thread variables were pinned before any import; imported (tests), only Numba's
+    # pool is limited here and restored after (changing the variables once Numba's threads run is refused)
     saved_threads = numba.get_num_threads()
-    pin_threads(1)
+    numba.set_num_threads(1)
     try:
         if args.threshold:
             threshold(args)
