@@ -176,7 +176,7 @@ def kernel_call(qubo, reads: int, sweeps: int, beta_range, seed: int) -> tuple[f
     states = S._seeds(rng, reads)
     F = np.empty(X.shape, dtype=C.field_dtype())
     refresh = C.refresh_flips() if F.dtype == np.float32 else 0
-    options = {"hot_fraction": kernels.HOT_FLIP_FRACTION if C.sparse else 0.0,
+    options = {"hot_fraction": kernels.HOT_FLIP_FRACTION if C.sparse and qubo.n >= S.HOT_SWEEP_MIN_VARIABLES else 0.0,
                "integer_range": C.integer_range() if C.sparse else 0}
     kernel = C.kernel("anneal_reads")
     t0, c0 = time.perf_counter(), time.process_time()

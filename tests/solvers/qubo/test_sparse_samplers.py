@@ -10,7 +10,7 @@ from cutslack import binary
 from cutslack.binary import QUBO
 from cutslack.errors import InvalidInstanceError, ProblemTooLargeError
 from cutslack.problems import random_regular_mis
-from cutslack.solvers.qubo import kernels
+from cutslack.solvers.qubo import kernels, samplers
 from cutslack.solvers.qubo.lagrangian import lagrangian_qubo
 from cutslack.solvers.qubo.samplers import _couplings
 from cutslack.solvers.qubo.samplers import (SPARSE_DENSITY, anneal_sampler, default_beta_range, tabu_sampler,
@@ -74,6 +74,9 @@ def test_default_beta_range_is_the_same_for_sparse_and_dense():
 # --- CSR kernels against the dense ones --------------------------------------------------------------
 
 @pytest.mark.parametrize("sampler, options", [
+    # anneal: below HOT_SWEEP_MIN_VARIABLES the CSR anneal keeps the branchy sweeps of the dense one
+    (anneal_sampler, {"num_reads": 6, "num_sweeps": 200}),
+    (anneal_sampler, {"num_reads": 3, "num_sweeps": 100, "dtype": np.float64, "beta_schedule": "linear"}),
     (tempering_sampler, {"num_reads": 2, "num_replicas": 4, "num_sweeps": 100}),
     (tabu_sampler, {"num_reads": 3, "num_iterations": 400}),
 ])
@@ -130,16 +133,19 @@ def test_integer_range_only_for_integer_qubos():
     assert _couplings(q_real, np.float32, "sparse").integer_range() == 0
 
 
-def test_sparse_anneal_is_deterministic_and_independent_of_chunking():
+def test_sparse_anneal_is_deterministic_and_independent_of_chunking(monkeypatch):
     # hot sweeps are chosen from the previous sweep's flips, carried across kernel calls: a run split into
     # chunks (a callback forces them) makes the same moves as one call
-    q = mis_qubo(300, 2)
+    q = mis_qubo(1200, 2)
+    assert q.n >= samplers.HOT_SWEEP_MIN_VARIABLES
     a = anneal_sampler(q, num_reads=4, num_sweeps=200, rng=7, layout="sparse")
     b = anneal_sampler(q, num_reads=4, num_sweeps=200, rng=7, layout="sparse")
     c = anneal_sampler(q, num_reads=4, num_sweeps=200, rng=7, layout="sparse", callback=lambda s: None)
     np.testing.assert_array_equal(a.X, b.X)
     np.testing.assert_array_equal(a.X, c.X)
     assert not np.array_equal(a.X, anneal_sampler(q, num_reads=4, num_sweeps=200, rng=8, layout="sparse").X)
+    monkeypatch.setattr(samplers, "HOT_SWEEP_MIN_VARIABLES", q.n + 1)  # the branchy stream: other samples
+    assert not np.array_equal(a.X, anneal_sampler(q, num_reads=4, num_sweeps=200, rng=7, layout="sparse").X)
 
 
 def _unit_disk_mis(n, seed):
