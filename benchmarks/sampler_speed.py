@@ -1,57 +1,56 @@
-"""Simulated annealing speed: cutslack's raw anneal kernel and ``cutslack.solve(method="anneal")``
-against dwave-samplers' SimulatedAnnealingSampler, with the threads of each side stated.
+"""Simulated annealing speed: ``cutslack.solve(method="anneal")`` and its raw Numba kernel against
+dwave-samplers' SimulatedAnnealingSampler, both on one thread, timed by ``benchmarks/timing.py``.
 
-Instances: dense random QUBOs (``U_ij ~ N(0, 1)`` for ``i <= j``; cutslack's dense kernel)
-and sparse MIS QUBOs on random 3-regular graphs (``-sum x_i + 2 sum_edges x_i x_j``;
-cutslack's CSR kernel, chosen by density).  Every run: the same reads, sweeps, geometric
-schedule and beta range (``default_beta_range``, dwave's own rule) on both sides, over
-``--seeds`` seeds.
+Instances: dense random QUBOs (``U_ij ~ N(0, 1)`` for ``i <= j``; cutslack's dense kernel) and
+sparse MIS QUBOs on random 3-regular graphs (``-sum x_i + 2 sum_edges x_i x_j``; its CSR kernel,
+chosen by density).  Both sides get the same reads, sweeps, geometric schedule and beta range
+(``default_beta_range``, dwave's own rule).
 
-Per instance and thread count ``T`` (``--threads``, default 1 and 2) three timings:
+Sides, all in this process on one thread (``pin_threads(1)`` before NumPy, Numba or dwave load;
+dwave-samplers is single-threaded):
 
-* **kernel** — the Numba kernel call alone (``kernels.anneal_reads``/``anneal_reads_csr``),
-  its inputs prepared beforehand exactly as ``anneal_sampler`` prepares them (the kernel
-  fills the initial fields itself in both paths), ``numba.set_num_threads(T)``;
-* **solve** — ``cutslack.solve(qubo, method="anneal", ...)`` end to end (couplings, schedule,
-  start states, fields, kernel, exact energies, re-scored Result), ``T`` Numba threads;
-* **f64 fields** (dense rows) — ``solve`` and kernel with ``field_dtype=np.float64``: float64
-  local fields, which the default replaces by float32 ones (refreshed exactly every 16 n
-  flips) on real-valued QUBOs of 128 variables or more; the row shows what that choice buys;
-* **dwave** — ``SimulatedAnnealingSampler().sample(bqm, ...)`` on a BQM built beforehand;
-  it is single-threaded, so for ``T = 2`` the reads are split over two worker processes
-  (started and warmed up beforehand) and the wall time of both is taken.
+* **dwave sample** — ``SimulatedAnnealingSampler().sample(bqm, ...)`` on a BQM built beforehand;
+* **cutslack solve** — ``cutslack.solve(qubo, method="anneal", ...)``, the call users make, end to
+  end (couplings, schedule, start states, kernel, exact energies, re-scored Result);
+* **cutslack kernel** — the kernel call alone (``kernels.anneal_reads``/``anneal_reads_csr``), its
+  inputs prepared beforehand as ``anneal_sampler`` prepares them (:func:`kernel_call`);
+* **solve f64 fields** (dense instances) — ``solve`` with ``field_dtype=np.float64``, what the
+  default float32 fields buy.
 
-Printed: median wall seconds of each, ``solve / kernel`` (the cost of the user's path over
-the raw kernel), ``dwave / solve`` (the speed-up a user sees), for ``T = 1`` also the ratio of
-process CPU times (robust against other jobs on a shared machine), and the mean energy of
-each side over all reads and seeds with a paired test of their difference (``diff`` within
-two standard errors: ``equal``).  ``--tuned-hot F`` adds a row per dense instance where
-cutslack starts ``F`` times colder (``beta_range=(F * beta_hot, beta_cold)``), to show what
-the schedule buys; dwave keeps its default.  Writes ``benchmarks/results/sampler_speed.txt``.
+:func:`timing.compare` times them: the cold first call apart, then ``--rounds`` (>= 5) interleaved
+rounds with the order alternating; round ``r`` runs every side with seed ``r`` (so the energy check
+pools ``--rounds`` seeds of ``--reads`` reads each).  Printed per instance: each side's cold call
+and median [min-max] wall and CPU seconds, the median of the per-round ratios ``dwave / solve``,
+``dwave / kernel`` and ``solve / kernel`` with their spread (wall and CPU), the load before and
+after, and the mean energies with a paired test of their difference (``equal`` within two
+standard errors).  Writes ``benchmarks/results/sampler_speed.txt`` with the provenance header.
 
 Usage::
 
-    python benchmarks/sampler_speed.py [--dense 1000] [--sparse 2000] [--reads 16] [--sweeps 1000]
-        [--seeds 5] [--threads 1 2] [--tuned-hot 4] [--repeat 3]
+    python benchmarks/sampler_speed.py [--dense 1000] [--sparse 2000] [--reads 16] [--sweeps 1000] [--rounds 5]
     python benchmarks/sampler_speed.py --field-dtypes   # float64 vs float32 fields by size and layout
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
+HERE = Path(__file__).resolve().parent
+if __name__ == "__main__":  # one thread for both sides, set before NumPy, Numba or dwave-samplers load
+    sys.path.insert(0, str(HERE))
+    from timing import pin_threads
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+    pin_threads(1)
+
+import numpy as np  # noqa: E402
+
+ROOT = HERE.parent
+for _path in (str(ROOT), str(HERE)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 RESULTS = ROOT / "benchmarks" / "results" / "sampler_speed.txt"
 
 
@@ -61,11 +60,7 @@ def parse(argv=None):
     parser.add_argument("--sparse", type=int, nargs="*", default=[2000], help="sizes of sparse 3-regular MIS QUBOs")
     parser.add_argument("--reads", type=int, default=16)
     parser.add_argument("--sweeps", type=int, default=1000)
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--tuned-hot", type=float, default=4.0, help="0 to skip the tuned-schedule row")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="every timing (kernel, solve, dwave) taken this many times per seed, the fastest kept")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (>= 5), round r on seed r")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--field-dtypes", action="store_true",
                         help="instead: time solve(method='anneal') with float64 and float32 fields by size and layout "
@@ -117,7 +112,7 @@ def dense_qubo(n: int, seed: int):
 def sparse_qubo(n: int, seed: int):
     import scipy.sparse as sp
 
-    from benchmarks.sparse import mis_qubo_arrays, regular_edges
+    from sparse import mis_qubo_arrays, regular_edges
     from cutslack.binary import QUBO
 
     row, col, val = mis_qubo_arrays(n, regular_edges(n, 3, np.random.default_rng(seed)))
@@ -137,36 +132,6 @@ def to_bqm(qubo):
                                                          qubo.offset, dimod.BINARY)
 
 
-def dwave_run(bqm, reads: int, sweeps: int, beta_range, seed: int):
-    """Sample in this process; return ``(energies, cpu seconds)``."""
-    from dwave.samplers import SimulatedAnnealingSampler
-
-    c0 = time.process_time()
-    res = SimulatedAnnealingSampler().sample(bqm, num_reads=reads, num_sweeps=sweeps, beta_range=beta_range,
-                                             beta_schedule_type="geometric", seed=seed)
-    return np.asarray(res.record.energy, dtype=float), time.process_time() - c0
-
-
-def kernel_seconds(qubo, reads: int, sweeps: int, seed: int, field_dtype=None) -> tuple[float, float]:
-    """Wall and process CPU seconds of the anneal kernel call alone, its inputs prepared as ``anneal_sampler``
-    prepares them (float32 couplings and fields, the same refresh rule, fields filled in the kernel)."""
-    from cutslack.solvers.qubo.samplers import _couplings, _seeds, _start_states, default_beta_range
-
-    rng = np.random.default_rng(seed)
-    hot, cold = default_beta_range(qubo)
-    betas = np.geomspace(hot, cold, sweeps)
-    C = _couplings(qubo, np.float32)
-    X = _start_states(rng, None, reads, qubo.n)
-    states = _seeds(rng, reads)
-    F = np.empty(X.shape, dtype=C.field_dtype() if field_dtype is None else field_dtype)
-    flips_since = np.zeros(reads, dtype=np.int64)
-    refresh = C.refresh_flips() if F.dtype == np.float32 else 0
-    kernel = C.kernel("anneal_reads")
-    t0, c0 = time.perf_counter(), time.process_time()
-    kernel(*C.args, X, F, betas, states, C.h, flips_since, refresh, init_fields=True)
-    return time.perf_counter() - t0, time.process_time() - c0
-
-
 def paired_difference(ours: list, theirs: list) -> tuple[float, float]:
     """Return the mean over seeds of (our mean energy - dwave's) and its standard error.
 
@@ -180,149 +145,146 @@ def paired_difference(ours: list, theirs: list) -> tuple[float, float]:
     return float(np.mean(diffs)), float(np.sqrt(var) / len(diffs))
 
 
-def versions() -> str:
-    from importlib.metadata import version
+def dwave_sample(bqm, reads: int, sweeps: int, beta_range, seed: int) -> np.ndarray:
+    """Return the energies of dwave-samplers' anneal of ``bqm`` (in this process)."""
+    from dwave.samplers import SimulatedAnnealingSampler
 
-    import numba
+    res = SimulatedAnnealingSampler().sample(bqm, num_reads=reads, num_sweeps=sweeps, beta_range=beta_range,
+                                             beta_schedule_type="geometric", seed=seed)
+    return np.asarray(res.record.energy, dtype=float)
 
+
+def solve_energies(qubo, reads: int, sweeps: int, beta_range, seed: int, field_dtype=None) -> np.ndarray:
+    """Return the energies of ``cutslack.solve(qubo, method="anneal", ...)``, the call users make."""
     import cutslack
 
-    return (f"cutslack {cutslack.__version__}, numba {numba.__version__}, numpy {np.__version__}, "
-            f"dwave-samplers {version('dwave-samplers')}, Python {platform.python_version()}, "
-            f"{platform.machine()}, {os.cpu_count()} cores")
+    res = cutslack.solve(qubo, method="anneal", num_reads=reads, num_sweeps=sweeps, rng=seed, beta_range=beta_range,
+                         field_dtype=field_dtype)
+    return np.asarray(res.samples.energies)
 
 
-def main(argv=None) -> None:
-    args = parse(argv)
-    os.environ.setdefault("NUMBA_NUM_THREADS", str(max(args.threads)))
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    if args.field_dtypes:
-        field_dtypes(args)
-        return
-    import numba
+def kernel_call(qubo, reads: int, sweeps: int, beta_range, seed: int) -> tuple[float, float, np.ndarray]:
+    """Return ``(wall, cpu, energies)`` of the anneal kernel call alone, its inputs prepared as ``anneal_sampler``
+    prepares them (float32 couplings, its field dtype and refresh rule, hot sweeps)."""
+    from cutslack.solvers.qubo import kernels
+    from cutslack.solvers.qubo import samplers as S
 
-    import cutslack
+    rng = np.random.default_rng(seed)
+    C = S._couplings(qubo, np.float32)
+    betas = np.geomspace(beta_range[0], beta_range[1], sweeps)
+    X = C.to_internal(S._start_states(rng, None, reads, qubo.n))
+    states = S._seeds(rng, reads)
+    F = np.empty(X.shape, dtype=C.field_dtype())
+    refresh = C.refresh_flips() if F.dtype == np.float32 else 0
+    options = {"hot_fraction": kernels.HOT_FLIP_FRACTION if C.sparse and qubo.n >= S.HOT_SWEEP_MIN_VARIABLES else 0.0,
+               "integer_range": C.integer_range() if C.sparse else 0}
+    kernel = C.kernel("anneal_reads")
+    t0, c0 = time.perf_counter(), time.process_time()
+    kernel(*C.args, X, F, betas, states, C.h, np.zeros(reads, dtype=np.int64), refresh, init_fields=True, **options)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return wall, cpu, qubo.energy(C.to_caller(X))
+
+
+def anneal_comparison(qubo, bqm, reads: int, sweeps: int, rounds: int, *, f64_side: bool = False):
+    """Time dwave's sample, our solve and our kernel on one instance by :func:`timing.compare`.
+
+    Round ``r`` (and the cold call, seed 0) runs every side with seed ``r``; returns
+    ``(comparison, energies)`` with ``energies[side]`` the list of per-seed energy arrays.
+    """
+    from timing import compare
+
     from cutslack.solvers.qubo.samplers import default_beta_range
 
-    if numba.config.NUMBA_NUM_THREADS < max(args.threads):
-        raise SystemExit(f"NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS} < {max(args.threads)} threads asked")
-    instances = [("dense", n, dense_qubo) for n in args.dense] + [("sparse 3-reg MIS", n, sparse_qubo)
-                                                                  for n in args.sparse]
-    warm = dense_qubo(8, 0)
+    br = default_beta_range(qubo)
+    seed = {"r": 0}
+    sides = {"dwave sample": lambda: dwave_sample(bqm, reads, sweeps, br, seed["r"]),
+             "cutslack solve": lambda: solve_energies(qubo, reads, sweeps, br, seed["r"]),
+             "cutslack kernel": lambda: kernel_call(qubo, reads, sweeps, br, seed["r"])}
+    if f64_side:
+        sides["solve f64 fields"] = lambda: solve_energies(qubo, reads, sweeps, br, seed["r"], np.float64)
+    energies = {name: [] for name in sides}
+    calls = {"n": 0}
 
-    def warm_up():  # JIT compilation (or cache load) and the thread pool, outside every timing
-        for layout in ("dense", "sparse"):
-            cutslack.solve(warm, method="anneal", num_reads=4, num_sweeps=2, rng=0, layout=layout)
-            cutslack.solve(warm, method="anneal", num_reads=4, num_sweeps=2, rng=0, layout=layout,
-                           field_dtype=np.float64)
-            kernel_seconds(warm if layout == "dense" else sparse_qubo(64, 0), 4, 2, 0)
+    def on_result(name, round_index, result):
+        if round_index >= 0:
+            energies[name].append(np.asarray(result))
+        calls["n"] += 1
+        if calls["n"] % len(sides) == 0:  # every side has run this round: the next one takes the next seed
+            seed["r"] = calls["n"] // len(sides) - 1
 
-    pool = ProcessPoolExecutor(2) if max(args.threads) > 1 else None
-    if pool is not None:
-        list(pool.map(dwave_run, [to_bqm(warm)] * 2, [1, 1], [2, 2], [(0.1, 1.0)] * 2, [0, 1]))
-    header = (f"{'instance':<18} {'n':>6} {'thr':>3} {'variant':<14} {'kernel s':>9} {'solve s':>8} {'solve/kern':>10} {'(CPU)':>9} "
-              f"{'dwave s':>8} {'dwave/solve':>11} {'CPU ratio':>9} {'ours mean E':>12} {'dwave mean E':>12} "
-              f"{'diff':>7} {'SE':>6} {'energy':>7}")
-    lines = [header, "-" * len(header)]
-    print(header, flush=True)
-    for label, n, make in instances:
-        qubos = [make(n, seed) for seed in range(args.seeds)]
-        bqms = [to_bqm(q) for q in qubos]
-        ranges = [default_beta_range(q) for q in qubos]
-        for T in args.threads:
-            numba.set_num_threads(T)
-            warm_up()
-            variants = [("default", 1.0)]
-            if label == "dense":
-                variants.append(("f64 fields", "f64"))
-            if args.tuned_hot and label == "dense" and T == min(args.threads):
-                variants.append((f"beta_hot x{args.tuned_hot:g}", args.tuned_hot))
+    cmp = compare(sides, rounds=rounds, timed={"cutslack kernel"}, on_result=on_result)
+    return cmp, energies
 
-            def dwave_timed(bqm, br, seed):
-                t0 = time.perf_counter()
-                if T == 1:
-                    E, cpu = dwave_run(bqm, args.reads, args.sweeps, br, seed)
-                else:
-                    half = [args.reads // 2, args.reads - args.reads // 2]
-                    parts = list(pool.map(dwave_run, [bqm] * 2, half, [args.sweeps] * 2, [br] * 2,
-                                          [seed, seed + 10_000]))
-                    E, cpu = np.concatenate([p[0] for p in parts]), sum(p[1] for p in parts)
-                return E, time.perf_counter() - t0, cpu
 
-            def ours_timed(q, br, seed, factor):
-                fields = np.float64 if factor == "f64" else None
-                factor = 1.0 if factor == "f64" else factor
-                kw, kc = kernel_seconds(q, args.reads, args.sweeps, seed, fields) if factor == 1.0 else (np.nan, np.nan)
-                t0, c0 = time.perf_counter(), time.process_time()
-                res = cutslack.solve(q, method="anneal", num_reads=args.reads, num_sweeps=args.sweeps, rng=seed,
-                                     beta_range=(br[0] * factor, br[1]), field_dtype=fields)
-                return np.asarray(res.samples.energies), (kw, kc, time.perf_counter() - t0, time.process_time() - c0)
+def energy_line(energies, ours: str, theirs: str = "dwave sample") -> str:
+    """Return the energy check of ``ours`` against ``theirs``: means, paired difference, SE and verdict."""
+    diff, se = paired_difference(energies[ours], energies[theirs])
+    verdict = "equal" if abs(diff) <= 2 * se else ("lower" if diff < 0 else "HIGHER")
+    a = float(np.mean([e.mean() for e in energies[ours]]))
+    b = float(np.mean([e.mean() for e in energies[theirs]]))
+    seeds, reads = len(energies[ours]), energies[ours][0].size
+    return (f"energy {ours} {a:.2f} vs {theirs} {b:.2f}: diff {diff:+.2f} ± {se:.2f} (SE, paired over {seeds} seeds "
+            f"x {reads} reads) -> {verdict}")
 
-            # per seed, --repeat rounds of (dwave, then each of our variants: kernel, solve), interleaved so
-            # that a busy spell on the shared machine hits both sides; the fastest of each timing is kept
-            # (the same seed gives the same samples every round)
-            dwave_wall, dwave_cpu, dwave_E = [], [], []  # dwave_E: every read's energy, per seed
-            ours = {variant: ([], []) for variant, _ in variants}  # variant -> (energies, timings) per seed
-            for seed, (q, bqm, br) in enumerate(zip(qubos, bqms, ranges)):
-                rounds = {variant: [] for variant, _ in variants}
-                energies = {}
-                walls, cpus = [], []
-                for _ in range(args.repeat):
-                    E, wall, cpu = dwave_timed(bqm, br, seed)
-                    walls.append(wall)
-                    cpus.append(cpu)
-                    for variant, factor in variants:
-                        energies[variant], timing = ours_timed(q, br, seed, factor)
-                        rounds[variant].append(timing)
-                dwave_wall.append(min(walls))
-                dwave_cpu.append(min(cpus))
-                dwave_E.append(E)
-                for variant, _ in variants:
-                    ours[variant][0].append(energies[variant])
-                    ours[variant][1].append(tuple(min(column) for column in zip(*rounds[variant])))
-            for variant, factor in variants:
-                ours_E, timings = ours[variant]
-                kern, kern_cpu, solve_wall, solve_cpu = (list(column) for column in zip(*timings))
-                k, s, d = statistics.median(kern), statistics.median(solve_wall), statistics.median(dwave_wall)
-                overhead_cpu = sum(solve_cpu) / sum(kern_cpu)
-                cpu_ratio = f"{sum(dwave_cpu) / sum(solve_cpu):9.2f}" if T == 1 else f"{'-':>9}"
-                diff, se = paired_difference(ours_E, dwave_E)
-                verdict = "equal" if abs(diff) <= 2 * se else ("lower" if diff < 0 else "HIGHER")
-                line = (f"{label:<18} {n:>6} {T:>3} {variant:<14} {k:>9.3f} {s:>8.3f} {s / k:>10.3f} "
-                        f"{overhead_cpu:>9.3f} {d:>8.3f} "
-                        f"{d / s:>11.2f} {cpu_ratio} {np.mean(np.concatenate(ours_E)):>12.2f} "
-                        f"{np.mean(np.concatenate(dwave_E)):>12.2f} {diff:>+7.2f} {se:>6.2f} {verdict:>7}")
-                lines.append(line)
-                print(line, flush=True)
-    if pool is not None:
-        pool.shutdown()
-    command = "python benchmarks/sampler_speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = "\n".join([
-        f"# {command.strip()}",
-        f"# date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {versions()}",
-        f"# threads: thr = Numba threads of cutslack (kernel and solve); dwave-samplers is single-threaded: at thr=1 it",
-        "#   runs in this process, at thr=2 its reads are split over 2 worker processes.  BLAS/OpenMP threads: 1.",
-        f"# work per run: {args.reads} reads x {args.sweeps} sweeps, same geometric schedule and beta range on both "
-        f"sides (dwave's rule); {args.seeds} seeds; times are medians over the seeds of wall seconds, each the fastest "
-        f"of {args.repeat} interleaved rounds (dwave, our kernel, our solve) per seed; the same samples every round.",
-        "# solve/kern: cutslack.solve(method='anneal') over the raw kernel call, median wall seconds and (CPU) process",
-        "#   CPU seconds summed over seeds (all threads).  dwave/solve: speed-up over dwave (wall, medians).",
-        "# CPU ratio (thr=1 only): dwave's process CPU seconds / solve's, summed over seeds (less sensitive to other jobs).",
-        "# 'beta_hot xF': cutslack starts F times colder than dwave's rule (dwave keeps its default).",
-        "# diff, SE: mean over seeds of (ours - dwave) mean energy, paired by instance, and its standard error from the",
-        "#   read-to-read variances; energy 'equal' when |diff| <= 2 SE ('lower'/'HIGHER': ours below/above by more).",
-        "# cutslack's anneal keeps float32 couplings; by default its fields are float32 too (exact sums for integer",
-        "#   QUBOs; for real-valued ones of >= 128 variables refreshed exactly every 16 n flips) and float64 in the",
-        "#   'f64 fields' rows (field_dtype=np.float64, the default before); energies float64 in both.",
-        "#   both sides use the Metropolis rule with one uniform per uphill proposal, sequential sweeps, random starts.",
-        "# The machine is shared by several sessions (2 cores): wall times are noisy; ratios come from this one script.",
-        *lines,
-        "",
-    ])
+
+def comparison_lines(label: str, cmp, energies) -> list[str]:
+    """Return the printed block of one instance: sides, ratios (labelled), energy checks."""
+    lines = [f"## {label}"]
+    lines += ["  " + cmp.side_line(name) for name in cmp.sides]
+    lines.append("  " + cmp.summary("dwave sample", "cutslack solve"))
+    lines.append("  " + cmp.summary("dwave sample", "cutslack kernel"))
+    lines.append("  " + cmp.summary("cutslack solve", "cutslack kernel").replace(
+        "cutslack solve / cutslack kernel", "solve overhead: cutslack solve / cutslack kernel"))
+    if "solve f64 fields" in cmp.sides:
+        lines.append("  " + cmp.summary("solve f64 fields", "cutslack solve"))
+    lines += ["  " + energy_line(energies, name) for name in cmp.sides if name != "dwave sample"]
+    return lines
+
+
+def main(argv=None) -> list[str]:
+    args = parse(argv)
+    sys.path.insert(0, str(HERE))
+    from timing import thread_report
+
+    import numba
+
+    # run as a script the thread variables were pinned before any import; imported (tests), only Numba's
+    # pool is limited here and restored after (changing the variables once Numba's threads run is refused)
+    saved_threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        if args.field_dtypes:
+            field_dtypes(args)
+            return []
+        return run(args, argv, thread_report())
+    finally:
+        numba.set_num_threads(saved_threads)
+
+
+def run(args, argv, threads: str) -> list[str]:
+    """Run every instance, print its block and write the results file (unless ``--no-write``)."""
+    import provenance  # noqa: F401  (imported now, it records the load and git revision at the start)
+
+    instances = [(f"dense N(0,1) QUBO, n = {n}", dense_qubo(n, 0), True) for n in args.dense]
+    instances += [(f"sparse 3-regular MIS QUBO, n = {n}", sparse_qubo(n, 0), False) for n in args.sparse]
+    lines = [f"threads: {threads} (both sides on 1 thread; dwave-samplers is single-threaded)",
+             f"work per call: {args.reads} reads x {args.sweeps} sweeps, the same geometric schedule and beta range "
+             f"(dwave's rule) on both sides; round r uses seed r on every side",
+             "ratios: median of the per-round ratios [min-max] over interleaved rounds (order alternating), by wall "
+             "and by process CPU time; cold = first call, apart"]
+    for line in lines:
+        print(line, flush=True)
+    for label, qubo, dense in instances:
+        cmp, energies = anneal_comparison(qubo, to_bqm(qubo), args.reads, args.sweeps, args.rounds, f64_side=dense)
+        block = comparison_lines(label, cmp, energies)
+        print("\n".join(block), flush=True)
+        lines += block
     if not args.no_write:
-        RESULTS.write_text(text)
+        from provenance import text_header
+
+        RESULTS.write_text(text_header(__file__, argv) + "\n".join(lines) + "\n")
         print(f"wrote {RESULTS}")
+    return lines
 
 
 if __name__ == "__main__":

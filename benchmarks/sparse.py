@@ -1,4 +1,5 @@
-"""Sparse simulated annealing: ``cutslack.solve(method="anneal")`` (CSR kernel) against dwave-samplers' SimulatedAnnealingSampler.
+"""Sparse simulated annealing: ``cutslack.solve(method="anneal")`` (CSR kernel) against dwave-samplers'
+SimulatedAnnealingSampler, both on one thread, timed by ``benchmarks/timing.py``.
 
 Instances: MIS QUBOs ``E(x) = -sum_i x_i + 2 sum_(i,j) in edges x_i x_j`` (the slack-free
 Lagrangian MIS QUBO at conflict multiplier 2, whose minima are the maximum independent
@@ -8,18 +9,18 @@ built with NumPy/SciPy (a configuration-model pairing with self-loops and repeat
 dropped, so a few vertices have degree 2; a KD-tree for the unit disks), because a networkx
 graph of 10^6 nodes alone takes gigabytes.
 
-Each (sampler, instance) runs in a fresh subprocess, one thread each (``NUMBA_NUM_THREADS=1``;
-dwave-samplers is single-threaded), which loads the QUBO from a ``.npz`` file, builds its
-own input (our :class:`~cutslack.binary.QUBO` in CSR; dwave's BQM from the COO arrays,
-which it takes natively) and samples it with the same reads, sweeps, geometric schedule and
-beta range (``default_beta_range``, dwave's own rule): ours through ``cutslack.solve``, the
-path users call.  Printed: seconds per sweep per read (wall and process CPU time of the
-solve/sample call, after a JIT warm-up for ours), mean and best energy, the difference of
-the mean energies with its standard error, and the subprocess's peak resident memory
-(``ru_maxrss``: everything,
-Python and imports included; the idle interpreter with the same imports is printed too).
-The machine is shared with other jobs: wall times are noisy, CPU times less so; the ratios
-come from the same script.
+Both sides run in this process on one thread (``pin_threads(1)`` before NumPy, Numba or dwave
+load; dwave-samplers is single-threaded) with the same reads, sweeps, geometric schedule and
+beta range (``default_beta_range``, dwave's own rule).  Sides, as in ``sampler_speed.py``
+(:func:`sampler_speed.anneal_comparison`): **dwave sample** (on a BQM built beforehand from the
+COO arrays), **cutslack solve** (``cutslack.solve``, the call users make: CSR couplings, variable
+start states, kernel, exact energies, re-scored Result) and **cutslack kernel** (the
+kernel call alone).  :func:`timing.compare`: the cold first call apart, ``--rounds`` (>= 5)
+interleaved rounds with the order alternating, round ``r`` on seed ``r`` for every side; the
+ratio is the median of the per-round ratios with its spread, by wall and CPU time, with the load
+before and after.  The energy check pools the rounds' seeds (``--rounds`` x ``--reads`` reads):
+the mean energies' paired difference and its standard error (``equal`` within 2 SE).  Writes
+``benchmarks/results/sparse.md`` with the provenance header.
 
 ``--threshold`` instead times the dense and the CSR anneal kernels of this package against
 each other on random QUBOs of n = 2,000 at several densities (one thread, this process),
@@ -31,7 +32,7 @@ limit and prints its iterations, Result and peak memory; it prints only.
 Usage::
 
     python benchmarks/sparse.py [--sizes 10000 100000] [--huge] [--reads 16] [--huge-reads 4] [--sweeps 200]
-        [--seed 0]
+        [--rounds 5]
     python benchmarks/sparse.py --threshold
     python benchmarks/sparse.py --sizes 100000 --lagrangian 180
 """
@@ -39,22 +40,26 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import resource
-import subprocess
 import sys
-import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-import scipy.sparse as sp
+HERE = Path(__file__).resolve().parent
+if __name__ == "__main__":  # one thread for both sides, set before NumPy, Numba or dwave-samplers load
+    sys.path.insert(0, str(HERE))
+    from timing import pin_threads
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+    pin_threads(1)
+
+import numpy as np  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
+
+ROOT = HERE.parent
+for _path in (str(ROOT), str(HERE)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
 RESULTS = ROOT / "benchmarks" / "results" / "sparse.md"
 
@@ -85,57 +90,6 @@ def mis_qubo_arrays(n: int, edges: np.ndarray):
     return row, col, val
 
 
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process in MiB (``ru_maxrss`` is in KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def worker(args) -> None:
-    """Sample one saved instance with one sampler and print a JSON line of what was measured."""
-    data = np.load(args.worker_file)
-    n = int(data["n"])
-    row, col, val = data["row"], data["col"], data["val"]
-    hot, cold = float(data["hot"]), float(data["cold"])
-    if args.worker == "idle":
-        import cutslack  # noqa: F401  (the imports of our sampling worker)
-        from cutslack.binary import QUBO  # noqa: F401
-        print(json.dumps({"rss_mib": peak_rss_mib()}))
-        return
-    if args.worker == "cutslack":
-        import cutslack
-        from cutslack.binary import QUBO
-
-        cutslack.solve(QUBO(sp.eye(8, format="csr")), method="anneal", num_reads=1, num_sweeps=2, rng=0)  # JIT/cache
-        qubo = QUBO(sp.csr_matrix((val, (row, col)), shape=(n, n)))
-        del row, col, val, data
-        t0, c0 = time.perf_counter(), time.process_time()
-        res = cutslack.solve(qubo, method="anneal", num_reads=args.reads, num_sweeps=args.sweeps,
-                             beta_range=(hot, cold), rng=args.seed)
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-        energies = np.asarray(res.samples.energies)
-        layout = res.samples.info["layout"]
-    else:
-        import dimod
-        from dwave.samplers import SimulatedAnnealingSampler
-
-        off = row != col
-        linear = np.zeros(n)
-        np.add.at(linear, row[~off], val[~off])
-        bqm = dimod.BinaryQuadraticModel.from_numpy_vectors(linear, (row[off], col[off], val[off]), 0.0, dimod.BINARY)
-        del row, col, val, data
-        sampler = SimulatedAnnealingSampler()
-        t0, c0 = time.perf_counter(), time.process_time()
-        res = sampler.sample(bqm, num_reads=args.reads, num_sweeps=args.sweeps, beta_range=(hot, cold),
-                             beta_schedule_type="geometric", seed=args.seed)
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-        energies = np.asarray(res.record.energy, dtype=float)
-        layout = "adjacency"
-    per = args.reads * args.sweeps
-    print(json.dumps({"wall_per_sweep": wall / per, "cpu_per_sweep": cpu / per, "mean": float(energies.mean()),
-                      "var_of_mean": float(energies.var(ddof=1) / energies.size) if energies.size > 1 else 0.0,
-                      "best": float(energies.min()), "rss_mib": peak_rss_mib(), "layout": layout}))
-
-
 def lagrangian_demo(args) -> None:
     """Run the issue's example end to end: ``cutslack.solve(random_regular_mis(n, 3), method="lagrangian")``
     under ``--lagrangian`` seconds; print each iteration's time and best set, the Result and the peak memory."""
@@ -156,8 +110,9 @@ def lagrangian_demo(args) -> None:
           f"{os.environ.get('NUMBA_NUM_THREADS', 'all')} Numba threads")
     for k, (t, best) in enumerate(seen, 1):
         print(f"  report {k}: {t:7.1f} s  best independent set {best}")
+    ratio = f"{res.objective / n:.3f}" if res.objective is not None else "-"
     print(f"status {res.status.name}, feasible {res.feasible}, |set| {res.objective} (independence ratio "
-          f"{res.objective / n:.3f}), bound {res.bound}, iterations {res.nit}, variables {res.n_vars}, wall {wall:.1f} s, "
+          f"{ratio}), bound {res.bound}, iterations {res.nit}, variables {res.n_vars}, wall {wall:.1f} s, "
           f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
@@ -186,122 +141,128 @@ def threshold(args) -> None:
               f"{times['dense'] / times['sparse']:>9.2f}", flush=True)
 
 
-def run_worker(kind: str, path: str, args, reads: int) -> dict:
-    """Run :func:`worker` with ``reads`` reads in a fresh single-threaded subprocess and return its measurements."""
-    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               OPENBLAS_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, __file__, "--worker", kind, "--worker-file", path, "--reads", str(reads),
-           "--sweeps", str(args.sweeps), "--seed", str(args.seed)]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError(f"{kind} worker failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def mis_qubo_and_bqm(n: int, edges: np.ndarray):
+    """Return the MIS QUBO (CSR) and the same model as a dimod BQM built from the COO arrays."""
+    import dimod
+
+    from cutslack.binary import QUBO
+
+    row, col, val = mis_qubo_arrays(n, edges)
+    qubo = QUBO(sp.csr_matrix((val, (row, col)), shape=(n, n)))
+    off = row != col
+    linear = np.zeros(n)
+    np.add.at(linear, row[~off], val[~off])
+    bqm = dimod.BinaryQuadraticModel.from_numpy_vectors(linear, (row[off], col[off], val[off]), 0.0, dimod.BINARY)
+    return qubo, bqm
 
 
-def versions() -> str:
-    import numba
+def compare_rows(family: str, n: int, edges: int, reads: int, cmp, energies) -> list[str]:
+    """Return the markdown rows of one instance: one per side, then the labelled ratios and energy checks."""
+    from sampler_speed import paired_difference
 
-    import cutslack
+    rows = []
+    for name, side in cmp.sides.items():
+        lo, hi = side.spread("wall")
+        if name == "dwave sample":
+            ratio, energy = "1 (peer)", "-"
+        else:
+            w, c = cmp.ratio("dwave sample", name, "wall"), cmp.ratio("dwave sample", name, "cpu")
+            ratio = f"{w[0]:.2f} [{w[1]:.2f}-{w[2]:.2f}] / {c[0]:.2f} [{c[1]:.2f}-{c[2]:.2f}]"
+            diff, se = paired_difference(energies[name], energies["dwave sample"])
+            verdict = "equal" if abs(diff) <= 2 * se else ("lower" if diff < 0 else "HIGHER")
+            energy = f"{diff:+.2f} ± {se:.2f} ({verdict})"
+        mean = float(np.mean([e.mean() for e in energies[name]]))
+        rows.append(f"| {family} | {n} | {edges} | {reads} | {name} | {side.cold_wall:.3g} | "
+                    f"{side.median('wall'):.3g} [{lo:.3g}-{hi:.3g}] | {side.median('cpu'):.3g} | {ratio} | "
+                    f"{mean:.2f} | {energy} | {cmp.load_start:.1f} -> {cmp.load_end:.1f} |")
+    return rows
 
-    try:
-        from importlib.metadata import version
 
-        dw = version("dwave-samplers")
-    except Exception:  # pragma: no cover - peer missing
-        dw = "missing"
-    return (f"cutslack {cutslack.__version__}, numba {numba.__version__}, numpy {np.__version__}, "
-            f"dwave-samplers {dw}, Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores")
-
-
-def main(argv=None) -> None:
+def main(argv=None) -> list[str]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--huge", action="store_true", help="also n = 1,000,000")
+    parser.add_argument("--families", nargs="+", default=["3-regular", "unit-disk"], choices=["3-regular", "unit-disk"])
     parser.add_argument("--reads", type=int, default=16)
     parser.add_argument("--huge-reads", type=int, default=4, help="reads at n = 1,000,000 (dwave: ~1 s per sweep)")
     parser.add_argument("--sweeps", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (>= 5), round r on seed r")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the instances (and of --lagrangian)")
     parser.add_argument("--no-write", action="store_true", help="print only, do not write the results file")
     parser.add_argument("--threshold", action="store_true", help="time dense vs CSR kernels by density, print only")
     parser.add_argument("--lagrangian", type=float, metavar="SECONDS",
                         help="run solve(random_regular_mis(n, 3), method='lagrangian') at the last --sizes under this "
                              "time limit, print only")
-    parser.add_argument("--worker", choices=["cutslack", "dwave", "idle"], help=argparse.SUPPRESS)
-    parser.add_argument("--worker-file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        worker(args)
-        return
     if args.lagrangian:
         lagrangian_demo(args)
-        return
-    if args.threshold:
-        threshold(args)
-        return
-    from cutslack.binary import QUBO
-    from cutslack.solvers.qubo.samplers import default_beta_range
+        return []
+    from timing import thread_report
+
+    import numba
+
+    # run as a script the thread variables were pinned before any import; imported (tests), only Numba's
+    # pool is limited here and restored after (changing the variables once Numba's threads run is refused)
+    saved_threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        if args.threshold:
+            threshold(args)
+            return []
+        return run(args, argv, thread_report())
+    finally:
+        numba.set_num_threads(saved_threads)
+
+
+def run(args, argv, threads: str) -> list[str]:
+    """Compare both samplers on every instance, print the rows and write the results file (unless ``--no-write``)."""
+    import provenance  # noqa: F401  (imported now, it records the load and git revision at the start)
+
+    from sampler_speed import anneal_comparison
 
     sizes = list(args.sizes) + ([1_000_000] if args.huge and 1_000_000 not in args.sizes else [])
-    header = (f"| instance | n | couplings | reads | sampler | s/sweep wall | s/sweep CPU | CPU ratio | mean energy | "
-              f"ours - dwave (± SE) | best energy | peak RSS MiB |")
+    header = ("| instance | n | couplings | reads | side | cold s | wall s median [min-max] | CPU s median | "
+              "dwave / side: wall [rounds] / CPU [rounds] | mean energy | side - dwave (± SE) | load |")
     lines = [header, "|" + "---|" * 12]
     print(header, flush=True)
-    idle = None
-    with tempfile.TemporaryDirectory() as tmp:
-        for n in sizes:
-            for family in ("3-regular", "unit-disk"):
-                rng = np.random.default_rng(args.seed)
-                edges = regular_edges(n, 3, rng) if family == "3-regular" else unit_disk_edges(n, 6.0, rng)
-                row, col, val = mis_qubo_arrays(n, edges)
-                hot, cold = default_beta_range(QUBO(sp.csr_matrix((val, (row, col)), shape=(n, n))))
-                path = str(Path(tmp) / f"{family}-{n}.npz")
-                np.savez(path, n=n, row=row, col=col, val=val, hot=hot, cold=cold)
-                reads = args.huge_reads if n >= 1_000_000 else args.reads
-                if idle is None:
-                    idle = run_worker("idle", path, args, reads)["rss_mib"]
-                ours = run_worker("cutslack", path, args, reads)
-                theirs = run_worker("dwave", path, args, reads)
-                diff = ours["mean"] - theirs["mean"]
-                se = float(np.sqrt(ours["var_of_mean"] + theirs["var_of_mean"]))
-                verdict = "equal" if abs(diff) <= 2 * se else ("lower" if diff < 0 else "HIGHER")
-                for name, r in (("cutslack " + ours["layout"], ours), ("dwave-samplers", theirs)):
-                    ratio = theirs["cpu_per_sweep"] / r["cpu_per_sweep"]
-                    energy = f"{diff:+.2f} ± {se:.2f} ({verdict})" if r is ours else "-"
-                    line = (f"| {family} | {n} | {len(edges)} | {reads} | {name} | {r['wall_per_sweep']:.3e} | "
-                            f"{r['cpu_per_sweep']:.3e} | {ratio:.2f} | {r['mean']:.2f} | {energy} | {r['best']:.0f} | "
-                            f"{r['rss_mib']:.0f} |")
-                    lines.append(line)
-                    print(line, flush=True)
-    command = "python benchmarks/sparse.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    for n in sizes:
+        for family in args.families:
+            rng = np.random.default_rng(args.seed)
+            edges = regular_edges(n, 3, rng) if family == "3-regular" else unit_disk_edges(n, 6.0, rng)
+            qubo, bqm = mis_qubo_and_bqm(n, edges)
+            reads = args.huge_reads if n >= 1_000_000 else args.reads
+            cmp, energies = anneal_comparison(qubo, bqm, reads, args.sweeps, args.rounds)
+            for line in compare_rows(family, n, len(edges), reads, cmp, energies):
+                lines.append(line)
+                print(line, flush=True)
     notes = [
-        "# Sparse simulated annealing: cutslack.solve(method=\"anneal\") (CSR kernel) vs dwave-samplers",
-        "",
-        f"Command: `{command.strip()}`  ",
-        f"Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC  ",
-        f"Versions: {versions()}  ",
-        f"Threads: 1 each (NUMBA_NUM_THREADS=1 for cutslack; dwave-samplers is single-threaded); every run in "
-        f"its own subprocess.  ",
-        f"Work: {args.reads} reads ({args.huge_reads} at n = 10^6) x {args.sweeps} sweeps, geometric schedule "
-        f"over the same beta range "
-        f"(default_beta_range = dwave's rule), seed {args.seed}.",
-        "",
-        "Ours is timed through `cutslack.solve(qubo, method=\"anneal\", ...)` (the user's path: couplings, "
-        "start states, kernel, exact energies, re-scored Result), dwave's through `SimulatedAnnealingSampler().sample` "
-        "on a BQM built beforehand.  "
-        "s/sweep = seconds per sweep of one read (the solve/sample call, after JIT warm-up); CPU ratio = "
-        "dwave-samplers' CPU time per sweep / this row's (above 1: faster than dwave).  Peak RSS is the "
-        f"whole subprocess; the interpreter with the same imports and nothing sampled peaks at {idle:.0f} MiB.  "
-        "The machine is shared with other sessions (2 cores): wall times are noisy, CPU times less so.  "
-        "ours - dwave: difference of the mean energies and its standard error from the read-to-read variances "
-        "(equal: within 2 SE).",
-        "",
-        *lines,
-        "",
-    ]
+        "# Sparse simulated annealing: cutslack.solve(method=\"anneal\") (CSR kernel) vs dwave-samplers", "",
+        results_header_text(args, argv, threads), "",
+        "Sides, in one process on one thread each: `dwave sample` = `SimulatedAnnealingSampler().sample` on a BQM "
+        "built beforehand; `cutslack solve` = `cutslack.solve(qubo, method=\"anneal\", ...)`, the call users make "
+        "(CSR couplings, start states, kernel, exact energies, re-scored Result); `cutslack kernel` = "
+        "the Numba kernel call alone, inputs prepared as the sampler prepares them.  Timing (benchmarks/timing.py): "
+        "cold = first call, apart; then interleaved rounds with the order alternating, round r on seed r for every "
+        "side; medians over rounds, `dwave / side` = median [min-max] of the per-round ratios by wall and by process "
+        "CPU time (above 1: faster than dwave).  `side - dwave`: paired difference of the mean energies over the "
+        "rounds' seeds and its standard error (equal: within 2 SE).  Load = 1-minute load average before -> after.",
+        "", *lines, ""]
     if not args.no_write:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text("\n".join(notes))
         print(f"wrote {RESULTS}")
+    return lines
+
+
+def results_header_text(args, argv, threads: str) -> str:
+    """Return the provenance header plus this run's threads and work."""
+    from provenance import results_header
+
+    return results_header(__file__, argv, extra=(
+        f"threads measured: {threads}, both sides on 1 thread (dwave-samplers is single-threaded); work per call: "
+        f"{args.reads} reads ({args.huge_reads} at n = 10^6) x {args.sweeps} sweeps, geometric schedule over the same "
+        f"beta range (default_beta_range = dwave's rule); {args.rounds} rounds = {args.rounds} seeds; instance seed "
+        f"{args.seed}"))
 
 
 if __name__ == "__main__":

@@ -121,9 +121,41 @@ def test_sampler_speed_energy_test_is_paired_by_instance():
     assert diff == pytest.approx(-5.0) and abs(diff) > 2 * se
 
 
+def test_sampler_speed_times_solve_and_kernel_against_dwave_interleaved(capsys):
+    pytest.importorskip("dwave.samplers")
+    lines = _load("sampler_speed").main(["--dense", "40", "--sparse", "60", "--reads", "4", "--sweeps", "10",
+                                         "--no-write"])
+    text = "\n".join(lines)
+    assert "## dense N(0,1) QUBO, n = 40" in text and "## sparse 3-regular MIS QUBO, n = 60" in text
+    for label in ("dwave sample / cutslack solve:", "dwave sample / cutslack kernel:",
+                  "solve overhead: cutslack solve / cutslack kernel:", "solve f64 fields / cutslack solve:"):
+        assert label in text
+    assert text.count("median of 5 interleaved rounds") == 7  # three ratios per instance, one f64 row (dense)
+    # the kernel side runs the inputs the sampler prepares: the same seeds give the same samples
+    energy = [line for line in lines if line.strip().startswith("energy cutslack")]
+    assert len(energy) == 4 and all("paired over 5 seeds x 4 reads" in line for line in energy)
+    means = [line.split(" vs ")[0].split()[-1] for line in energy]
+    assert means[0] == means[1] and means[2] == means[3]
+
+
+def test_sparse_compares_in_one_process_with_labelled_sides():
+    pytest.importorskip("dwave.samplers")
+    lines = _load("sparse").main(["--sizes", "300", "--reads", "4", "--sweeps", "10", "--no-write"])
+    rows = [line for line in lines[2:] if line.startswith("| ")]
+    assert len(rows) == 6  # two families x three sides
+    assert [row.split(" | ")[4] for row in rows[:3]] == ["dwave sample", "cutslack solve", "cutslack kernel"]
+    assert rows[0].split(" | ")[8] == "1 (peer)"
+    for row in rows[1:3]:
+        cells = row.split(" | ")
+        assert cells[8].count("[") == 2 and cells[10].endswith(")")  # ratio spreads; energy check with verdict
+    # solve and kernel: the same seeds, the same mean energy
+    assert rows[1].split(" | ")[9] == rows[2].split(" | ")[9]
+
+
 def test_sparse_lagrangian_demo_runs_the_issue_example_under_its_time_limit(capsys):
     sparse = _load("sparse")
-    sparse.main(["--sizes", "2000", "--lagrangian", "2"])
+    # 20 s: a first feasible set takes well under a second of CPU, but the machine may be shared many ways
+    sparse.main(["--sizes", "2000", "--lagrangian", "20"])
     out = capsys.readouterr().out
     assert "random_regular_mis(2000, 3)" in out and "feasible True" in out
     assert "report 1:" in out

@@ -10,7 +10,9 @@ from cutslack import binary
 from cutslack.binary import QUBO
 from cutslack.errors import InvalidInstanceError, ProblemTooLargeError
 from cutslack.problems import random_regular_mis
+from cutslack.solvers.qubo import kernels, samplers
 from cutslack.solvers.qubo.lagrangian import lagrangian_qubo
+from cutslack.solvers.qubo.samplers import _couplings
 from cutslack.solvers.qubo.samplers import (SPARSE_DENSITY, anneal_sampler, default_beta_range, tabu_sampler,
                                             tempering_sampler)
 
@@ -72,6 +74,7 @@ def test_default_beta_range_is_the_same_for_sparse_and_dense():
 # --- CSR kernels against the dense ones --------------------------------------------------------------
 
 @pytest.mark.parametrize("sampler, options", [
+    # anneal: below HOT_SWEEP_MIN_VARIABLES the CSR anneal keeps the branchy sweeps of the dense one
     (anneal_sampler, {"num_reads": 6, "num_sweeps": 200}),
     (anneal_sampler, {"num_reads": 3, "num_sweeps": 100, "dtype": np.float64, "beta_schedule": "linear"}),
     (tempering_sampler, {"num_reads": 2, "num_replicas": 4, "num_sweeps": 100}),
@@ -87,12 +90,102 @@ def test_csr_kernels_draw_the_same_samples_as_the_dense_ones(sampler, options):
     np.testing.assert_array_equal(dense.energies, sparse.energies)
 
 
-def test_warm_start_gives_the_same_samples_in_both_layouts():
-    Q = integer_qubo(30, 0.2, 5)
-    start = np.random.default_rng(0).integers(0, 2, size=(2, 30))
-    a = anneal_sampler(QUBO(Q), num_reads=4, num_sweeps=50, rng=2, initial_states=start, layout="dense")
-    b = anneal_sampler(QUBO(Q), num_reads=4, num_sweeps=50, rng=2, initial_states=start, layout="sparse")
+def _anneal_kernel_run(Q, layout, betas, **options):
+    """Run the dense or CSR anneal kernel on the integer QUBO ``Q`` from fixed states and seeds; return ``X``."""
+    C = _couplings(QUBO(Q), np.float32, layout)
+    rng = np.random.default_rng(5)
+    X = rng.integers(0, 2, size=(6, Q.shape[0]), dtype=np.uint8)
+    states = rng.integers(0, 2**62, size=6, dtype=np.int64).astype(np.uint64)
+    F = np.empty(X.shape, dtype=np.float32)
+    C.kernel("anneal_reads")(*C.args, X, F, betas, states, C.h, init_fields=True, **options)
+    return X, C
+
+
+@pytest.mark.parametrize("hot", [0.0, kernels.HOT_FLIP_FRACTION])
+@pytest.mark.parametrize("tabulated", [False, True])
+def test_anneal_kernels_draw_the_same_samples_in_both_layouts(hot, tabulated):
+    # dense and CSR kernels: the same moves with the same draws, branchy and branch-free (hot) sweeps alike
+    Q = integer_qubo(60, 0.08, 4)
+    betas = np.geomspace(0.02, 3.0, 200)
+    runs = []
+    for layout in ("dense", "sparse"):
+        C = _couplings(QUBO(Q), np.float32, layout)
+        options = {"hot_fraction": hot, "integer_range": int(C.max_field()) if tabulated else 0}
+        runs.append(_anneal_kernel_run(Q, layout, betas, **options)[0])
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_tabulated_acceptance_makes_the_moves_of_the_expf_test():
+    # the table of exp(-beta d) of an integer QUBO holds the same float32 values the expf test computes
+    Q = integer_qubo(80, 0.05, 8)
+    betas = np.geomspace(0.02, 3.0, 300)
+    plain, C = _anneal_kernel_run(Q, "sparse", betas, hot_fraction=0.3)
+    table, _ = _anneal_kernel_run(Q, "sparse", betas, hot_fraction=0.3, integer_range=int(C.max_field()))
+    np.testing.assert_array_equal(plain, table)
+    branchy, _ = _anneal_kernel_run(Q, "sparse", betas)
+    assert not np.array_equal(plain, branchy)  # hot sweeps draw their own stream
+
+
+def test_integer_range_only_for_integer_qubos():
+    q_int = mis_qubo(200, 0)
+    assert _couplings(q_int, np.float32, "sparse").integer_range() == 7  # |h| 1 plus three couplings of 2
+    q_real = QUBO(sp.csr_matrix(integer_qubo(200, 0.02, 1) * 0.5 + np.diag(np.full(200, 0.25))))
+    assert _couplings(q_real, np.float32, "sparse").integer_range() == 0
+
+
+def test_sparse_anneal_is_deterministic_and_independent_of_chunking(monkeypatch):
+    # hot sweeps are chosen from the previous sweep's flips, carried across kernel calls: a run split into
+    # chunks (a callback forces them) makes the same moves as one call
+    q = mis_qubo(1200, 2)
+    assert q.n >= samplers.HOT_SWEEP_MIN_VARIABLES
+    a = anneal_sampler(q, num_reads=4, num_sweeps=200, rng=7, layout="sparse")
+    b = anneal_sampler(q, num_reads=4, num_sweeps=200, rng=7, layout="sparse")
+    c = anneal_sampler(q, num_reads=4, num_sweeps=200, rng=7, layout="sparse", callback=lambda s: None)
     np.testing.assert_array_equal(a.X, b.X)
+    np.testing.assert_array_equal(a.X, c.X)
+    assert not np.array_equal(a.X, anneal_sampler(q, num_reads=4, num_sweeps=200, rng=8, layout="sparse").X)
+    monkeypatch.setattr(samplers, "HOT_SWEEP_MIN_VARIABLES", q.n + 1)  # the branchy stream: other samples
+    assert not np.array_equal(a.X, anneal_sampler(q, num_reads=4, num_sweeps=200, rng=7, layout="sparse").X)
+
+
+def _unit_disk_mis(n, seed):
+    # points in random order: RCM moves most variables, so a missed un-permutation would show
+    from scipy.spatial import cKDTree
+
+    points = np.random.default_rng(seed).random((n, 2))
+    edges = cKDTree(points).query_pairs(np.sqrt(6.0 / (np.pi * n)), output_type="ndarray")
+    U = sp.coo_matrix((np.full(len(edges), 2.0), (edges[:, 0], edges[:, 1])), shape=(n, n)) - sp.eye(n)
+    return QUBO(U.tocsr())
+
+
+def test_reordering_is_invisible_to_the_caller():
+    q = _unit_disk_mis(400, 3)
+    order = _couplings(q, np.float32, "sparse", reorder=True).order
+    assert not np.array_equal(order, np.arange(q.n))
+    start = np.random.default_rng(1).integers(0, 2, size=(3, q.n))
+    ss = anneal_sampler(q, num_reads=3, num_sweeps=100, rng=4, initial_states=start, reorder=True)
+    assert ss.info["reordered"]
+    np.testing.assert_array_equal(ss.energies, q.energy(ss.X))
+    # the same run by hand: the permuted QUBO from the permuted starts, un-permuted afterwards
+    inverse = np.argsort(order)
+    U = q.U.tocsr()[order][:, order]
+    permuted = QUBO(sp.triu(U + sp.tril(U, -1).T).tocsr())
+    by_hand = anneal_sampler(permuted, num_reads=3, num_sweeps=100, rng=4, initial_states=start[:, order])
+    assert not by_hand.info["reordered"]
+    np.testing.assert_array_equal(ss.X, by_hand.X[:, inverse])
+    np.testing.assert_array_equal(ss.energies, by_hand.energies)
+
+
+def test_reordered_warm_start_at_an_optimum_stays_in_the_callers_order():
+    # a cold anneal from an optimum of a small graph keeps it: the bits come back where the caller put them
+    q = mis_qubo(16, 0)
+    best = cutslack.solve(q, method="exhaustive")
+    order = _couplings(q, np.float32, "sparse", reorder=True).order
+    assert not np.array_equal(order, np.arange(q.n))
+    ss = anneal_sampler(q, num_reads=2, num_sweeps=50, rng=0, initial_states=best.x, beta_range=(50.0, 60.0),
+                        layout="sparse", reorder=True)
+    assert ss.info["reordered"]
+    np.testing.assert_array_equal(ss.X, np.tile(best.x, (2, 1)))
 
 
 def test_layout_is_chosen_by_density():
