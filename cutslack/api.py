@@ -205,7 +205,8 @@ def empty_result(problem, method: str) -> Result | None:
 def warm_up_method(spec: SolverSpec, problem) -> bool:
     """Run ``spec``'s warm-up hook for ``problem`` unless this process already ran it for that type
     of problem; return True when it ran."""
-    key = (spec.warmup, type(problem))
+    cache_key = getattr(spec.warmup, "cache_key", None)   # a hook whose kernels depend on more than the type
+    key = (spec.warmup, type(problem), None if cache_key is None else cache_key(problem))
     if spec.warmup is None or key in _WARMED:
         return False
     spec.warmup(problem)

@@ -215,6 +215,7 @@ TIME_LIMIT_CASES: dict[str, TimeLimitCase] = {
     "lagrangian-heuristic": TimeLimitCase(lambda: large_mdkp(300, 10), {"maxiter": 10**6, "patience": 10**6},
                                           note="MDKP n=300 m=10, closed-form subproblems"),
     "ccg": TimeLimitCase(large_robust_knapsack, note="two-stage robust knapsack n=80 (WC)"),
+    "branch_and_price": TimeLimitCase(large_robust_knapsack, note="two-stage robust knapsack n=80 (WC)"),
     "neur2ro": TimeLimitCase(large_robust_knapsack, note="two-stage robust knapsack n=80 (WC)"),
     "newton-kkt": TimeLimitCase(lambda: large_control(200), note="semilinear control, 200x200 grid (one sparse "
                                 "factorisation is not interruptible: on 400x400 a single one outlasts a 2 s limit)"),
