@@ -28,7 +28,7 @@ from numba import njit
 
 __all__ = ["Bound", "cheap_bound", "knapsack_bound", "knapsack_lp_relaxation", "knapsack_dp_bound",
            "qap_gilmore_lawler_bound", "mis_clique_cover_bound", "tsp_held_karp_bound", "gap_lp_bound",
-           "set_cover_lp_bound", "reaches_bound", "StopRule", "descending_order", "stagnation_budget"]
+           "set_cover_lp_bound", "highs_time_options", "reaches_bound", "StopRule", "descending_order", "stagnation_budget"]
 
 #: largest n·(C+1) value row the knapsack bound fills by dynamic programming
 DP_BOUND_MAX_CELLS = 5_000_000
@@ -356,13 +356,22 @@ def _nearest_neighbour_length(D: np.ndarray) -> float:
     return float(total + D[city, 0])
 
 
+def highs_time_options(time_limit: float | None) -> dict:
+    """Return the :func:`scipy.optimize.linprog` options giving HiGHS ``time_limit`` seconds (none: no limit)."""
+    if time_limit is None or not np.isfinite(time_limit):
+        return {}
+    # HiGHS's dual simplex overran its limit several-fold on a 10^5-column LP; the interior-point
+    # method checks the clock between iterations
+    return {"options": {"time_limit": max(float(time_limit), 1e-3)}, "method": "highs-ipm"}
+
+
 def _lp_bound(c, *, A_ub=None, b_ub=None, A_eq=None, b_eq=None, time_limit=None, duals: bool = False):
     """Return the optimum of ``min c'x`` over ``0 <= x <= 1`` and the rows, or None (infeasible, timed out);
     with ``duals`` a pair ``(optimum, inequality duals >= 0)``."""
     from scipy.optimize import linprog
 
-    options = {} if time_limit is None or not np.isfinite(time_limit) else {"time_limit": max(float(time_limit), 1e-3)}
-    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=(0.0, 1.0), method="highs", options=options)
+    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=(0.0, 1.0),
+                  **{"method": "highs", **highs_time_options(time_limit)})
     value = float(res.fun) if res.status == 0 else None
     if not duals:
         return value

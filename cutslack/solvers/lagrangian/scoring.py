@@ -68,7 +68,7 @@ def infeasible_relaxation(program: BinaryProgram, time_limit: float | None = Non
         kwargs.update(A_ub=sp.vstack(blocks, format="csr"), b_ub=np.concatenate(rhs))
     if program.m_eq:
         kwargs.update(A_eq=sp.csr_matrix(program.A_eq, dtype=float), b_eq=np.asarray(program.b_eq, dtype=float))
-    from cutslack.solvers.qubo.augmented import highs_time_options
+    from cutslack.solvers.bounds import highs_time_options
 
     res = linprog(np.zeros(program.n), bounds=(0, 1), **kwargs, **{"method": "highs", **highs_time_options(time_limit)})
     if res.status == 2:

@@ -94,8 +94,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from cutslack.binary import BinaryProgram
+from cutslack.solvers.bounds import highs_time_options
 
-__all__ = ["row_units", "ProgramScaling", "scale_program", "lp_relaxation_duals", "highs_time_options", "AugmentedStart", "augmented_start",
+__all__ = ["row_units", "ProgramScaling", "scale_program", "lp_relaxation_duals", "AugmentedStart", "augmented_start",
            "augmented_slackfree_qubo", "DEFAULT_RHO", "RHO_GROWTH", "RHO_RANGE",
            "DEFAULT_RHO_EQUALITY", "RHO_EQUALITY_RANGE"]
 
@@ -181,15 +182,6 @@ def scale_program(program: BinaryProgram) -> ProgramScaling:
                            A_le=A_le, b_le=b_le, A_eq=A_eq, b_eq=b_eq, conflicts=program.conflicts,
                            sense=program.sense, names=program.names)
     return ProgramScaling(scaled, unit, np.concatenate([le, eq]))
-
-
-def highs_time_options(time_limit: float | None) -> dict:
-    """Return the :func:`scipy.optimize.linprog` options giving HiGHS ``time_limit`` seconds (none: no limit)."""
-    if time_limit is None or not np.isfinite(time_limit):
-        return {}
-    # HiGHS's dual simplex overran its limit several-fold on a 10^5-column LP; the interior-point
-    # method checks the clock between iterations
-    return {"options": {"time_limit": max(float(time_limit), 1e-3)}, "method": "highs-ipm"}
 
 
 def lp_relaxation_duals(program: BinaryProgram, time_limit: float | None = None):
